@@ -1,0 +1,29 @@
+# fargate-platform: every target creates .venv from the pinned requirements on first use.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STACK  ?= dev
+QUICK  ?=
+
+.PHONY: test plan bench lint clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt policies/requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q
+
+plan: $(VENV)/.installed
+	$(PY) -m stacks plan $(STACK)
+
+bench: $(VENV)/.installed
+	$(PY) -m bench $(if $(QUICK),--quick,)
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

@@ -1,0 +1,300 @@
+"""Shared helpers for the pack's rules.
+
+A rule is a pure function over the engine's property bag (camelCase names,
+numbers as floats, nested JSON documents as strings). The helpers here wrap
+such a function into a CrossGuard policy, so the check itself never touches
+pulumi-policy and can be tested with plain dictionaries.
+
+Contract of a resource check: ``check(props, config) -> Iterable[str]``. Each
+yielded string is one violation message; it names the property, its value and
+what would pass. Raise :class:`NotApplicable` when the rule cannot apply to
+this particular resource (for example an EC2-launch task definition).
+
+Contract of a stack check: ``check(resources, config) -> Iterable[tuple[urn, str]]``.
+``resources`` are objects with ``resource_type``, ``props``, ``urn``, ``name``,
+``parent``, ``dependencies`` and ``property_dependencies`` (pulumi-policy's
+``PolicyResource``, or :class:`StackResource` in tests).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyConfigSchema,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+# ---------------------------------------------------------------------------
+# Type tokens. Each family lists every alias token the engine may send.
+# ---------------------------------------------------------------------------
+LOAD_BALANCER = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+LISTENER = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+LISTENER_RULE = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
+TARGET_GROUP = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
+ECS_SERVICE = ("aws:ecs/service:Service",)
+ECS_TASK_DEFINITION = ("aws:ecs/taskDefinition:TaskDefinition",)
+ECS_CLUSTER = ("aws:ecs/cluster:Cluster",)
+LOG_GROUP = ("aws:cloudwatch/logGroup:LogGroup",)
+SECURITY_GROUP = ("aws:ec2/securityGroup:SecurityGroup",)
+SECURITY_GROUP_RULE = (
+    "aws:ec2/securityGroupRule:SecurityGroupRule",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+)
+DEFAULT_SECURITY_GROUP = ("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",)
+VPC = ("aws:ec2/vpc:Vpc",)
+SUBNET = ("aws:ec2/subnet:Subnet",)
+ROUTE_TABLE = ("aws:ec2/routeTable:RouteTable",)
+ROUTE = ("aws:ec2/route:Route",)
+ROUTE_TABLE_ASSOCIATION = ("aws:ec2/routeTableAssociation:RouteTableAssociation",)
+INTERNET_GATEWAY = ("aws:ec2/internetGateway:InternetGateway",)
+FLOW_LOG = ("aws:ec2/flowLog:FlowLog",)
+IAM_ROLE = ("aws:iam/role:Role",)
+IAM_ROLE_POLICY = ("aws:iam/rolePolicy:RolePolicy",)
+IAM_POLICY = ("aws:iam/policy:Policy",)
+ECR_REPOSITORY = ("aws:ecr/repository:Repository",)
+KMS_KEY = ("aws:kms/key:Key",)
+SCALABLE_TARGET = ("aws:appautoscaling/target:Target",)
+
+
+class NotApplicable(Exception):
+    """Raised by a check when the rule does not apply to this resource."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass
+class StackResource:
+    """A stand-in for pulumi-policy's PolicyResource, for tests and tools."""
+
+    resource_type: str
+    props: Mapping[str, Any]
+    urn: str
+    name: str = ""
+    parent: StackResource | None = None
+    dependencies: list[StackResource] = field(default_factory=list)
+    property_dependencies: dict[str, list[StackResource]] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------------------
+# Safe property access. Bad props never raise: they come back as ``default``.
+# ---------------------------------------------------------------------------
+def get(props: Any, *path: str | int, default: Any = None) -> Any:
+    """Follow ``path`` through nested mappings and lists; ``default`` on any miss."""
+    current = props
+    for step in path:
+        if isinstance(step, int):
+            if isinstance(current, Sequence) and not isinstance(current, str | bytes) and -len(current) <= step < len(
+                current
+            ):
+                current = current[step]
+            else:
+                return default
+        elif isinstance(current, Mapping):
+            if step not in current:
+                return default
+            current = current[step]
+        else:
+            return default
+        if current is None:
+            return default
+    return current
+
+
+def as_list(value: Any) -> list[Any]:
+    """A list for list-like values, [] for anything else (None, scalars, mappings)."""
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return list(value)
+    return []
+
+
+def as_int(value: Any) -> int | None:
+    """An int for ints, integral floats and digit strings; None otherwise (bools included)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isdigit():
+        return int(value.strip())
+    return None
+
+
+def as_bool(value: Any) -> bool | None:
+    """True/False for booleans and "true"/"false" strings; None otherwise."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return None
+
+
+def parse_json_document(value: Any) -> Any:
+    """A JSON document given as a string (the engine's shape) or already parsed; None if unreadable."""
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except (ValueError, RecursionError):
+            return None
+    if isinstance(value, Mapping | list):
+        return value
+    return None
+
+
+def container_definitions(props: Mapping[str, Any]) -> list[Mapping[str, Any]] | None:
+    """The task definition's containers, or None when ``containerDefinitions`` is missing or malformed."""
+    parsed = parse_json_document(get(props, "containerDefinitions"))
+    if not isinstance(parsed, list):
+        return None
+    return [c for c in parsed if isinstance(c, Mapping)]
+
+
+def container_label(container: Mapping[str, Any], index: int) -> str:
+    """How a message names a container: its name, or its index when it has none."""
+    name = container.get("name")
+    return f"container '{name}'" if isinstance(name, str) and name else f"containerDefinitions[{index}]"
+
+
+def show(value: Any) -> str:
+    """A short, stable rendering of a property value for messages."""
+    if value is None:
+        return "not set"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str):
+        return f"'{value}'"
+    try:
+        return json.dumps(value, sort_keys=True, default=str)
+    except (TypeError, ValueError):
+        return repr(value)
+
+
+def config_value(config: Mapping[str, Any] | None, key: str, default: Any) -> Any:
+    """A policy config value, falling back to ``default`` when absent or null."""
+    if not config:
+        return default
+    value = config.get(key)
+    return default if value is None else value
+
+
+# ---------------------------------------------------------------------------
+# Building policies from pure checks.
+# ---------------------------------------------------------------------------
+ResourceCheck = Callable[[Mapping[str, Any], Mapping[str, Any]], Iterable[str]]
+StackCheck = Callable[[Sequence[Any], Mapping[str, Any]], Iterable[tuple[str | None, str]]]
+
+
+def _schema(properties: Mapping[str, Any] | None) -> PolicyConfigSchema | None:
+    if not properties:
+        return None
+    return PolicyConfigSchema(properties=dict(properties))
+
+
+def schema_defaults(properties: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The ``default`` of every config property that declares one."""
+    return {k: v["default"] for k, v in (properties or {}).items() if isinstance(v, Mapping) and "default" in v}
+
+
+def resource_rule(
+    *,
+    name: str,
+    description: str,
+    severity: Severity,
+    remediation: str,
+    types: Sequence[str],
+    check: ResourceCheck,
+    enforcement: EnforcementLevel = EnforcementLevel.ADVISORY,
+    config: Mapping[str, Any] | None = None,
+) -> ResourceValidationPolicy:
+    """A resource policy that runs ``check`` on every resource whose type is in ``types``."""
+    type_set = frozenset(types)
+    defaults = schema_defaults(config)
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type not in type_set:
+            return
+        merged = {**defaults, **(args.get_config() or {})}
+        try:
+            for message in check(args.props, merged):
+                report_violation(message, None)
+        except NotApplicable as exc:
+            args.not_applicable(exc.reason)
+        except UnknownValueError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - a rule bug must surface as a finding, not kill the analyzer
+            report_violation(f"{name} could not evaluate this resource ({type(exc).__name__}: {exc}).", None)
+
+    policy = ResourceValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=enforcement,
+        config_schema=_schema(config),
+        severity=severity,
+        remediation_steps=remediation,
+    )
+    policy.resource_types = tuple(types)  # type: ignore[attr-defined]
+    policy.check = check  # type: ignore[attr-defined]
+    return policy
+
+
+def stack_rule(
+    *,
+    name: str,
+    description: str,
+    severity: Severity,
+    remediation: str,
+    types: Sequence[str],
+    check: StackCheck,
+    enforcement: EnforcementLevel = EnforcementLevel.ADVISORY,
+    config: Mapping[str, Any] | None = None,
+) -> StackValidationPolicy:
+    """A stack policy over every resource; ``types`` lists the tokens the check reads."""
+    defaults = schema_defaults(config)
+
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        merged = {**defaults, **(args.get_config() or {})}
+        try:
+            for urn, message in check(args.resources, merged):
+                report_violation(message, urn)
+        except NotApplicable as exc:
+            args.not_applicable(exc.reason)
+        except UnknownValueError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - see resource_rule
+            report_violation(f"{name} could not evaluate the stack ({type(exc).__name__}: {exc}).", None)
+
+    policy = StackValidationPolicy(
+        name=name,
+        description=description,
+        validate=validate,
+        enforcement_level=enforcement,
+        config_schema=_schema(config),
+        severity=severity,
+        remediation_steps=remediation,
+    )
+    policy.resource_types = tuple(types)  # type: ignore[attr-defined]
+    policy.check = check  # type: ignore[attr-defined]
+    return policy
+
+
+def run_check(check: ResourceCheck, props: Mapping[str, Any], config: Mapping[str, Any] | None = None,
+              schema: Mapping[str, Any] | None = None) -> list[str]:
+    """Run a resource check the way the pack does (schema defaults merged) and return its messages."""
+    return list(check(props, {**schema_defaults(schema), **(config or {})}))

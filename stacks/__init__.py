@@ -1,0 +1,1 @@
+"""Typed stack settings and the ``python -m stacks`` command line."""
