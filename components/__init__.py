@@ -1,0 +1,1 @@
+"""ComponentResources of the platform, one per module."""

@@ -1,0 +1,96 @@
+"""The ECS cluster: Container Insights, Fargate capacity providers and logged ECS Exec."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+
+
+@dataclass(frozen=True)
+class ClusterArgs:
+    """Inputs of :class:`Cluster`."""
+
+    container_insights: Literal["enabled", "enhanced", "disabled"] = "enabled"
+    """Container Insights level; disabling it takes an explicit argument."""
+    fargate_base: int = 0
+    """Tasks of each service always placed on FARGATE before the weights apply."""
+    fargate_weight: int = 1
+    """Relative weight of FARGATE in the default capacity provider strategy."""
+    fargate_spot_weight: int = 0
+    """Relative weight of FARGATE_SPOT in the default capacity provider strategy."""
+    log_retention_days: int = 14
+    """Retention of the ECS Exec session log group (days)."""
+    kms_key_arn: pulumi.Input[str] | None = None
+    """KMS key that encrypts ECS Exec sessions and their log group; None leaves AWS defaults."""
+    protect: bool = False
+    """Protect the session log group from deletion."""
+
+
+class Cluster(pulumi.ComponentResource):
+    """An ECS cluster for Fargate services.
+
+    Children:
+    - ``{name}-exec-logs``: log group that records every ECS Exec session.
+    - ``{name}-cluster``: the cluster, with Container Insights and Exec logging configured.
+    - ``{name}-capacity``: FARGATE and FARGATE_SPOT providers with the default strategy.
+    """
+
+    cluster_name: pulumi.Output[str]
+    """Name of the cluster."""
+    cluster_arn: pulumi.Output[str]
+    """ARN of the cluster."""
+    exec_log_group_name: pulumi.Output[str]
+    """Log group that records ECS Exec sessions."""
+
+    def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("fargate-platform:index:Cluster", name, None, opts)
+        # Audit trail of interactive sessions: who ran what inside a task.
+        exec_logs = aws.cloudwatch.LogGroup(
+            f"{name}-exec-logs",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.kms_key_arn,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        # The cluster itself; Exec sessions are always logged, and encrypted when a key is given.
+        cluster = aws.ecs.Cluster(
+            f"{name}-cluster",
+            settings=[aws.ecs.ClusterSettingArgs(name="containerInsights", value=args.container_insights)],
+            configuration=aws.ecs.ClusterConfigurationArgs(
+                execute_command_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationArgs(
+                    kms_key_id=args.kms_key_arn,
+                    logging="OVERRIDE",
+                    log_configuration=aws.ecs.ClusterConfigurationExecuteCommandConfigurationLogConfigurationArgs(
+                        cloud_watch_log_group_name=exec_logs.name,
+                        cloud_watch_encryption_enabled=args.kms_key_arn is not None,
+                    ),
+                ),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        strategy = [
+            aws.ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(
+                capacity_provider="FARGATE", weight=args.fargate_weight, base=args.fargate_base),
+        ]
+        if args.fargate_spot_weight:
+            strategy.append(aws.ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(
+                capacity_provider="FARGATE_SPOT", weight=args.fargate_spot_weight))
+        # Both Fargate providers, so services may weight Spot; the default strategy comes from config.
+        capacity = aws.ecs.ClusterCapacityProviders(
+            f"{name}-capacity",
+            cluster_name=cluster.name,
+            capacity_providers=["FARGATE", "FARGATE_SPOT"],
+            default_capacity_provider_strategies=strategy,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.cluster_name = cluster.name
+        # Services must see the default strategy, so the ARN handed out waits for the providers.
+        self.cluster_arn = pulumi.Output.all(cluster.arn, capacity.id).apply(lambda values: values[0])
+        self.exec_log_group_name = exec_logs.name
+        self.register_outputs({
+            "cluster_name": self.cluster_name,
+            "cluster_arn": self.cluster_arn,
+            "exec_log_group_name": self.exec_log_group_name,
+        })

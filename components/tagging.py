@@ -1,0 +1,53 @@
+"""Stack-wide tags, applied to every taggable AWS resource by one resource transform.
+
+Tags go into each resource's own ``tags`` input rather than the provider's
+``default_tags``, so that they are visible in previews and to the policy pack's
+``require-tags`` rule, which reads a resource's inputs.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+from collections.abc import Mapping
+
+import pulumi
+
+
+@functools.cache
+def is_taggable(type_token: str) -> bool:
+    """Whether the pulumi-aws resource with this type token accepts a ``tags`` input."""
+    package, _, rest = type_token.partition(":")
+    if package != "aws" or ":" not in rest:
+        return False
+    module_path = rest.split(":", 1)[0].split("/", 1)[0]
+    module_name = "pulumi_aws" if module_path == "index" else f"pulumi_aws.{module_path}"
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return False
+    for _, cls in inspect.getmembers(module, inspect.isclass):
+        if getattr(cls, "pulumi_type", None) == type_token:
+            return "tags" in inspect.signature(cls._internal_init).parameters
+    return False
+
+
+def tags_transform(tags: Mapping[str, str]) -> pulumi.ResourceTransform:
+    """A transform that merges ``tags`` under each taggable resource's own tags (its own win)."""
+    fixed = dict(tags)
+
+    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
+        if not args.custom or not is_taggable(args.type_):
+            return None
+        own = args.props.get("tags")
+        merged = pulumi.Output.from_input(own).apply(lambda current: {**fixed, **(current or {})}) if own \
+            else fixed
+        return pulumi.ResourceTransformResult(props={**args.props, "tags": merged}, opts=args.opts)
+
+    return transform
+
+
+def register_default_tags(tags: Mapping[str, str]) -> None:
+    """Apply ``tags`` to every taggable resource registered after this call."""
+    pulumi.runtime.register_resource_transform(tags_transform(tags))

@@ -1,0 +1,437 @@
+"""Typed, immutable stack settings parsed once from Pulumi config.
+
+Every key lives in the ``fargate-platform`` namespace and is declared in
+``Pulumi.yaml``. :func:`load_settings` reads them all, validates types,
+ranges and cross-field rules, and returns a frozen :class:`StackSettings`.
+Any problem raises :class:`ConfigError`, whose one-line message names the key
+path and what is allowed, before a single resource is registered.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Mapping
+from typing import Annotated, Any, Literal
+
+import pulumi
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+NAMESPACE = "fargate-platform"
+
+# AWS Fargate task sizes: cpu units -> allowed memory (MiB).
+FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: tuple(range(1024, 4096 + 1, 1024)),
+    1024: tuple(range(2048, 8192 + 1, 1024)),
+    2048: tuple(range(4096, 16384 + 1, 1024)),
+    4096: tuple(range(8192, 30720 + 1, 1024)),
+    8192: tuple(range(16384, 61440 + 1, 4096)),
+    16384: tuple(range(32768, 122880 + 1, 8192)),
+}
+
+# Retention values CloudWatch Logs accepts (days).
+LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+                      2922, 3288, 3653)
+
+# ELB security policies that negotiate TLS 1.3 (and at most TLS 1.2 as fallback).
+TLS13_POLICIES = (
+    "ELBSecurityPolicy-TLS13-1-2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
+    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
+    "ELBSecurityPolicy-TLS13-1-3-2021-06",
+)
+
+SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIAL", re.IGNORECASE)
+AWS_ACCESS_KEY = re.compile(r"(?:AKIA|ASIA)[A-Z0-9]{16}")
+SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:\d{12}:parameter/.+|secretsmanager:[a-z0-9-]+:\d{12}:secret:.+)$")
+SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
+TAG_PAIR = re.compile(r"^[^=]{1,128}=.{0,256}$")
+
+
+class ConfigError(pulumi.RunError):
+    """Bad stack config. The message is one line: ``<namespace>:<key path>: <problem>; allowed: ...``."""
+
+    def __init__(self, path: str, problem: str) -> None:
+        self.path = path
+        self.problem = problem
+        super().__init__(f"{NAMESPACE}:{path}: {problem}")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+PositiveInt = Annotated[int, Field(ge=1)]
+
+
+class ScheduledScaling(_Model):
+    """A scheduled change of a service's capacity range, e.g. scale to zero at night."""
+
+    name: Annotated[str, Field(pattern=r"^[a-zA-Z0-9-]{1,64}$")]
+    """Name of the scheduled action (unique within the service)."""
+    schedule: Annotated[str, Field(pattern=r"^(cron\(.+\)|rate\(.+\)|at\(.+\))$")]
+    """Application Auto Scaling schedule expression: cron(...), rate(...) or at(...)."""
+    min_count: Annotated[int, Field(ge=0)]
+    """Minimum task count from this time on."""
+    max_count: Annotated[int, Field(ge=0)]
+    """Maximum task count from this time on."""
+    timezone: str = "UTC"
+    """IANA time zone the cron expression is read in."""
+
+
+class PolicyStatement(_Model):
+    """One IAM statement granted to a service's task role."""
+
+    effect: Literal["Allow", "Deny"] = "Allow"
+    """Allow or Deny."""
+    actions: Annotated[tuple[str, ...], Field(min_length=1)]
+    """IAM actions, e.g. s3:GetObject."""
+    resources: Annotated[tuple[str, ...], Field(min_length=1)]
+    """Resource ARNs the actions apply to."""
+
+
+class ServiceSettings(_Model):
+    """One ECS service: its task, routing, scaling and deployment settings."""
+
+    name: str
+    """Service name: lowercase letters, digits and hyphens, at most 24 characters."""
+    image: str | None = None
+    """Pinned image URI (tag other than latest, or @sha256 digest). Exclusive with build."""
+    build: str | None = None
+    """Directory with a Dockerfile, relative to the project; built and pushed to a private ECR repository."""
+    cpu: int = 256
+    """Task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384)."""
+    memory: int = 512
+    """Task memory in MiB; must be valid for the CPU per the Fargate size table."""
+    architecture: Literal["X86_64", "ARM64"] = "X86_64"
+    """CPU architecture of the task."""
+    ephemeral_storage_gib: Annotated[int, Field(ge=21, le=200)] | None = None
+    """Ephemeral storage in GiB (21-200); unset keeps Fargate's 20 GiB."""
+    container_port: Annotated[int, Field(ge=1, le=65535)] = 8080
+    """Port the container listens on."""
+    health_check_path: Annotated[str, Field(pattern=r"^/.*")] = "/health"
+    """HTTP path the load balancer and the container health check probe."""
+    health_check_command: tuple[str, ...] | None = None
+    """Container health check command (ECS form, e.g. ["CMD-SHELL", "..."]); a default probes the path."""
+    environment: Mapping[str, str] = Field(default_factory=dict)
+    """Plain environment variables. Never secrets: use ``secrets``."""
+    secrets: Mapping[str, str] = Field(default_factory=dict)
+    """Environment variable name -> SSM parameter or Secrets Manager secret ARN."""
+    path_patterns: tuple[str, ...] = ("/*",)
+    """Listener rule path patterns routed to this service."""
+    host_headers: tuple[str, ...] = ()
+    """Listener rule host headers routed to this service (optional)."""
+    priority: Annotated[int, Field(ge=1, le=50000)] = 100
+    """Listener rule priority; unique across services."""
+    desired_count: Annotated[int, Field(ge=0)] = 1
+    """Task count at creation; the autoscaler owns it afterwards."""
+    min_count: Annotated[int, Field(ge=0)] = 1
+    """Autoscaling minimum task count."""
+    max_count: PositiveInt = 4
+    """Autoscaling maximum task count."""
+    cpu_target: Annotated[float, Field(gt=0, le=100)] | None = 60.0
+    """Target average CPU utilisation (%); null disables the policy."""
+    memory_target: Annotated[float, Field(gt=0, le=100)] | None = 75.0
+    """Target average memory utilisation (%); null disables the policy."""
+    requests_per_target: PositiveInt | None = None
+    """Target ALB requests per task per minute; null disables the policy."""
+    scale_in_cooldown: Annotated[int, Field(ge=0, le=3600)] = 300
+    """Seconds after a scale-in before another scale-in."""
+    scale_out_cooldown: Annotated[int, Field(ge=0, le=3600)] = 60
+    """Seconds after a scale-out before another scale-out."""
+    schedules: tuple[ScheduledScaling, ...] = ()
+    """Scheduled capacity changes."""
+    min_healthy_percent: Annotated[int, Field(ge=0, le=100)] = 100
+    """Deployment minimum healthy percent."""
+    max_percent: Annotated[int, Field(ge=100, le=400)] = 200
+    """Deployment maximum percent."""
+    health_check_grace_period: Annotated[int, Field(ge=0, le=2147483647)] = 60
+    """Seconds ECS ignores load balancer health checks after a task starts."""
+    enable_exec: bool = False
+    """Allow ECS Exec sessions into this service's tasks (logged)."""
+    task_role_statements: tuple[PolicyStatement, ...] = ()
+    """IAM statements granted to the task role; nothing else is granted."""
+    user: str = "1000:1000"
+    """User (uid[:gid]) the container runs as; root is refused."""
+    readonly_root_filesystem: bool = True
+    """Mount the container's root filesystem read-only."""
+
+
+class StackSettings(_Model):
+    """Every setting of one stack, validated."""
+
+    environment: Annotated[str, Field(min_length=1, max_length=64)] = "dev"
+    """Environment tag value."""
+    owner: Annotated[str, Field(min_length=1, max_length=128)] = "platform-team"
+    """Owner tag value."""
+    cost_center: Annotated[str, Field(min_length=1, max_length=128)] = "engineering"
+    """CostCenter tag value."""
+    extra_tags: tuple[str, ...] = ()
+    """Additional tags as Key=Value strings."""
+    protect: bool = False
+    """Protect stateful resources (log groups, buckets, repositories, keys) from deletion."""
+    vpc_cidr: str = "10.0.0.0/16"
+    """CIDR of a created VPC (/16 to /22)."""
+    az_count: Annotated[int, Field(ge=2, le=6)] = 2
+    """Availability zones the created VPC spans."""
+    availability_zones: tuple[str, ...] = ()
+    """Explicit AZ names; empty looks them up in the region."""
+    nat_strategy: Literal["single", "one-per-az", "none"] = "single"
+    """NAT gateways: one shared, one per AZ, or none (use VPC endpoints)."""
+    vpc_endpoints: bool = False
+    """Create ECR, logs, Secrets Manager, SSM interface endpoints and an S3 gateway endpoint."""
+    existing_vpc_id: str = ""
+    """Use this VPC instead of creating one."""
+    existing_private_subnet_ids: tuple[str, ...] = ()
+    """Private subnets of the existing VPC (tasks run here)."""
+    existing_public_subnet_ids: tuple[str, ...] = ()
+    """Public subnets of the existing VPC (the load balancer runs here)."""
+    flow_log_retention_days: int = 14
+    """Retention of the VPC flow log group (days)."""
+    log_retention_days: int = 14
+    """Retention of service and ECS Exec log groups (days)."""
+    kms_key_arn: str = ""
+    """Existing KMS key for logs, ECS Exec and SNS; exclusive with createKmsKey."""
+    create_kms_key: bool = False
+    """Create a rotating KMS key for logs and ECS Exec sessions."""
+    container_insights: Literal["enabled", "enhanced", "disabled"] = "enabled"
+    """ECS Container Insights level."""
+    fargate_base: Annotated[int, Field(ge=0, le=100000)] = 0
+    """Tasks always placed on FARGATE before weights apply."""
+    fargate_weight: Annotated[int, Field(ge=0, le=1000)] = 1
+    """Relative weight of FARGATE in the default capacity provider strategy."""
+    fargate_spot_weight: Annotated[int, Field(ge=0, le=1000)] = 0
+    """Relative weight of FARGATE_SPOT in the default capacity provider strategy."""
+    certificate_arn: str = ""
+    """ACM certificate ARN for the HTTPS listener."""
+    allow_http_only: bool = False
+    """Permit an HTTP-only load balancer when no certificate is given."""
+    ingress_cidrs: tuple[str, ...] = ("0.0.0.0/0",)
+    """CIDRs allowed to reach the load balancer on 80/443."""
+    deletion_protection: bool = False
+    """Load balancer deletion protection."""
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    """ELB security policy of the HTTPS listener (a TLS 1.3 policy)."""
+    access_log_expiration_days: Annotated[int, Field(ge=1, le=3650)] = 90
+    """Days before load balancer access logs expire."""
+    alb_idle_timeout: Annotated[int, Field(ge=1, le=4000)] = 60
+    """Load balancer idle timeout (seconds)."""
+    services: Annotated[tuple[ServiceSettings, ...], Field(min_length=1)]
+    """The ECS services to run; see the config reference."""
+
+    @property
+    def tags(self) -> dict[str, str]:
+        """Tags applied to every taggable resource."""
+        tags = {"Environment": self.environment, "Owner": self.owner, "CostCenter": self.cost_center,
+                "ManagedBy": "pulumi", "Project": NAMESPACE}
+        for pair in self.extra_tags:
+            key, _, value = pair.partition("=")
+            tags[key] = value
+        return tags
+
+    @property
+    def https(self) -> bool:
+        """Whether the load balancer terminates HTTPS."""
+        return bool(self.certificate_arn)
+
+
+# ---------------------------------------------------------------------------
+# Loading
+# ---------------------------------------------------------------------------
+def _field_is_text(model: type[BaseModel], key: str) -> bool:
+    for name, info in model.model_fields.items():
+        if key in (name, info.alias):
+            return info.annotation in (str, str | None) or getattr(info.annotation, "__origin__", None) is Literal
+    return False
+
+
+def _decode(raw: Any, text: bool) -> Any:
+    """Config values arrive as strings; structured ones as JSON. Keep text fields as given."""
+    if not isinstance(raw, str) or text:
+        return raw
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return raw
+
+
+def _path(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _allowed_keys(model: type[BaseModel]) -> str:
+    return ", ".join(sorted(info.alias or name for name, info in model.model_fields.items()))
+
+
+def _explain(error: Mapping[str, Any], model: type[BaseModel]) -> ConfigError:
+    loc = tuple(part for part in error["loc"] if part not in ("function-after", "function-before"))
+    kind = error["type"]
+    value = error.get("input")
+    if kind == "extra_forbidden":
+        parent: type[BaseModel] = ServiceSettings if "services" in loc[:1] else model
+        if len(loc) > 2 and loc[2] == "schedules":
+            parent = ScheduledScaling
+        if len(loc) > 2 and loc[2] == "taskRoleStatements":
+            parent = PolicyStatement
+        return ConfigError(_path(loc), f"unknown key; allowed: {_allowed_keys(parent)}")
+    if kind == "missing":
+        return ConfigError(_path(loc), "is required")
+    if kind == "literal_error":
+        expected = error.get("ctx", {}).get("expected", "")
+        return ConfigError(_path(loc), f"{json.dumps(value)} is not allowed; allowed: {expected}")
+    shown = json.dumps(value, default=str)
+    if len(shown) > 60:
+        shown = shown[:57] + "..."
+    return ConfigError(_path(loc), f"{shown} is invalid: {error['msg'].lower()}")
+
+
+def parse_settings(values: Mapping[str, Any]) -> StackSettings:
+    """Validate raw config values (keys without namespace; values as JSON text or decoded)."""
+    decoded = {key: _decode(raw, _field_is_text(StackSettings, key)) for key, raw in values.items()}
+    try:
+        settings = StackSettings.model_validate(decoded)
+    except ValidationError as exc:
+        raise _explain(exc.errors()[0], StackSettings) from None
+    _check_semantics(settings)
+    return settings
+
+
+def load_settings(config: pulumi.Config | None = None) -> StackSettings:
+    """Read every ``fargate-platform:*`` key of the running stack and validate it."""
+    prefix = f"{NAMESPACE}:"
+    raw = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    values = {key[len(prefix):]: value for key, value in raw.items() if key.startswith(prefix)}
+    return parse_settings(values)
+
+
+# ---------------------------------------------------------------------------
+# Cross-field rules pydantic cannot express per field
+# ---------------------------------------------------------------------------
+def _check_cidr(path: str, cidr: str, *, min_prefix: int = 0, max_prefix: int = 32) -> None:
+    try:
+        net = ipaddress.ip_network(cidr, strict=True)
+    except ValueError:
+        raise ConfigError(path, f"'{cidr}' is not a CIDR block; expected e.g. 10.0.0.0/16") from None
+    if not min_prefix <= net.prefixlen <= max_prefix:
+        raise ConfigError(path, f"'{cidr}' has prefix /{net.prefixlen}; allowed: /{min_prefix} to /{max_prefix}")
+
+
+def _check_secret_free(path: str, name: str, value: str) -> None:
+    if SECRET_NAME.search(name) or AWS_ACCESS_KEY.search(value):
+        raise ConfigError(f"{path}.{name}", "looks like a secret in plaintext; allowed: move it to `secrets` "
+                          "as an SSM parameter or Secrets Manager ARN")
+
+
+def _check_service(index: int, svc: ServiceSettings) -> None:
+    base = f"services[{index}]"
+    if not SERVICE_NAME.match(svc.name):
+        raise ConfigError(f"{base}.name", f"'{svc.name}' is invalid; allowed: lowercase letters, digits and "
+                          "hyphens, starting with a letter, at most 24 characters")
+    if (svc.image is None) == (svc.build is None):
+        raise ConfigError(f"{base}.image", "give exactly one of image (a pinned URI) or build (a Dockerfile directory)")
+    if svc.image is not None:
+        last = svc.image.rsplit("/", 1)[-1]
+        if "@sha256:" not in svc.image and (":" not in last or last.endswith(":latest")):
+            raise ConfigError(f"{base}.image", f"'{svc.image}' is not pinned; allowed: a tag other than latest "
+                              "or an @sha256 digest")
+    if svc.cpu not in FARGATE_MEMORY:
+        raise ConfigError(f"{base}.cpu", f"{svc.cpu} is not a Fargate size; allowed: "
+                          + ", ".join(map(str, FARGATE_MEMORY)))
+    allowed = FARGATE_MEMORY[svc.cpu]
+    if svc.memory not in allowed:
+        raise ConfigError(f"{base}.memory", f"{svc.memory} is not valid with cpu {svc.cpu}; allowed: "
+                          + ", ".join(map(str, allowed)))
+    if svc.min_count > svc.max_count:
+        raise ConfigError(f"{base}.minCount", f"{svc.min_count} is greater than maxCount {svc.max_count}")
+    if not svc.min_count <= svc.desired_count <= svc.max_count:
+        raise ConfigError(f"{base}.desiredCount", f"{svc.desired_count} is outside minCount..maxCount "
+                          f"({svc.min_count}..{svc.max_count})")
+    if svc.user.split(":", 1)[0] in ("root", "0"):
+        raise ConfigError(f"{base}.user", f"'{svc.user}' runs as root; allowed: a non-root uid[:gid], e.g. 1000:1000")
+    if not svc.path_patterns and not svc.host_headers:
+        raise ConfigError(f"{base}.pathPatterns", "empty with no hostHeaders; allowed: at least one pattern or host")
+    for name, value in svc.environment.items():
+        _check_secret_free(f"{base}.environment", name, value)
+    for name, arn in svc.secrets.items():
+        if not SECRET_ARN.match(arn):
+            raise ConfigError(f"{base}.secrets.{name}", f"'{arn}' is not an SSM parameter or Secrets Manager ARN")
+    seen: set[str] = set()
+    for j, sched in enumerate(svc.schedules):
+        if sched.name in seen:
+            raise ConfigError(f"{base}.schedules[{j}].name", f"'{sched.name}' is used twice in this service")
+        seen.add(sched.name)
+        if sched.min_count > sched.max_count:
+            raise ConfigError(f"{base}.schedules[{j}].minCount",
+                              f"{sched.min_count} is greater than maxCount {sched.max_count}")
+    if svc.cpu_target is None and svc.memory_target is None and svc.requests_per_target is None \
+            and svc.max_count > svc.min_count:
+        raise ConfigError(f"{base}.cpuTarget", "every scaling policy is disabled but maxCount > minCount; "
+                          "allowed: enable cpuTarget, memoryTarget or requestsPerTarget")
+
+
+def _check_semantics(s: StackSettings) -> None:
+    _check_cidr("vpcCidr", s.vpc_cidr, min_prefix=16, max_prefix=22)
+    for i, cidr in enumerate(s.ingress_cidrs):
+        _check_cidr(f"ingressCidrs[{i}]", cidr)
+    for i, pair in enumerate(s.extra_tags):
+        if not TAG_PAIR.match(pair):
+            raise ConfigError(f"extraTags[{i}]", f"'{pair}' is not Key=Value")
+    for key, days in (("logRetentionDays", s.log_retention_days), ("flowLogRetentionDays", s.flow_log_retention_days)):
+        if days not in LOG_RETENTION_DAYS:
+            raise ConfigError(key, f"{days} is not a CloudWatch retention; allowed: "
+                              + ", ".join(map(str, LOG_RETENTION_DAYS)))
+    if s.kms_key_arn and s.create_kms_key:
+        raise ConfigError("kmsKeyArn", "set together with createKmsKey; allowed: one of them")
+    if s.kms_key_arn and not re.match(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/.+$", s.kms_key_arn):
+        raise ConfigError("kmsKeyArn", f"'{s.kms_key_arn}' is not a KMS key ARN")
+    if s.fargate_weight + s.fargate_spot_weight == 0:
+        raise ConfigError("fargateWeight", "fargateWeight and fargateSpotWeight are both 0; allowed: at least one > 0")
+    if s.certificate_arn and not re.match(r"^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/.+$",
+                                          s.certificate_arn):
+        raise ConfigError("certificateArn", f"'{s.certificate_arn}' is not an ACM certificate ARN")
+    if not s.certificate_arn and not s.allow_http_only:
+        raise ConfigError("certificateArn", "is empty, so the load balancer would serve HTTP only; allowed: an ACM "
+                          "certificate ARN, or set allowHttpOnly: true explicitly")
+    if s.ssl_policy not in TLS13_POLICIES:
+        raise ConfigError("sslPolicy", f"'{s.ssl_policy}' is not a TLS 1.3 policy; allowed: "
+                          + ", ".join(TLS13_POLICIES))
+    if s.existing_vpc_id:
+        if not re.match(r"^vpc-[0-9a-f]{8,17}$", s.existing_vpc_id):
+            raise ConfigError("existingVpcId", f"'{s.existing_vpc_id}' is not a VPC id (vpc-...)")
+        for key, ids in (("existingPrivateSubnetIds", s.existing_private_subnet_ids),
+                         ("existingPublicSubnetIds", s.existing_public_subnet_ids)):
+            if len(ids) < 2:
+                raise ConfigError(key, f"has {len(ids)} subnet ids; allowed: at least 2 (in different AZs) "
+                                  "when existingVpcId is set")
+            for i, subnet in enumerate(ids):
+                if not re.match(r"^subnet-[0-9a-f]{8,17}$", subnet):
+                    raise ConfigError(f"{key}[{i}]", f"'{subnet}' is not a subnet id (subnet-...)")
+    elif s.existing_private_subnet_ids or s.existing_public_subnet_ids:
+        raise ConfigError("existingVpcId", "is empty but existing subnet ids are given; allowed: set existingVpcId too")
+    if s.availability_zones and len(s.availability_zones) != s.az_count:
+        raise ConfigError("availabilityZones", f"lists {len(s.availability_zones)} zones but azCount is "
+                          f"{s.az_count}; allowed: exactly azCount zones, or none to look them up")
+    if s.nat_strategy == "none" and not s.vpc_endpoints and not s.existing_vpc_id:
+        raise ConfigError("natStrategy", "is 'none' without vpcEndpoints, so tasks could not pull images; allowed: "
+                          "single, one-per-az, or none with vpcEndpoints: true")
+    names: dict[str, int] = {}
+    priorities: dict[int, int] = {}
+    for i, svc in enumerate(s.services):
+        _check_service(i, svc)
+        if svc.name in names:
+            raise ConfigError(f"services[{i}].name", f"'{svc.name}' duplicates services[{names[svc.name]}].name")
+        names[svc.name] = i
+        if svc.priority in priorities:
+            raise ConfigError(f"services[{i}].priority",
+                              f"{svc.priority} duplicates services[{priorities[svc.priority]}].priority")
+        priorities[svc.priority] = i
