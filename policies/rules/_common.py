@@ -221,6 +221,8 @@ def resource_rule(
     check: ResourceCheck,
     enforcement: EnforcementLevel = EnforcementLevel.ADVISORY,
     config: Mapping[str, Any] | None = None,
+    security_hub: Sequence[str] = (),
+    checkov: Sequence[str] = (),
 ) -> ResourceValidationPolicy:
     """A resource policy that runs ``check`` on every resource whose type is in ``types``."""
     type_set = frozenset(types)
@@ -249,8 +251,7 @@ def resource_rule(
         severity=severity,
         remediation_steps=remediation,
     )
-    policy.resource_types = tuple(types)  # type: ignore[attr-defined]
-    policy.check = check  # type: ignore[attr-defined]
+    _annotate(policy, types, check, config, security_hub, checkov)
     return policy
 
 
@@ -264,6 +265,8 @@ def stack_rule(
     check: StackCheck,
     enforcement: EnforcementLevel = EnforcementLevel.ADVISORY,
     config: Mapping[str, Any] | None = None,
+    security_hub: Sequence[str] = (),
+    checkov: Sequence[str] = (),
 ) -> StackValidationPolicy:
     """A stack policy over every resource; ``types`` lists the tokens the check reads."""
     defaults = schema_defaults(config)
@@ -289,9 +292,18 @@ def stack_rule(
         severity=severity,
         remediation_steps=remediation,
     )
-    policy.resource_types = tuple(types)  # type: ignore[attr-defined]
-    policy.check = check  # type: ignore[attr-defined]
+    _annotate(policy, types, check, config, security_hub, checkov)
     return policy
+
+
+def _annotate(policy: Any, types: Sequence[str], check: Any, config: Mapping[str, Any] | None,
+              security_hub: Sequence[str], checkov: Sequence[str]) -> None:
+    # Metadata the tests and the README generator read; pulumi-policy ignores it.
+    policy.resource_types = tuple(types)
+    policy.check = check
+    policy.config_properties = dict(config or {})
+    policy.security_hub = tuple(security_hub)
+    policy.checkov = tuple(checkov)
 
 
 def run_check(check: ResourceCheck, props: Mapping[str, Any], config: Mapping[str, Any] | None = None,
