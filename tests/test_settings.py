@@ -127,7 +127,9 @@ def _yaml_type(annotation) -> str | None:
         return "boolean"
     if annotation is int:
         return "integer"
-    if annotation is str or origin is typing.Literal:
+    if origin is typing.Literal:
+        return "integer" if isinstance(typing.get_args(annotation)[0], int) else "string"
+    if annotation is str:
         return "string"
     if origin is typing.Annotated:
         return _yaml_type(typing.get_args(annotation)[0])
