@@ -70,6 +70,7 @@ for svc in settings.services:
         listener_arn=alb.listener_arn,
         log_retention_days=settings.log_retention_days,
         kms_key_arn=kms_key_arn,
+        exec_log_group_arn=cluster.exec_log_group_arn,
         protect=settings.protect,
         project_dir=Path(__file__).resolve().parent,
     ))

@@ -44,6 +44,8 @@ class Cluster(pulumi.ComponentResource):
     """ARN of the cluster."""
     exec_log_group_name: pulumi.Output[str]
     """Log group that records ECS Exec sessions."""
+    exec_log_group_arn: pulumi.Output[str]
+    """ARN of that log group, for the task roles that write session logs."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fargate-platform:index:Cluster", name, None, opts)
@@ -89,7 +91,9 @@ class Cluster(pulumi.ComponentResource):
         # Services must see the default strategy, so the ARN handed out waits for the providers.
         self.cluster_arn = pulumi.Output.all(cluster.arn, capacity.id).apply(lambda values: values[0])
         self.exec_log_group_name = exec_logs.name
+        self.exec_log_group_arn = exec_logs.arn
         self.register_outputs({
+            "exec_log_group_arn": self.exec_log_group_arn,
             "cluster_name": self.cluster_name,
             "cluster_arn": self.cluster_arn,
             "exec_log_group_name": self.exec_log_group_name,

@@ -275,7 +275,10 @@ class StackSettings(_Model):
 def _field_is_text(model: type[BaseModel], key: str) -> bool:
     for name, info in model.model_fields.items():
         if key in (name, info.alias):
-            return info.annotation in (str, str | None) or getattr(info.annotation, "__origin__", None) is Literal
+            annotation = info.annotation
+            if getattr(annotation, "__origin__", None) is Literal:
+                return all(isinstance(value, str) for value in annotation.__args__)
+            return annotation in (str, str | None)
     return False
 
 
@@ -386,6 +389,9 @@ def _check_service(index: int, svc: ServiceSettings) -> None:
     if not svc.min_count <= svc.desired_count <= svc.max_count:
         raise ConfigError(f"{base}.desiredCount", f"{svc.desired_count} is outside minCount..maxCount "
                           f"({svc.min_count}..{svc.max_count})")
+    if svc.enable_exec and svc.readonly_root_filesystem:
+        raise ConfigError(f"{base}.enableExec", "ECS Exec needs a writable root filesystem; allowed: enableExec "
+                          "false, or readonlyRootFilesystem: false set explicitly")
     if svc.user.split(":", 1)[0] in ("root", "0"):
         raise ConfigError(f"{base}.user", f"'{svc.user}' runs as root; allowed: a non-root uid[:gid], e.g. 1000:1000")
     if not svc.internal and not svc.path_patterns and not svc.host_headers:

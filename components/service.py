@@ -1,0 +1,511 @@
+"""One ECS service on Fargate behind the shared load balancer.
+
+The component owns everything one service needs and nothing shared: its image
+(built and pushed to a private ECR repository, or a pinned URI from config), its
+log group, two least-privilege IAM roles, the task definition, a security group
+that only the load balancer can reach, a target group, a listener rule and the
+ECS service itself.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_awsx as awsx
+
+from stacks.settings import ServiceSettings
+
+TYPE_TOKEN = "fargate-platform:index:FargateService"
+
+# ECR image URI: <account>.dkr.ecr[-fips].<region>.amazonaws.com[.cn]/<repo>[:tag][@sha256:digest]
+ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr(?:-fips)?\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?P<cn>\.cn)?/"
+    r"(?P<repository>[a-z0-9][a-z0-9._/-]*?)(?::[A-Za-z0-9_.-]+)?(?:@sha256:[a-f0-9]{64})?$"
+)
+
+# The four channels the SSM agent opens for an ECS Exec session; AWS only accepts "*" for them.
+EXEC_CHANNEL_ACTIONS = (
+    "ssmmessages:CreateControlChannel",
+    "ssmmessages:CreateDataChannel",
+    "ssmmessages:OpenControlChannel",
+    "ssmmessages:OpenDataChannel",
+)
+
+# Build-context entries that never reach the image and must not change its tag.
+_HASH_SKIP_DIRS = frozenset({"__pycache__", ".git", ".pytest_cache", ".mypy_cache", ".ruff_cache"})
+_HASH_SKIP_SUFFIXES = (".pyc", ".pyo")
+
+TMP_VOLUME = "tmp"
+
+
+@dataclass(frozen=True, kw_only=True)
+class FargateServiceArgs:
+    """Inputs of :class:`FargateService`."""
+
+    settings: ServiceSettings
+    """Validated settings of this service (image or build, size, routing, deployment, IAM)."""
+    cluster_arn: pulumi.Input[str]
+    """ARN of the ECS cluster the service runs in."""
+    vpc_id: pulumi.Input[str]
+    """VPC of the cluster; the target group and security group are created in it."""
+    private_subnet_ids: pulumi.Input[Sequence[str]]
+    """Private subnets the tasks run in (no public IPs are assigned)."""
+    alb_security_group_id: pulumi.Input[str]
+    """Security group of the load balancer: the only source allowed to reach the tasks."""
+    listener_arn: pulumi.Input[str]
+    """Listener the service's rule attaches to: HTTPS, or HTTP when the stack is HTTP-only."""
+    log_retention_days: int
+    """Retention of the service's log group (days)."""
+    kms_key_arn: pulumi.Input[str] | None = None
+    """KMS key that encrypts the log group, the ECR repository and secrets; None uses AWS-owned keys."""
+    protect: bool = True
+    """Protect the stateful children (log group, ECR repository) from deletion."""
+    project_dir: Path = Path(".")
+    """Directory that ``settings.build`` is relative to."""
+    capacity_provider_strategy: Sequence[tuple[str, int, int]] | None = None
+    """(capacity provider, weight, base) entries; None uses the cluster's default strategy."""
+    exec_log_group_arn: pulumi.Input[str] | None = None
+    """Log group the cluster sends ECS Exec session logs to; None means this service's own log group."""
+
+
+def build_context_hash(context: Path, platform: str) -> str:
+    """Deterministic SHA-256 over the build context's file paths and contents, and the target platform.
+
+    Used as the image tag: the repository's tags are immutable, so a tag must change exactly
+    when the image would. Caches and bytecode are skipped because they never reach the image.
+    """
+    if not context.is_dir():
+        raise pulumi.RunError(f"build context '{context}' is not a directory")
+    digest = hashlib.sha256(f"platform={platform}\0".encode())
+    files: list[Path] = []
+    for root, dirs, names in os.walk(context):
+        dirs[:] = [d for d in dirs if d not in _HASH_SKIP_DIRS]
+        files.extend(Path(root, n) for n in names if not n.endswith(_HASH_SKIP_SUFFIXES))
+    for path in sorted(files, key=lambda p: p.relative_to(context).as_posix()):
+        rel = path.relative_to(context).as_posix()
+        data = path.read_bytes()
+        mode = "x" if os.access(path, os.X_OK) else "-"
+        digest.update(f"{rel}\0{mode}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def ecr_repository_arn(image: str) -> str | None:
+    """The ECR repository ARN of a pinned ECR image URI, or None for an image from another registry."""
+    match = ECR_IMAGE.match(image)
+    if not match:
+        return None
+    region = match["region"]
+    partition = "aws-cn" if match["cn"] else "aws-us-gov" if region.startswith("us-gov-") else "aws"
+    return f"arn:{partition}:ecr:{region}:{match['account']}:repository/{match['repository']}"
+
+
+def secret_resource_arn(value_from: str) -> str:
+    """The IAM resource for a secret reference: a Secrets Manager ARN without its ':json-key:stage:version' tail."""
+    parts = value_from.split(":")
+    if len(parts) > 7 and parts[2] == "secretsmanager":
+        return ":".join(parts[:7])
+    return value_from
+
+
+def _account_of(arn: str) -> str:
+    parts = arn.split(":")
+    if len(parts) < 6 or not parts[4]:
+        raise pulumi.RunError(f"'{arn}' is not an ARN with an account id")
+    return parts[4]
+
+
+def _assume_ecs_tasks(account: pulumi.Input[str]) -> pulumi.Output[str]:
+    """Trust policy for ECS tasks of this account only (guards against the confused deputy)."""
+    return pulumi.Output.json_dumps({
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Effect": "Allow",
+            "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+            "Action": "sts:AssumeRole",
+            "Condition": {"StringEquals": {"aws:SourceAccount": account}},
+        }],
+    })
+
+
+def _statement(sid: str, actions: Sequence[str], resources: Any, effect: str = "Allow") -> dict[str, Any]:
+    return {"Sid": sid, "Effect": effect, "Action": list(actions), "Resource": resources}
+
+
+def default_health_check(port: int, path: str) -> list[str]:
+    """Container health check probing the service's own health path with the image's python3."""
+    probe = f"import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:{port}{path}', timeout=3)"
+    return ["CMD-SHELL", f'python3 -c "{probe}" || exit 1']
+
+
+class FargateService(pulumi.ComponentResource):
+    """One ECS service on Fargate, reachable only through the shared load balancer.
+
+    Child resources (``<name>-<role>``):
+
+    - ``repository`` (aws.ecr.Repository), ``repository-lifecycle`` (aws.ecr.LifecyclePolicy) and
+      ``image`` (awsx.ecr.Image): only when ``settings.build`` is set.
+    - ``logs`` (aws.cloudwatch.LogGroup)
+    - ``execution-role`` (aws.iam.Role) and ``execution-policy`` (aws.iam.RolePolicy)
+    - ``task-role`` (aws.iam.Role) and ``task-policy`` (aws.iam.RolePolicy, only when it would grant anything)
+    - ``task`` (aws.ecs.TaskDefinition)
+    - ``sg`` (aws.ec2.SecurityGroup), ``sg-ingress-alb`` (aws.vpc.SecurityGroupIngressRule),
+      ``sg-egress-https`` (aws.vpc.SecurityGroupEgressRule) and ``alb-egress`` (aws.vpc.SecurityGroupEgressRule
+      on the load balancer's group)
+    - ``tg`` (aws.lb.TargetGroup) and ``rule`` (aws.lb.ListenerRule)
+    - ``service`` (aws.ecs.Service)
+    """
+
+    service_name: pulumi.Output[str]
+    """Name of the ECS service."""
+    service_arn: pulumi.Output[str]
+    """ARN of the ECS service."""
+    cluster_arn: pulumi.Output[str]
+    """ARN of the cluster the service runs in."""
+    task_definition_arn: pulumi.Output[str]
+    """ARN (with revision) of the service's task definition."""
+    log_group_name: pulumi.Output[str]
+    """CloudWatch log group the container logs to."""
+    target_group_arn: pulumi.Output[str]
+    """ARN of the service's target group."""
+    target_group_arn_suffix: pulumi.Output[str]
+    """ARN suffix of the target group, for CloudWatch metrics and ALB request-count scaling."""
+    security_group_id: pulumi.Output[str]
+    """Security group of the service's tasks."""
+    execution_role_arn: pulumi.Output[str]
+    """Role ECS uses to pull the image, write logs and read secrets."""
+    task_role_arn: pulumi.Output[str]
+    """Role the application's code runs as."""
+    image_uri: pulumi.Output[str]
+    """Image the task runs: the pushed image pinned by digest, or the pinned URI from config."""
+    repository_url: pulumi.Output[str] | None
+    """URL of the service's ECR repository, or None when the image is a pinned URI."""
+
+    def __init__(self, name: str, args: FargateServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__(TYPE_TOKEN, name, None, opts)
+        svc = args.settings
+        port = svc.container_port
+        child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        account = pulumi.Output.from_input(args.cluster_arn).apply(_account_of)
+        platform = "linux/arm64" if svc.architecture == "ARM64" else "linux/amd64"
+        if svc.enable_exec and svc.readonly_root_filesystem:
+            pulumi.log.warn(f"service '{svc.name}': ECS Exec needs a writable root filesystem for the SSM agent; "
+                            "sessions will fail unless readonlyRootFilesystem is false", resource=self)
+
+        # --- Image -----------------------------------------------------------------------------
+        repository: aws.ecr.Repository | None = None
+        pull_repository_arn: pulumi.Input[str] | None = None
+        if svc.build is not None:
+            context = (args.project_dir / svc.build).resolve()
+            encryption = ({"encryption_type": "KMS", "kms_key": args.kms_key_arn} if args.kms_key_arn is not None
+                          else {"encryption_type": "AES256"})
+            # Private registry for the image built from this service's source; tags can never be overwritten.
+            repository = aws.ecr.Repository(
+                f"{name}-repository",
+                image_scanning_configuration={"scan_on_push": True},
+                image_tag_mutability="IMMUTABLE",
+                encryption_configurations=[encryption],
+                force_delete=not args.protect,
+                opts=stateful,
+            )
+            # Keeps the repository (and its storage bill) bounded: drop untagged layers, keep the last 20 images.
+            aws.ecr.LifecyclePolicy(
+                f"{name}-repository-lifecycle",
+                repository=repository.name,
+                policy=pulumi.Output.json_dumps({"rules": [
+                    {"rulePriority": 1, "description": "Expire untagged images after 7 days",
+                     "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
+                                   "countUnit": "days", "countNumber": 7},
+                     "action": {"type": "expire"}},
+                    {"rulePriority": 2, "description": "Keep the last 20 images",
+                     "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 20},
+                     "action": {"type": "expire"}},
+                ]}),
+                opts=child,
+            )
+            # Builds the service's image for the task's architecture; the tag is the content hash of the context.
+            image = awsx.ecr.Image(
+                f"{name}-image",
+                repository_url=repository.repository_url,
+                context=str(context),
+                platform=platform,
+                image_tag=build_context_hash(context, platform)[:32],
+                opts=child,
+            )
+            image_uri: pulumi.Output[str] = image.image_uri
+            pull_repository_arn = repository.arn
+        else:
+            assert svc.image is not None  # settings guarantee exactly one of image / build
+            image_uri = pulumi.Output.from_input(svc.image)
+            pull_repository_arn = ecr_repository_arn(svc.image)
+
+        # --- Logs ------------------------------------------------------------------------------
+        # The container's stdout/stderr, kept for an explicit retention and encrypted with the stack's key if any.
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=f"/ecs/{pulumi.get_project()}/{pulumi.get_stack()}/{name}",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.kms_key_arn,
+            opts=stateful,
+        )
+        log_streams = pulumi.Output.concat(log_group.arn, ":*")
+
+        # --- Execution role --------------------------------------------------------------------
+        exec_statements: list[dict[str, Any]] = []
+        if pull_repository_arn is not None:
+            exec_statements.append(_statement("EcrAuth", ["ecr:GetAuthorizationToken"], "*"))  # AWS requires "*"
+            exec_statements.append(_statement(
+                "EcrPull",
+                ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+                [pull_repository_arn]))
+        exec_statements.append(_statement("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], [log_streams]))
+        ssm_arns = sorted({arn for arn in svc.secrets.values() if ":ssm:" in arn})
+        sm_arns = sorted({secret_resource_arn(arn) for arn in svc.secrets.values() if ":secretsmanager:" in arn})
+        if ssm_arns:
+            exec_statements.append(_statement("SsmParameters", ["ssm:GetParameters"], ssm_arns))
+        if sm_arns:
+            exec_statements.append(_statement("SecretsManager", ["secretsmanager:GetSecretValue"], sm_arns))
+        if args.kms_key_arn is not None:
+            exec_statements.append(_statement("KmsDecrypt", ["kms:Decrypt"], [args.kms_key_arn]))
+        # Role the ECS agent uses to start the task: pull the image, create log streams, inject secrets.
+        execution_role = aws.iam.Role(
+            f"{name}-execution-role",
+            description=f"ECS task execution role of {svc.name}",
+            assume_role_policy=_assume_ecs_tasks(account),
+            opts=child,
+        )
+        # Exactly what starting this service's task needs; no managed policies.
+        aws.iam.RolePolicy(
+            f"{name}-execution-policy",
+            role=execution_role.id,
+            policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": exec_statements}),
+            opts=child,
+        )
+
+        # --- Task role -------------------------------------------------------------------------
+        task_statements: list[dict[str, Any]] = [
+            _statement(f"Config{i}", stmt.actions, list(stmt.resources), stmt.effect)
+            for i, stmt in enumerate(svc.task_role_statements)
+        ]
+        if svc.enable_exec:
+            exec_logs = (pulumi.Output.concat(args.exec_log_group_arn, ":*") if args.exec_log_group_arn is not None
+                         else log_streams)
+            task_statements.append(_statement("EcsExecChannels", EXEC_CHANNEL_ACTIONS, "*"))  # AWS requires "*"
+            task_statements.append(_statement("EcsExecDescribeLogGroups", ["logs:DescribeLogGroups"], "*"))
+            task_statements.append(_statement(
+                "EcsExecLogs", ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"], [exec_logs]))
+            if args.kms_key_arn is not None:
+                task_statements.append(_statement("EcsExecKms", ["kms:Decrypt"], [args.kms_key_arn]))
+        # Identity of the application's code; it gets only the configured statements.
+        task_role = aws.iam.Role(
+            f"{name}-task-role",
+            description=f"ECS task role of {svc.name}",
+            assume_role_policy=_assume_ecs_tasks(account),
+            opts=child,
+        )
+        if task_statements:
+            # The configured statements, plus the ECS Exec channels only when exec is enabled.
+            aws.iam.RolePolicy(
+                f"{name}-task-policy",
+                role=task_role.id,
+                policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": task_statements}),
+                opts=child,
+            )
+
+        # --- Task definition -------------------------------------------------------------------
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
+        container: dict[str, Any] = {
+            "name": svc.name,
+            "image": image_uri,
+            "essential": True,
+            "portMappings": [{"containerPort": port, "protocol": "tcp"}],
+            "environment": [{"name": k, "value": v} for k, v in sorted(svc.environment.items())],
+            "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(svc.secrets.items())],
+            "readonlyRootFilesystem": svc.readonly_root_filesystem,
+            "user": svc.user,
+            "privileged": False,
+            "linuxParameters": {"initProcessEnabled": True},
+            "healthCheck": {
+                "command": list(svc.health_check_command or default_health_check(port, svc.health_check_path)),
+                "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 15,
+            },
+            "logConfiguration": {
+                "logDriver": "awslogs",
+                "options": {"awslogs-group": log_group.name, "awslogs-region": region,
+                            "awslogs-stream-prefix": svc.name},
+            },
+        }
+        volumes: list[dict[str, Any]] = []
+        if svc.readonly_root_filesystem:
+            # A read-only root still needs somewhere to write temporary files.
+            volumes.append({"name": TMP_VOLUME})
+            container["mountPoints"] = [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}]
+        # The container's image, size, user, health check, logging and secrets, versioned per deployment.
+        task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}",
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(svc.cpu),
+            memory=str(svc.memory),
+            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": svc.architecture},
+            ephemeral_storage=({"size_in_gib": svc.ephemeral_storage_gib}
+                               if svc.ephemeral_storage_gib is not None else None),
+            execution_role_arn=execution_role.arn,
+            task_role_arn=task_role.arn,
+            volumes=volumes or None,
+            container_definitions=pulumi.Output.json_dumps([container]),
+            opts=child,
+        )
+
+        # --- Network ---------------------------------------------------------------------------
+        # The tasks' own group; every rule is a separate resource so none is hidden inline.
+        security_group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description=f"ECS tasks of {svc.name}: ingress from the load balancer only",
+            opts=child,
+        )
+        # The only way in: the load balancer, on the container port.
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-sg-ingress-alb",
+            security_group_id=security_group.id,
+            referenced_security_group_id=args.alb_security_group_id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description="Load balancer to container port",
+            opts=child,
+        )
+        # HTTPS out only: image pulls (ECR, S3 layers), CloudWatch Logs, Secrets Manager/SSM and other AWS APIs,
+        # through the NAT gateway or VPC endpoints. DNS goes to the VPC resolver, which security groups do not filter.
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-sg-egress-https",
+            security_group_id=security_group.id,
+            cidr_ipv4="0.0.0.0/0",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="HTTPS to AWS APIs and image registries",
+            opts=child,
+        )
+        # Lets the load balancer reach this service (and only it) so the ALB's group needs no open egress.
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-alb-egress",
+            security_group_id=args.alb_security_group_id,
+            referenced_security_group_id=security_group.id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description=f"Load balancer to {svc.name} tasks",
+            opts=child,
+        )
+
+        # --- Routing ---------------------------------------------------------------------------
+        # Task IPs the load balancer forwards to, with a health check on the service's health path.
+        target_group = aws.lb.TargetGroup(
+            f"{name}-tg",
+            target_type="ip",
+            protocol="HTTP",
+            port=port,
+            vpc_id=args.vpc_id,
+            deregistration_delay=30,
+            health_check={
+                "enabled": True,
+                "path": svc.health_check_path,
+                "protocol": "HTTP",
+                "port": "traffic-port",
+                "matcher": "200-399",
+                "healthy_threshold": 2,
+                "unhealthy_threshold": 3,
+                "interval": 15,
+                "timeout": 5,
+            },
+            opts=child,
+        )
+        conditions: list[dict[str, Any]] = []
+        if svc.path_patterns:
+            conditions.append({"path_pattern": {"values": list(svc.path_patterns)}})
+        if svc.host_headers:
+            conditions.append({"host_header": {"values": list(svc.host_headers)}})
+        # Routes this service's paths and hosts on the shared listener to its target group.
+        listener_rule = aws.lb.ListenerRule(
+            f"{name}-rule",
+            listener_arn=args.listener_arn,
+            priority=svc.priority,
+            conditions=conditions,
+            actions=[{"type": "forward", "target_group_arn": target_group.arn}],
+            opts=child,
+        )
+
+        # --- Service ---------------------------------------------------------------------------
+        strategy = None
+        if args.capacity_provider_strategy is not None:
+            strategy = [{"capacity_provider": provider, "weight": weight, "base": base}
+                        for provider, weight, base in args.capacity_provider_strategy]
+        # Keeps the tasks running in private subnets, registered with the target group, rolling back bad deploys.
+        service = aws.ecs.Service(
+            f"{name}-service",
+            cluster=args.cluster_arn,
+            task_definition=task_definition.arn,
+            desired_count=svc.desired_count,
+            # No launch_type: ECS uses the cluster's default capacity provider strategy unless one is given.
+            capacity_provider_strategies=strategy,
+            platform_version="LATEST",
+            network_configuration={
+                "subnets": args.private_subnet_ids,
+                "security_groups": [security_group.id],
+                "assign_public_ip": False,
+            },
+            load_balancers=[{"target_group_arn": target_group.arn, "container_name": svc.name,
+                             "container_port": port}],
+            deployment_circuit_breaker={"enable": True, "rollback": True},
+            deployment_minimum_healthy_percent=svc.min_healthy_percent,
+            deployment_maximum_percent=svc.max_percent,
+            health_check_grace_period_seconds=svc.health_check_grace_period,
+            enable_execute_command=svc.enable_exec,
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            wait_for_steady_state=False,
+            # desiredCount belongs to the autoscaler after creation; the rule attaches the target group to the ALB.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"], depends_on=[listener_rule]),
+        )
+
+        self.service_name = service.name
+        self.service_arn = service.arn
+        self.cluster_arn = pulumi.Output.from_input(args.cluster_arn)
+        self.task_definition_arn = task_definition.arn
+        self.log_group_name = log_group.name
+        self.target_group_arn = target_group.arn
+        self.target_group_arn_suffix = target_group.arn_suffix
+        self.security_group_id = security_group.id
+        self.execution_role_arn = execution_role.arn
+        self.task_role_arn = task_role.arn
+        self.image_uri = image_uri
+        self.repository_url = repository.repository_url if repository is not None else None
+        self.register_outputs(self._outputs())
+
+    def _outputs(self) -> Mapping[str, Any]:
+        return {
+            "service_name": self.service_name,
+            "service_arn": self.service_arn,
+            "cluster_arn": self.cluster_arn,
+            "task_definition_arn": self.task_definition_arn,
+            "log_group_name": self.log_group_name,
+            "target_group_arn": self.target_group_arn,
+            "target_group_arn_suffix": self.target_group_arn_suffix,
+            "security_group_id": self.security_group_id,
+            "execution_role_arn": self.execution_role_arn,
+            "task_role_arn": self.task_role_arn,
+            "image_uri": self.image_uri,
+            "repository_url": self.repository_url,
+        }
