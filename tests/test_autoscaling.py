@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -10,6 +9,7 @@ import pytest
 
 from components.autoscaling import TYPE_TOKEN, Autoscaling, AutoscalingArgs
 from stacks.settings import ServiceSettings
+from tests.harness import Built, build_component
 
 TARGET = "aws:appautoscaling/target:Target"
 POLICY = "aws:appautoscaling/policy:Policy"
@@ -19,73 +19,16 @@ TG_SUFFIX = "targetgroup/api-tg-1a2b3c4/943f017f100becff"
 RESOURCE_ID = "service/platform-cluster/api-service-abc1234"
 
 
-@dataclass
-class Child:
-    type: str
-    name: str
-    inputs: dict[str, Any] = field(default_factory=dict)
-    outputs: dict[str, Any] = field(default_factory=dict)
-    opts: pulumi.ResourceOptions | None = None
-
-    @property
-    def urn(self) -> str:
-        return f"urn:pulumi:test::fargate-platform::{TYPE_TOKEN}${self.type}::{self.name}"
-
-
-@dataclass
-class Built:
-    component: Autoscaling
-    children: dict[str, Child]
-    outputs: dict[str, Any]
-
-    def one(self, type_: str, name: str) -> Child:
-        child = self.children.get(name)
-        assert child is not None and child.type == type_, f"missing {type_}::{name}; have {sorted(self.children)}"
-        return child
-
-    def names(self, type_: str) -> list[str]:
-        return sorted(c.name for c in self.children.values() if c.type == type_)
-
-
 OUTPUT_NAMES = ("scalable_target_id", "resource_id", "policy_names", "scheduled_action_names")
 
 
 def build(mocks: Any, settings: ServiceSettings, *, with_suffixes: bool = True) -> Built:
-    children: dict[str, Child] = {}
-    original = mocks.new_resource
-
-    def new_resource(args: Any) -> Any:
-        resource_id, outputs = original(args)
-        if args.typ != TYPE_TOKEN:
-            child = children.setdefault(args.name, Child(args.typ, args.name))
-            child.inputs, child.outputs = dict(args.inputs), dict(outputs)
-        return resource_id, outputs
-
-    def capture(args: pulumi.ResourceTransformationArgs) -> None:
-        if args.type_ != TYPE_TOKEN:
-            children.setdefault(args.name, Child(args.type_, args.name)).opts = args.opts
-        return None
-
-    mocks.new_resource = new_resource
-    holder: dict[str, Any] = {}
-
-    @pulumi.runtime.test
-    def program() -> pulumi.Output:
-        component = Autoscaling("api-scaling", AutoscalingArgs(
-            settings=settings, cluster_name="platform-cluster", service_name="api-service-abc1234",
-            load_balancer_arn_suffix=LB_SUFFIX if with_suffixes else None,
-            target_group_arn_suffix=TG_SUFFIX if with_suffixes else None,
-        ), opts=pulumi.ResourceOptions(transformations=[capture]))
-        holder["component"] = component
-        values = [getattr(component, key) for key in OUTPUT_NAMES]
-        return pulumi.Output.all(*values).apply(
-            lambda v: holder.update(outputs=dict(zip(OUTPUT_NAMES, v, strict=True))))
-
-    try:
-        program()
-    finally:
-        mocks.new_resource = original
-    return Built(holder["component"], children, holder["outputs"])
+    args = AutoscalingArgs(
+        settings=settings, cluster_name="platform-cluster", service_name="api-service-abc1234",
+        load_balancer_arn_suffix=LB_SUFFIX if with_suffixes else None,
+        target_group_arn_suffix=TG_SUFFIX if with_suffixes else None,
+    )
+    return build_component(mocks, TYPE_TOKEN, lambda opts: Autoscaling("api-scaling", args, opts=opts), OUTPUT_NAMES)
 
 
 def settings(**extra: Any) -> ServiceSettings:

@@ -7,7 +7,6 @@ children's resolved inputs (as the engine sees them, camelCase) and options.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from components.service import (
 )
 from stacks.mocks import ACCOUNT_ID, DEFAULT_REGION
 from stacks.settings import ServiceSettings
+from tests.harness import Built, Child, build_component
 
 ROOT = Path(__file__).resolve().parents[1]
 CLUSTER_ARN = f"arn:aws:ecs:{DEFAULT_REGION}:{ACCOUNT_ID}:cluster/platform"
@@ -54,82 +54,19 @@ TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 RULE = "aws:lb/listenerRule:ListenerRule"
 
 
-# ---------------------------------------------------------------------------
-# Harness: record every child's resolved inputs (from the mocks) and its options (from a transformation).
-# ---------------------------------------------------------------------------
-@dataclass
-class Child:
-    type: str
-    name: str
-    inputs: dict[str, Any] = field(default_factory=dict)
-    outputs: dict[str, Any] = field(default_factory=dict)
-    opts: pulumi.ResourceOptions | None = None
-    resource: pulumi.Resource | None = None
-
-    @property
-    def urn(self) -> str:
-        return f"urn:pulumi:test::fargate-platform::{TYPE_TOKEN}${self.type}::{self.name}"
-
-
-@dataclass
-class Built:
-    component: FargateService
-    children: dict[str, Child]
-    outputs: dict[str, Any]
-
-    def one(self, type_: str, name: str) -> Child:
-        child = self.children.get(name)
-        assert child is not None and child.type == type_, f"missing {type_}::{name}; have {sorted(self.children)}"
-        return child
-
-    def of_type(self, type_: str) -> list[Child]:
-        return [c for c in self.children.values() if c.type == type_]
-
-
 OUTPUT_NAMES = ("service_name", "service_arn", "cluster_arn", "task_definition_arn", "log_group_name",
                 "target_group_arn", "target_group_arn_suffix", "security_group_id", "execution_role_arn",
                 "task_role_arn", "image_uri", "repository_url")
 
 
 def build(mocks: Any, settings: ServiceSettings, name: str = "api", **overrides: Any) -> Built:
-    children: dict[str, Child] = {}
-    original = mocks.new_resource
-
-    def new_resource(args: Any) -> Any:
-        resource_id, outputs = original(args)
-        if args.typ != TYPE_TOKEN:
-            child = children.setdefault(args.name, Child(args.typ, args.name))
-            child.inputs, child.outputs = dict(args.inputs), dict(outputs)
-        return resource_id, outputs
-
-    def capture(args: pulumi.ResourceTransformationArgs) -> None:
-        if args.type_ != TYPE_TOKEN:
-            child = children.setdefault(args.name, Child(args.type_, args.name))
-            child.opts, child.resource = args.opts, args.resource
-        return None
-
-    mocks.new_resource = new_resource
     kwargs: dict[str, Any] = dict(
         settings=settings, cluster_arn=CLUSTER_ARN, vpc_id=VPC_ID, private_subnet_ids=SUBNETS,
         alb_security_group_id=ALB_SG, listener_arn=LISTENER_ARN, log_retention_days=30, kms_key_arn=KMS_ARN,
         protect=True, project_dir=ROOT)
     kwargs.update(overrides)
-    holder: dict[str, Any] = {}
-
-    @pulumi.runtime.test
-    def program() -> pulumi.Output:
-        component = FargateService(name, FargateServiceArgs(**kwargs),
-                                   opts=pulumi.ResourceOptions(transformations=[capture]))
-        holder["component"] = component
-        values = [pulumi.Output.from_input(getattr(component, key)) for key in OUTPUT_NAMES]
-        return pulumi.Output.all(*values).apply(lambda v: holder.update(outputs=dict(zip(OUTPUT_NAMES, v,
-                                                                                          strict=True))))
-
-    try:
-        program()
-    finally:
-        mocks.new_resource = original
-    return Built(holder["component"], children, holder["outputs"])
+    args = FargateServiceArgs(**kwargs)
+    return build_component(mocks, TYPE_TOKEN, lambda opts: FargateService(name, args, opts=opts), OUTPUT_NAMES)
 
 
 def policy(child: Child) -> dict[str, Any]:
