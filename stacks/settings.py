@@ -47,7 +47,8 @@ TLS13_POLICIES = (
 
 SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIAL", re.IGNORECASE)
 AWS_ACCESS_KEY = re.compile(r"(?:AKIA|ASIA)[A-Z0-9]{16}")
-SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:\d{12}:parameter/.+|secretsmanager:[a-z0-9-]+:\d{12}:secret:.+)$")
+SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:\d{12}:parameter/.+"
+                        r"|secretsmanager:[a-z0-9-]+:\d{12}:secret:.+)$")
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
 TAG_PAIR = re.compile(r"^[^=]{1,128}=.{0,256}$")
 
