@@ -1,0 +1,1 @@
+"""Tests that run real Pulumi operations; each skips itself, naming what is missing."""
