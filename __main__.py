@@ -4,13 +4,24 @@ from pathlib import Path
 
 import pulumi
 
+from components.alarms import (
+    Alarms,
+    AlarmsArgs,
+    AlarmTopic,
+    AlarmTopicArgs,
+    LoadBalancerAlarms,
+    LoadBalancerAlarmsArgs,
+    critical_alarm_names,
+)
 from components.autoscaling import Autoscaling, AutoscalingArgs
 from components.cluster import Cluster, ClusterArgs
+from components.dashboard import Dashboard, DashboardArgs, DashboardService
 from components.kms import EncryptionKey, EncryptionKeyArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.network import Network, NetworkArgs
 from components.service import FargateService, FargateServiceArgs
 from components.tagging import register_default_tags
+from components.waf import Waf, WafArgs
 from stacks.settings import load_settings
 
 settings = load_settings()
@@ -44,6 +55,8 @@ cluster = Cluster(prefix, ClusterArgs(
     log_retention_days=settings.log_retention_days,
     kms_key_arn=kms_key_arn,
     protect=settings.protect,
+    service_connect_namespace=f"{pulumi.get_stack()}.{pulumi.get_project()}.internal",
+    vpc_id=network.vpc_id,
 ))
 
 alb = LoadBalancer(prefix, LoadBalancerArgs(
@@ -59,18 +72,38 @@ alb = LoadBalancer(prefix, LoadBalancerArgs(
     protect=settings.protect,
 ))
 
-services = []
+# The stack's key grants CloudWatch Logs only; without a given key the topic creates one CloudWatch may use.
+topic = AlarmTopic(f"{prefix}-alarms", AlarmTopicArgs(
+    kms_key_arn=settings.kms_key_arn or None,
+    email_endpoints=settings.alarm_emails,
+    https_endpoints=settings.alarm_https_endpoints,
+    protect=settings.protect,
+))
+container_insights = settings.container_insights != "disabled"
+alarm_periods = {"period_seconds": settings.alarm_period_seconds,
+                 "evaluation_periods": settings.alarm_evaluation_periods}
+
+services: dict[str, FargateService] = {}
+dashboard_services = []
 for svc in settings.services:
+    # A scheduled scale-to-zero lowers the floor the running-task alarm watches.
+    floor = min([svc.min_count, *(s.min_count for s in svc.schedules)])
+    alarm_prefix = f"{prefix}-{svc.name}"
+    routed = not svc.internal
     service = FargateService(f"{prefix}-{svc.name}", FargateServiceArgs(
         settings=svc,
         cluster_arn=cluster.cluster_arn,
         vpc_id=network.vpc_id,
         private_subnet_ids=network.private_subnet_ids,
-        alb_security_group_id=alb.security_group_id,
-        listener_arn=alb.listener_arn,
+        alb_security_group_id=alb.security_group_id if routed else None,
+        listener_arn=alb.listener_arn if routed else None,
         log_retention_days=settings.log_retention_days,
         kms_key_arn=kms_key_arn,
         exec_log_group_arn=cluster.exec_log_group_arn,
+        deployment_alarm_names=(critical_alarm_names(alarm_prefix, load_balanced=routed, min_count=floor,
+                                                     container_insights=container_insights)
+                                if svc.deployment_alarms else ()),
+        service_connect_namespace_arn=cluster.namespace_arn,
         protect=settings.protect,
         project_dir=Path(__file__).resolve().parent,
     ))
@@ -78,16 +111,55 @@ for svc in settings.services:
         settings=svc,
         cluster_name=cluster.cluster_name,
         service_name=service.service_name,
-        load_balancer_arn_suffix=alb.arn_suffix,
+        load_balancer_arn_suffix=alb.arn_suffix if routed else None,
         target_group_arn_suffix=service.target_group_arn_suffix,
     ))
-    services.append(service)
+    Alarms(f"{prefix}-{svc.name}", AlarmsArgs(
+        cluster_name=cluster.cluster_name,
+        service_name=service.service_name,
+        topic_arn=topic.topic_arn,
+        alarm_name_prefix=alarm_prefix,
+        target_group_arn_suffix=service.target_group_arn_suffix,
+        load_balancer_arn_suffix=alb.arn_suffix if routed else None,
+        min_count=floor,
+        container_insights=container_insights,
+        cpu_percent=settings.alarm_cpu_percent,
+        memory_percent=settings.alarm_memory_percent,
+        target_5xx_percent=settings.alarm_target_5xx_percent,
+        p99_latency_ms=settings.alarm_p99_latency_ms,
+        **alarm_periods,
+    ))
+    dashboard_services.append(DashboardService(label=svc.name, service_name=service.service_name,
+                                               target_group_arn_suffix=service.target_group_arn_suffix))
+    services[svc.name] = service
+
+# Internal services admit exactly the services that call them.
+for svc in settings.services:
+    for caller in svc.callers:
+        services[svc.name].admit(caller, services[caller].security_group_id)
+
+LoadBalancerAlarms(f"{prefix}-alb", LoadBalancerAlarmsArgs(
+    load_balancer_arn_suffix=alb.arn_suffix,
+    topic_arn=topic.topic_arn,
+    elb_5xx_count=settings.alarm_alb_5xx_count,
+    rejected_connections=settings.alarm_rejected_connections,
+    **alarm_periods,
+))
+dashboard = Dashboard(prefix, DashboardArgs(cluster_name=cluster.cluster_name, services=dashboard_services,
+                                            load_balancer_arn_suffix=alb.arn_suffix,
+                                            period_seconds=settings.alarm_period_seconds))
+if settings.waf_enabled:
+    Waf(f"{prefix}-waf", WafArgs(load_balancer_arn=alb.load_balancer_arn, rate_limit=settings.waf_rate_limit,
+                                 log_retention_days=settings.log_retention_days, kms_key_arn=kms_key_arn,
+                                 protect=settings.protect))
 
 pulumi.export("url", alb.url)
 pulumi.export("albDnsName", alb.dns_name)
 pulumi.export("clusterName", cluster.cluster_name)
-pulumi.export("serviceNames", [s.service_name for s in services])
-pulumi.export("logGroups", [s.log_group_name for s in services] + [cluster.exec_log_group_name])
+pulumi.export("serviceNames", [s.service_name for s in services.values()])
+pulumi.export("logGroups", [s.log_group_name for s in services.values()] + [cluster.exec_log_group_name])
 pulumi.export("vpcId", network.vpc_id)
 pulumi.export("privateSubnetIds", network.private_subnet_ids)
 pulumi.export("publicSubnetIds", network.public_subnet_ids)
+pulumi.export("alarmTopicArn", topic.topic_arn)
+pulumi.export("dashboardName", dashboard.dashboard_name)

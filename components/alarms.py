@@ -61,14 +61,15 @@ class AlarmTopicArgs:
     """Inputs of :class:`AlarmTopic`."""
 
     kms_key_arn: pulumi.Input[str] | None = None
-    """Customer-managed KMS key for the topic; its key policy must let cloudwatch.amazonaws.com use
-    kms:Decrypt and kms:GenerateDataKey*. None creates a dedicated key that does."""
+    """KMS key of the topic; its policy must let cloudwatch.amazonaws.com GenerateDataKey*/Decrypt. None: a new key."""
     email_endpoints: Sequence[str] = ()
     """Email addresses subscribed to the topic (each confirms by email)."""
     https_endpoints: Sequence[str] = ()
     """HTTPS endpoints (e.g. a paging service's webhook) subscribed to the topic."""
     https_auto_confirms: bool = True
     """The HTTPS endpoints confirm their subscription themselves, as paging services do."""
+    protect: bool = False
+    """Protect the topic's own key (when one is created) from deletion."""
 
 
 class AlarmTopic(pulumi.ComponentResource):
@@ -124,10 +125,10 @@ class AlarmTopic(pulumi.ComponentResource):
                         },
                     ],
                 }),
-                opts=child,
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
             )
             # A findable handle on the key for operators.
-            aws.kms.Alias(f"{name}-key-alias", name=f"alias/{name}-alarms", target_key_id=key.key_id, opts=child)
+            aws.kms.Alias(f"{name}-key-alias", name=f"alias/{name}", target_key_id=key.key_id, opts=child)
             key_arn = key.arn
 
         # The topic itself: encrypted at rest, SHA256-signed deliveries for HTTPS subscribers.
@@ -242,8 +243,7 @@ class Alarms(pulumi.ComponentResource):
             raise ValueError("Alarms needs load_balancer_arn_suffix together with target_group_arn_suffix")
         actions = [args.topic_arn]
         service_dims = {"ClusterName": args.cluster_name, "ServiceName": args.service_name}
-        common = {"alarm_actions": actions, "ok_actions": actions, "period": args.period_seconds,
-                  "evaluation_periods": args.evaluation_periods}
+        common = {"alarm_actions": actions, "ok_actions": actions, "evaluation_periods": args.evaluation_periods}
         alarms: dict[str, aws.cloudwatch.MetricAlarm] = {}
 
         def alarm(role: str, description: str, **props: object) -> None:
@@ -253,13 +253,15 @@ class Alarms(pulumi.ComponentResource):
 
         # Sustained CPU pressure: the service needs more tasks or bigger ones.
         alarm(CPU_HIGH, f"{prefix}: average CPU utilisation >= {args.cpu_percent:g}%",
-              namespace="AWS/ECS", metric_name="CPUUtilization", dimensions=service_dims, statistic="Average",
+              namespace="AWS/ECS", metric_name="CPUUtilization", dimensions=service_dims,
+              statistic="Average", period=args.period_seconds,
               comparison_operator="GreaterThanOrEqualToThreshold", threshold=args.cpu_percent,
               # No datapoints means no tasks, which the running-task alarm reports; not a CPU incident.
               treat_missing_data=NOT_BREACHING)
         # Memory close to the task limit: the next step is an out-of-memory kill.
         alarm(MEMORY_HIGH, f"{prefix}: average memory utilisation >= {args.memory_percent:g}%",
-              namespace="AWS/ECS", metric_name="MemoryUtilization", dimensions=service_dims, statistic="Average",
+              namespace="AWS/ECS", metric_name="MemoryUtilization", dimensions=service_dims,
+              statistic="Average", period=args.period_seconds,
               comparison_operator="GreaterThanOrEqualToThreshold", threshold=args.memory_percent,
               # As for CPU: missing data is the running-task alarm's business.
               treat_missing_data=NOT_BREACHING)
@@ -268,6 +270,7 @@ class Alarms(pulumi.ComponentResource):
             # scaled to zero sends no datapoints, and with missing data breaching it would alarm forever.)
             alarm(RUNNING_TASKS_LOW, f"{prefix}: fewer than {args.min_count} running tasks",
                   namespace="ECS/ContainerInsights", metric_name="RunningTaskCount", dimensions=service_dims,
+                  period=args.period_seconds,
                   statistic="Minimum", comparison_operator="LessThanThreshold", threshold=args.min_count,
                   # Container Insights sends nothing when no task runs: no datapoints means no tasks.
                   treat_missing_data=BREACHING)
@@ -284,6 +287,7 @@ class Alarms(pulumi.ComponentResource):
 
             # Users see errors: the share of the service's requests its tasks answer 5xx.
             alarm(TARGET_5XX_RATE, f"{prefix}: >= {args.target_5xx_percent:g}% of requests answered 5xx",
+                  # Metric math: the period goes on each query (a top-level period conflicts with metric_queries).
                   metric_queries=[
                       elb_metric("errors", "HTTPCode_Target_5XX_Count"),
                       elb_metric("requests", "RequestCount"),
@@ -297,6 +301,7 @@ class Alarms(pulumi.ComponentResource):
             # Users wait: the slowest 1% of responses are too slow.
             alarm(TARGET_P99_LATENCY, f"{prefix}: p99 target response time >= {args.p99_latency_ms} ms",
                   namespace="AWS/ApplicationELB", metric_name="TargetResponseTime", dimensions=target_dims,
+                  period=args.period_seconds,
                   extended_statistic="p99", comparison_operator="GreaterThanOrEqualToThreshold",
                   threshold=args.p99_latency_ms / 1000,
                   # No requests means no latency to judge.
@@ -304,6 +309,7 @@ class Alarms(pulumi.ComponentResource):
             # Tasks failing the load balancer's health check: capacity is lost, and a deployment is bad.
             alarm(UNHEALTHY_HOSTS, f"{prefix}: unhealthy targets in the target group",
                   namespace="AWS/ApplicationELB", metric_name="UnHealthyHostCount", dimensions=target_dims,
+                  period=args.period_seconds,
                   statistic="Maximum", comparison_operator="GreaterThanThreshold", threshold=0,
                   # Sent every minute while the target group is in use; a gap is not a sick task.
                   treat_missing_data=NOT_BREACHING)

@@ -27,6 +27,10 @@ class ClusterArgs:
     """KMS key that encrypts ECS Exec sessions and their log group; None leaves AWS defaults."""
     protect: bool = False
     """Protect the session log group from deletion."""
+    service_connect_namespace: str | None = None
+    """Name of a private Cloud Map namespace for Service Connect; None creates none."""
+    vpc_id: pulumi.Input[str] | None = None
+    """VPC the Service Connect namespace resolves in (required with ``service_connect_namespace``)."""
 
 
 class Cluster(pulumi.ComponentResource):
@@ -36,6 +40,7 @@ class Cluster(pulumi.ComponentResource):
     - ``{name}-exec-logs``: log group that records every ECS Exec session.
     - ``{name}-cluster``: the cluster, with Container Insights and Exec logging configured.
     - ``{name}-capacity``: FARGATE and FARGATE_SPOT providers with the default strategy.
+    - ``{name}-namespace``: the private Cloud Map namespace services call each other in (when named).
     """
 
     cluster_name: pulumi.Output[str]
@@ -46,6 +51,8 @@ class Cluster(pulumi.ComponentResource):
     """Log group that records ECS Exec sessions."""
     exec_log_group_arn: pulumi.Output[str]
     """ARN of that log group, for the task roles that write session logs."""
+    namespace_arn: pulumi.Output[str] | None
+    """ARN of the Service Connect namespace, or None."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fargate-platform:index:Cluster", name, None, opts)
@@ -56,6 +63,14 @@ class Cluster(pulumi.ComponentResource):
             kms_key_id=args.kms_key_arn,
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
+        namespace = None
+        if args.service_connect_namespace:
+            if args.vpc_id is None:
+                raise ValueError("ClusterArgs.vpc_id is required with service_connect_namespace")
+            # Services find each other by name here, without a load balancer in between.
+            namespace = aws.servicediscovery.PrivateDnsNamespace(
+                f"{name}-namespace", name=args.service_connect_namespace, vpc=args.vpc_id,
+                description="Service Connect namespace", opts=pulumi.ResourceOptions(parent=self))
         # The cluster itself; Exec sessions are always logged, and encrypted when a key is given.
         cluster = aws.ecs.Cluster(
             f"{name}-cluster",
@@ -70,6 +85,7 @@ class Cluster(pulumi.ComponentResource):
                     ),
                 ),
             ),
+            service_connect_defaults=({"namespace": namespace.arn} if namespace is not None else None),
             opts=pulumi.ResourceOptions(parent=self),
         )
         strategy = [
@@ -92,7 +108,9 @@ class Cluster(pulumi.ComponentResource):
         self.cluster_arn = pulumi.Output.all(cluster.arn, capacity.id).apply(lambda values: values[0])
         self.exec_log_group_name = exec_logs.name
         self.exec_log_group_arn = exec_logs.arn
+        self.namespace_arn = namespace.arn if namespace is not None else None
         self.register_outputs({
+            "namespace_arn": self.namespace_arn,
             "exec_log_group_arn": self.exec_log_group_arn,
             "cluster_name": self.cluster_name,
             "cluster_arn": self.cluster_arn,

@@ -58,10 +58,10 @@ class FargateServiceArgs:
     """VPC of the cluster; the target group and security group are created in it."""
     private_subnet_ids: pulumi.Input[Sequence[str]]
     """Private subnets the tasks run in (no public IPs are assigned)."""
-    alb_security_group_id: pulumi.Input[str]
-    """Security group of the load balancer: the only source allowed to reach the tasks."""
-    listener_arn: pulumi.Input[str]
-    """Listener the service's rule attaches to: HTTPS, or HTTP when the stack is HTTP-only."""
+    alb_security_group_id: pulumi.Input[str] | None
+    """Security group of the load balancer, the only outside source allowed in; None for internal services."""
+    listener_arn: pulumi.Input[str] | None
+    """Listener the service's rule attaches to (HTTPS, or HTTP when HTTP-only); None for internal services."""
     log_retention_days: int
     """Retention of the service's log group (days)."""
     kms_key_arn: pulumi.Input[str] | None = None
@@ -74,6 +74,10 @@ class FargateServiceArgs:
     """(capacity provider, weight, base) entries; None uses the cluster's default strategy."""
     exec_log_group_arn: pulumi.Input[str] | None = None
     """Log group the cluster sends ECS Exec session logs to; None means this service's own log group."""
+    deployment_alarm_names: Sequence[str] = ()
+    """Alarms that roll a deployment back (explicit names, see components.alarms.critical_alarm_names)."""
+    service_connect_namespace_arn: pulumi.Input[str] | None = None
+    """Cloud Map namespace for Service Connect; the service is reachable there as ``<name>:<port>``."""
 
 
 def build_context_hash(context: Path, platform: str) -> str:
@@ -162,6 +166,10 @@ class FargateService(pulumi.ComponentResource):
       on the load balancer's group)
     - ``tg`` (aws.lb.TargetGroup) and ``rule`` (aws.lb.ListenerRule)
     - ``service`` (aws.ecs.Service)
+
+    Internal services (``settings.internal``) get no load balancer rules, target group or listener rule: they are
+    reachable only through Service Connect, from the services :meth:`admit` lets in (``sg-ingress-<caller>`` on
+    this group and ``egress-from-<caller>`` on the caller's).
     """
 
     service_name: pulumi.Output[str]
@@ -174,10 +182,10 @@ class FargateService(pulumi.ComponentResource):
     """ARN (with revision) of the service's task definition."""
     log_group_name: pulumi.Output[str]
     """CloudWatch log group the container logs to."""
-    target_group_arn: pulumi.Output[str]
-    """ARN of the service's target group."""
-    target_group_arn_suffix: pulumi.Output[str]
-    """ARN suffix of the target group, for CloudWatch metrics and ALB request-count scaling."""
+    target_group_arn: pulumi.Output[str] | None
+    """ARN of the service's target group (None for internal services)."""
+    target_group_arn_suffix: pulumi.Output[str] | None
+    """ARN suffix of the target group, for CloudWatch metrics and request-count scaling (None if internal)."""
     security_group_id: pulumi.Output[str]
     """Security group of the service's tasks."""
     execution_role_arn: pulumi.Output[str]
@@ -327,7 +335,7 @@ class FargateService(pulumi.ComponentResource):
             "name": svc.name,
             "image": image_uri,
             "essential": True,
-            "portMappings": [{"containerPort": port, "protocol": "tcp"}],
+            "portMappings": [{"name": svc.name, "containerPort": port, "protocol": "tcp", "appProtocol": "http"}],
             "environment": [{"name": k, "value": v} for k, v in sorted(svc.environment.items())],
             "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(svc.secrets.items())],
             "readonlyRootFilesystem": svc.readonly_root_filesystem,
@@ -372,20 +380,11 @@ class FargateService(pulumi.ComponentResource):
         security_group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=args.vpc_id,
-            description=f"ECS tasks of {svc.name}: ingress from the load balancer only",
+            description=(f"ECS tasks of {svc.name}: ingress from its callers only" if svc.internal
+                         else f"ECS tasks of {svc.name}: ingress from the load balancer only"),
             opts=child,
         )
-        # The only way in: the load balancer, on the container port.
-        aws.vpc.SecurityGroupIngressRule(
-            f"{name}-sg-ingress-alb",
-            security_group_id=security_group.id,
-            referenced_security_group_id=args.alb_security_group_id,
-            ip_protocol="tcp",
-            from_port=port,
-            to_port=port,
-            description="Load balancer to container port",
-            opts=child,
-        )
+        self._name, self._port, self._security_group = name, port, security_group
         # HTTPS out only: image pulls (ECR, S3 layers), CloudWatch Logs, Secrets Manager/SSM and other AWS APIs,
         # through the NAT gateway or VPC endpoints. DNS goes to the VPC resolver, which security groups do not filter.
         aws.vpc.SecurityGroupEgressRule(
@@ -396,6 +395,80 @@ class FargateService(pulumi.ComponentResource):
             from_port=443,
             to_port=443,
             description="HTTPS to AWS APIs and image registries",
+            opts=child,
+        )
+
+        # --- Routing ---------------------------------------------------------------------------
+        load_balanced = not svc.internal
+        self.target_group_arn: pulumi.Output[str] | None = None
+        self.target_group_arn_suffix: pulumi.Output[str] | None = None
+        routed_after: list[pulumi.Resource] = []
+        if load_balanced:
+            if args.alb_security_group_id is None or args.listener_arn is None:
+                raise ValueError(f"service '{svc.name}' is routed by the load balancer but got no listener/ALB group")
+            routed_after.append(self._route_from_load_balancer(name, svc, args, security_group))
+
+        # --- Service ---------------------------------------------------------------------------
+        strategy = None
+        if args.capacity_provider_strategy is not None:
+            strategy = [{"capacity_provider": provider, "weight": weight, "base": base}
+                        for provider, weight, base in args.capacity_provider_strategy]
+        # Keeps the tasks running in private subnets, registered with the target group, rolling back bad deploys.
+        service = aws.ecs.Service(
+            f"{name}-service",
+            cluster=args.cluster_arn,
+            task_definition=task_definition.arn,
+            desired_count=svc.desired_count,
+            # No launch_type: ECS uses the cluster's default capacity provider strategy unless one is given.
+            capacity_provider_strategies=strategy,
+            platform_version="LATEST",
+            network_configuration={
+                "subnets": args.private_subnet_ids,
+                "security_groups": [security_group.id],
+                "assign_public_ip": False,
+            },
+            load_balancers=([{"target_group_arn": self.target_group_arn, "container_name": svc.name,
+                              "container_port": port}] if load_balanced else None),
+            deployment_circuit_breaker={"enable": True, "rollback": True},
+            # Critical alarms roll a deployment back even when the new tasks pass their health checks.
+            alarms=({"alarm_names": list(args.deployment_alarm_names), "enable": True, "rollback": True}
+                    if args.deployment_alarm_names else None),
+            deployment_minimum_healthy_percent=svc.min_healthy_percent,
+            deployment_maximum_percent=svc.max_percent,
+            health_check_grace_period_seconds=svc.health_check_grace_period if load_balanced else None,
+            enable_execute_command=svc.enable_exec,
+            service_connect_configuration=self._service_connect(svc, args, log_group, region),
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            wait_for_steady_state=False,
+            # desiredCount belongs to the autoscaler after creation; the rule attaches the target group to the ALB.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"], depends_on=routed_after),
+        )
+        self.service_name = service.name
+        self.service_arn = service.arn
+        self.cluster_arn = pulumi.Output.from_input(args.cluster_arn)
+        self.task_definition_arn = task_definition.arn
+        self.log_group_name = log_group.name
+        self.security_group_id = security_group.id
+        self.execution_role_arn = execution_role.arn
+        self.task_role_arn = task_role.arn
+        self.image_uri = image_uri
+        self.repository_url = repository.repository_url if repository is not None else None
+        self.register_outputs(self._outputs())
+
+    def _route_from_load_balancer(self, name: str, svc: ServiceSettings, args: FargateServiceArgs,
+                                  security_group: aws.ec2.SecurityGroup) -> aws.lb.ListenerRule:
+        port = svc.container_port
+        child = pulumi.ResourceOptions(parent=self)
+        # The only way in: the load balancer, on the container port.
+        aws.vpc.SecurityGroupIngressRule(
+            f"{name}-sg-ingress-alb",
+            security_group_id=security_group.id,
+            referenced_security_group_id=args.alb_security_group_id,
+            ip_protocol="tcp",
+            from_port=port,
+            to_port=port,
+            description="Load balancer to container port",
             opts=child,
         )
         # Lets the load balancer reach this service (and only it) so the ALB's group needs no open egress.
@@ -410,7 +483,6 @@ class FargateService(pulumi.ComponentResource):
             opts=child,
         )
 
-        # --- Routing ---------------------------------------------------------------------------
         # Task IPs the load balancer forwards to, with a health check on the service's health path.
         target_group = aws.lb.TargetGroup(
             f"{name}-tg",
@@ -446,53 +518,47 @@ class FargateService(pulumi.ComponentResource):
             actions=[{"type": "forward", "target_group_arn": target_group.arn}],
             opts=child,
         )
-
-        # --- Service ---------------------------------------------------------------------------
-        strategy = None
-        if args.capacity_provider_strategy is not None:
-            strategy = [{"capacity_provider": provider, "weight": weight, "base": base}
-                        for provider, weight, base in args.capacity_provider_strategy]
-        # Keeps the tasks running in private subnets, registered with the target group, rolling back bad deploys.
-        service = aws.ecs.Service(
-            f"{name}-service",
-            cluster=args.cluster_arn,
-            task_definition=task_definition.arn,
-            desired_count=svc.desired_count,
-            # No launch_type: ECS uses the cluster's default capacity provider strategy unless one is given.
-            capacity_provider_strategies=strategy,
-            platform_version="LATEST",
-            network_configuration={
-                "subnets": args.private_subnet_ids,
-                "security_groups": [security_group.id],
-                "assign_public_ip": False,
-            },
-            load_balancers=[{"target_group_arn": target_group.arn, "container_name": svc.name,
-                             "container_port": port}],
-            deployment_circuit_breaker={"enable": True, "rollback": True},
-            deployment_minimum_healthy_percent=svc.min_healthy_percent,
-            deployment_maximum_percent=svc.max_percent,
-            health_check_grace_period_seconds=svc.health_check_grace_period,
-            enable_execute_command=svc.enable_exec,
-            propagate_tags="SERVICE",
-            enable_ecs_managed_tags=True,
-            wait_for_steady_state=False,
-            # desiredCount belongs to the autoscaler after creation; the rule attaches the target group to the ALB.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"], depends_on=[listener_rule]),
-        )
-
-        self.service_name = service.name
-        self.service_arn = service.arn
-        self.cluster_arn = pulumi.Output.from_input(args.cluster_arn)
-        self.task_definition_arn = task_definition.arn
-        self.log_group_name = log_group.name
         self.target_group_arn = target_group.arn
         self.target_group_arn_suffix = target_group.arn_suffix
-        self.security_group_id = security_group.id
-        self.execution_role_arn = execution_role.arn
-        self.task_role_arn = task_role.arn
-        self.image_uri = image_uri
-        self.repository_url = repository.repository_url if repository is not None else None
-        self.register_outputs(self._outputs())
+        return listener_rule
+
+    @staticmethod
+    def _service_connect(svc: ServiceSettings, args: FargateServiceArgs, log_group: aws.cloudwatch.LogGroup,
+                         region: pulumi.Input[str]) -> dict[str, Any] | None:
+        if args.service_connect_namespace_arn is None:
+            return None
+        # Other services call this one as http://<name>:<port>; the proxy's own logs go to the service's group.
+        return {
+            "enabled": True,
+            "namespace": args.service_connect_namespace_arn,
+            "services": [{"port_name": svc.name, "discovery_name": svc.name,
+                          "client_aliases": [{"port": svc.container_port, "dns_name": svc.name}]}],
+            "log_configuration": {"log_driver": "awslogs",
+                                  "options": {"awslogs-group": log_group.name, "awslogs-region": region,
+                                              "awslogs-stream-prefix": f"{svc.name}-connect"}},
+        }
+
+    def admit(self, caller: str, caller_security_group_id: pulumi.Input[str]) -> None:
+        """Let service ``caller`` reach this one through Service Connect, on the container port only."""
+        child = pulumi.ResourceOptions(parent=self)
+        # In: the named caller's tasks, nobody else.
+        aws.vpc.SecurityGroupIngressRule(
+            f"{self._name}-sg-ingress-{caller}",
+            security_group_id=self._security_group.id,
+            referenced_security_group_id=caller_security_group_id,
+            ip_protocol="tcp", from_port=self._port, to_port=self._port,
+            description=f"{caller} to container port",
+            opts=child,
+        )
+        # Out: the caller's group allows only HTTPS otherwise, so it needs a rule to reach this service.
+        aws.vpc.SecurityGroupEgressRule(
+            f"{self._name}-egress-from-{caller}",
+            security_group_id=caller_security_group_id,
+            referenced_security_group_id=self._security_group.id,
+            ip_protocol="tcp", from_port=self._port, to_port=self._port,
+            description=f"{caller} to this service",
+            opts=child,
+        )
 
     def _outputs(self) -> Mapping[str, Any]:
         return {

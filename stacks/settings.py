@@ -410,6 +410,12 @@ def _check_service(index: int, svc: ServiceSettings) -> None:
         if sched.min_count > sched.max_count:
             raise ConfigError(f"{base}.schedules[{j}].minCount",
                               f"{sched.min_count} is greater than maxCount {sched.max_count}")
+    if svc.internal and svc.requests_per_target is not None:
+        raise ConfigError(f"{base}.requestsPerTarget", "an internal service has no load balancer requests to "
+                          "scale on; allowed: null, with cpuTarget or memoryTarget")
+    if svc.callers and not svc.internal:
+        raise ConfigError(f"{base}.callers", "only internal services list callers (the load balancer reaches "
+                          "the others); allowed: set internal: true, or remove callers")
     if svc.cpu_target is None and svc.memory_target is None and svc.requests_per_target is None \
             and svc.max_count > svc.min_count:
         raise ConfigError(f"{base}.cpuTarget", "every scaling policy is disabled but maxCount > minCount; "

@@ -1,0 +1,236 @@
+"""require-service-alarms: every ECS service has its alarm set.
+
+An ``aws:cloudwatch/metricAlarm`` watches a service when its ``dimensions`` (or
+a ``metricQueries[].metric.dimensions``) name it:
+
+- by property dependencies: the alarm's ``dimensions``/``metricQueries`` were
+  computed from the service's (or its target group's) outputs, so they list that
+  resource's URN. This works at every preview, when names may be unknown;
+- by value: ``ServiceName`` equals the service's ``name`` (and ``ClusterName``, when
+  both are known, its cluster), or ``TargetGroup`` equals the ARN suffix of one of
+  the service's ``loadBalancers[].targetGroupArn``.
+
+Target-group metrics (``AWS/ApplicationELB`` per target group) are required only of
+services with ``loadBalancers``. A metric is not reported missing while an alarm
+that carries it has unknown dimensions and no dependency tying it to a service or
+target group: at preview it may well watch this service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import Severity
+from pulumi_policy.proxy import UnknownValueError
+
+from ._common import ECS_SERVICE, TARGET_GROUP, as_list, get, stack_rule
+from ._ecs import dependency_urns, last_segment, of_types
+
+METRIC_ALARM = ("aws:cloudwatch/metricAlarm:MetricAlarm",)
+
+DEFAULT_METRICS = (
+    "CPUUtilization",
+    "MemoryUtilization",
+    "HTTPCode_Target_5XX_Count",
+    "TargetResponseTime",
+    "UnHealthyHostCount",
+)
+# AWS/ApplicationELB metrics published per target group: required only of load-balanced services.
+TARGET_GROUP_METRICS = frozenset({
+    "HTTPCode_Target_2XX_Count", "HTTPCode_Target_3XX_Count", "HTTPCode_Target_4XX_Count",
+    "HTTPCode_Target_5XX_Count", "TargetResponseTime", "UnHealthyHostCount", "HealthyHostCount",
+    "RequestCount", "RequestCountPerTarget", "TargetConnectionErrorCount", "TargetTLSNegotiationErrorCount",
+})
+
+MSG_MISSING = (
+    "ECS service '{service}' has no CloudWatch metric alarm on {metrics}; add alarms whose dimensions name the "
+    "service (ClusterName and ServiceName) or, for load balancer metrics, its target group (TargetGroup and "
+    "LoadBalancer)."
+)
+
+
+def _known(props: Any, *path: str | int) -> Any:
+    """``get`` that reads a value unknown at preview as absent."""
+    try:
+        return get(props, *path)
+    except UnknownValueError:
+        return None
+
+
+@dataclass
+class _Alarm:
+    """What an alarm watches, read without ever raising on unknowns."""
+
+    metrics: set[str] = field(default_factory=set)
+    service_names: set[str] = field(default_factory=set)
+    cluster_names: set[str] = field(default_factory=set)
+    target_groups: set[str] = field(default_factory=set)
+    dependency_urns: set[str] = field(default_factory=set)
+    unresolved: bool = False
+    """Some dimension (or query) is unknown: the alarm may watch any service."""
+    unknown_metric: bool = False
+    """Some metric name is unknown: the alarm may watch any metric."""
+
+
+def _is_unknown(container: Any, key: str | int) -> bool:
+    """Whether ``container[key]`` exists but is unknown at preview."""
+    try:
+        container[key]
+    except UnknownValueError:
+        return True
+    except (KeyError, IndexError, TypeError):
+        return False
+    return False
+
+
+def _read_metric(alarm: _Alarm, metric: Any) -> None:
+    if _is_unknown(metric, "metricName"):
+        alarm.unknown_metric = True
+    name = _known(metric, "metricName")
+    if isinstance(name, str) and name:
+        alarm.metrics.add(name)
+    if _is_unknown(metric, "dimensions"):
+        alarm.unresolved = True
+    dims = _known(metric, "dimensions")
+    if not isinstance(dims, Mapping):
+        return
+    sinks = {"ServiceName": alarm.service_names, "ClusterName": alarm.cluster_names,
+             "TargetGroup": alarm.target_groups}
+    for key, sink in sinks.items():
+        if _is_unknown(dims, key):
+            alarm.unresolved = True
+        value = _known(dims, key)
+        if isinstance(value, str) and value.strip():
+            sink.add(value.strip())
+
+
+def _read_alarm(resource: Any) -> _Alarm:
+    alarm = _Alarm()
+    props = resource.props
+    _read_metric(alarm, props)
+    if _is_unknown(props, "metricQueries"):
+        alarm.unresolved = alarm.unknown_metric = True
+    queries = _known(props, "metricQueries")
+    for index in range(len(queries) if isinstance(queries, Sequence) and not isinstance(queries, str) else 0):
+        if _is_unknown(queries, index) or _is_unknown(_known(queries, index), "metric"):
+            alarm.unresolved = alarm.unknown_metric = True
+        metric = _known(queries, index, "metric")
+        if isinstance(metric, Mapping):
+            _read_metric(alarm, metric)
+    for prop in ("dimensions", "metricQueries"):
+        alarm.dependency_urns |= dependency_urns(resource, prop, ECS_SERVICE + TARGET_GROUP)
+    return alarm
+
+
+def target_group_suffix(arn: Any) -> str | None:
+    """A target group ARN's suffix, as the TargetGroup dimension spells it: ``targetgroup/<name>/<id>``."""
+    if not isinstance(arn, str) or not arn.strip():
+        return None
+    arn = arn.strip()
+    if arn.startswith("arn:"):
+        parts = arn.split(":", 5)
+        return parts[5] if len(parts) == 6 and parts[5] else None
+    return arn
+
+
+@dataclass
+class _Service:
+    urn: str
+    label: str
+    name: str | None
+    cluster: str | None
+    load_balanced: bool | None
+    target_group_suffixes: set[str]
+    target_group_urns: set[str]
+
+
+def _read_service(resource: Any) -> _Service:
+    props = resource.props
+    name = _known(props, "name")
+    name = name.strip() if isinstance(name, str) and name.strip() else None
+    label = getattr(resource, "name", "") or name or resource.urn
+    cluster = last_segment(_known(props, "cluster"))
+    balancers = _known(props, "loadBalancers")
+    load_balanced: bool | None
+    if _is_unknown(props, "loadBalancers"):
+        load_balanced = None  # unknown at preview: target-group metrics are not demanded
+    else:
+        load_balanced = isinstance(balancers, Sequence) and not isinstance(balancers, str) and len(balancers) > 0
+    suffixes = set()
+    for index in range(len(balancers) if load_balanced else 0):
+        suffix = target_group_suffix(_known(balancers, index, "targetGroupArn"))
+        if suffix:
+            suffixes.add(suffix)
+    return _Service(resource.urn, label, name, cluster, load_balanced, suffixes,
+                    dependency_urns(resource, "loadBalancers", TARGET_GROUP))
+
+
+def _watches(alarm: _Alarm, service: _Service) -> bool:
+    if service.urn in alarm.dependency_urns or service.target_group_urns & alarm.dependency_urns:
+        return True
+    if service.name and service.name in alarm.service_names:
+        if not alarm.cluster_names or not service.cluster or service.cluster in alarm.cluster_names:
+            return True
+    return bool(service.target_group_suffixes & alarm.target_groups)
+
+
+def _required_metrics(config: Mapping[str, Any]) -> list[str]:
+    configured = config.get("requiredMetrics")
+    if configured is None:
+        return list(DEFAULT_METRICS)
+    return [m for m in as_list(configured) if isinstance(m, str) and m]
+
+
+def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
+    services = [_read_service(s) for s in of_types(resources, ECS_SERVICE)]
+    if not services:
+        return
+    required = _required_metrics(config)
+    alarms = [_read_alarm(a) for a in of_types(resources, METRIC_ALARM)]
+    # Alarms whose dimensions are unknown (at preview) and that no dependency ties to a service or target
+    # group may watch any service: what they carry counts for every service, rather than a false finding.
+    maybe_anyone = [a for a in alarms if a.unresolved and not a.dependency_urns]
+    if any(a.unknown_metric for a in maybe_anyone):
+        return
+    maybe_metrics = set().union(*(a.metrics for a in maybe_anyone))
+    for service in services:
+        linked = [a for a in alarms if _watches(a, service)]
+        if any(a.unknown_metric for a in linked):
+            continue
+        watched = set().union(*(a.metrics for a in linked)) | maybe_metrics
+        missing = [m for m in required
+                   if m not in watched and (m not in TARGET_GROUP_METRICS or service.load_balanced is True)]
+        if missing:
+            yield service.urn, MSG_MISSING.format(service=service.label, metrics=", ".join(missing))
+
+
+CONFIG = {
+    "requiredMetrics": {
+        "type": "array",
+        "items": {"type": "string"},
+        "default": list(DEFAULT_METRICS),
+        "description": (
+            "Metric names each ECS service needs an alarm on. Target-group metrics (AWS/ApplicationELB per "
+            "target group) are required only of services with load balancers."
+        ),
+    },
+}
+
+POLICY = stack_rule(
+    name="require-service-alarms",
+    description=(
+        "Every ECS service has CloudWatch metric alarms on CPU and memory utilisation and, when it sits behind a "
+        "load balancer, on its target group's 5xx responses, response time and unhealthy hosts."
+    ),
+    severity=Severity.MEDIUM,
+    remediation=(
+        "Create the service's alarm set (components.alarms.Alarms): aws.cloudwatch.MetricAlarm resources whose "
+        "dimensions are the service's ClusterName and ServiceName, or its target group's TargetGroup and "
+        "LoadBalancer ARN suffixes, each notifying the alarm topic."
+    ),
+    types=ECS_SERVICE + TARGET_GROUP + METRIC_ALARM,
+    check=check,
+    config=CONFIG,
+)

@@ -1,0 +1,196 @@
+"""require-service-alarms (stack rule): alarms are linked to services by dimensions or by dependencies."""
+
+import pytest
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
+from rules import require_service_alarms as rule
+from rules._common import ECS_CLUSTER, ECS_SERVICE, LOAD_BALANCER, TARGET_GROUP, StackResource
+
+ALARM = rule.METRIC_ALARM[0]
+CLUSTER_ARN = "arn:aws:ecs:us-east-1:123456789012:cluster/fp-prod"
+LB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/fp-prod-alb/50dc6c495c0c9188"
+LB_SUFFIX = "app/fp-prod-alb/50dc6c495c0c9188"
+ALL = ", ".join(rule.DEFAULT_METRICS)
+ECS_ONLY = "CPUUtilization, MemoryUtilization"
+
+
+def tg_arn(service: str) -> str:
+    return f"arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/{service}-tg/943f017f100becff"
+
+
+def tg_suffix(service: str) -> str:
+    return f"targetgroup/{service}-tg/943f017f100becff"
+
+
+def alarm_props(metric: str, dimensions: dict, **extra) -> dict:
+    return {"name": f"alarm-{metric}", "namespace": "AWS/X", "metricName": metric, "dimensions": dimensions,
+            "statistic": "Sum", "comparisonOperator": "GreaterThanThreshold", "threshold": 1.0,
+            "period": 60.0, "evaluationPeriods": 3.0, "alarmActions": ["arn:aws:sns:us-east-1:1:t"], **extra}
+
+
+def build(b, name: str = "api", load_balanced: bool = True, skip: tuple[str, ...] = ()) -> None:
+    """A compliant service with its alarm set, in any of the engine's modes.
+
+    At preview the service's name, the target group's suffix and every id are unknown; alarms are linked
+    only by their property dependencies then.
+    """
+    cluster = b.by_name.get("fp-prod") or b.add(ECS_CLUSTER[0], "fp-prod", {"name": "fp-prod"}, id=CLUSTER_ARN)
+    lb = b.by_name.get("alb") or b.add(LOAD_BALANCER[0], "alb", {"loadBalancerType": "application"}, id=LB_ARN)
+    service_props = {"name": b.ref_value(name), "cluster": b.ref(cluster), "desiredCount": 2.0}
+    deps = {"cluster": [cluster]}
+    tg = None
+    if load_balanced:
+        tg = b.add(TARGET_GROUP[0], f"{name}-tg", {"port": 8080.0, "protocol": "HTTP", "targetType": "ip"},
+                   id=tg_arn(name))
+        service_props["loadBalancers"] = [{"targetGroupArn": b.ref(tg), "containerName": name,
+                                           "containerPort": 8080.0}]
+        deps["loadBalancers"] = [tg]
+    service = b.add(ECS_SERVICE[0], name, service_props, id=f"{CLUSTER_ARN}/{name}".replace("cluster/", "service/"),
+                    **deps)
+    service_dims = {"ClusterName": b.ref_value("fp-prod"), "ServiceName": b.ref_value(name)}
+    for metric in ("CPUUtilization", "MemoryUtilization"):
+        if metric not in skip:
+            b.add(ALARM, f"{name}-{metric}", alarm_props(metric, service_dims), dimensions=[cluster, service])
+    if tg is None:
+        return
+    target_dims = {"TargetGroup": b.ref_value(tg_suffix(name)), "LoadBalancer": b.ref_value(LB_SUFFIX)}
+    if "HTTPCode_Target_5XX_Count" not in skip:
+        b.add(ALARM, f"{name}-5xx-rate", {
+            "name": f"{name}-5xx-rate", "comparisonOperator": "GreaterThanOrEqualToThreshold", "threshold": 5.0,
+            "evaluationPeriods": 3.0, "alarmActions": ["arn:aws:sns:us-east-1:1:t"],
+            "metricQueries": [
+                {"id": "errors", "returnData": False, "metric": {
+                    "namespace": "AWS/ApplicationELB", "metricName": "HTTPCode_Target_5XX_Count",
+                    "dimensions": target_dims, "stat": "Sum", "period": 60.0}},
+                {"id": "requests", "returnData": False, "metric": {
+                    "namespace": "AWS/ApplicationELB", "metricName": "RequestCount",
+                    "dimensions": target_dims, "stat": "Sum", "period": 60.0}},
+                {"id": "rate", "expression": "100 * FILL(errors, 0) / requests", "returnData": True},
+            ],
+        }, metricQueries=[tg, lb])
+    for metric in ("TargetResponseTime", "UnHealthyHostCount"):
+        if metric not in skip:
+            b.add(ALARM, f"{name}-{metric}", alarm_props(metric, target_dims), dimensions=[tg, lb])
+
+
+@pytest.fixture
+def run(evaluate_stack):
+    def _run(resources: list[StackResource], config: dict | None = None) -> list[tuple[str | None, str]]:
+        return evaluate_stack(rule.POLICY, resources, config).violations
+
+    return _run
+
+
+def test_baseline_passes_in_every_mode(run, stack_builder):
+    build(stack_builder, "api")
+    build(stack_builder, "web")
+    build(stack_builder, "worker", load_balanced=False)
+    assert run(stack_builder.resources) == []
+
+
+@pytest.mark.parametrize("metric", rule.DEFAULT_METRICS)
+def test_each_missing_metric_in_every_mode(run, stack_builder, metric):
+    build(stack_builder, "api", skip=(metric,))
+    assert run(stack_builder.resources) == [
+        (stack_builder["api"].urn, rule.MSG_MISSING.format(service="api", metrics=metric))
+    ]
+
+
+def test_service_without_any_alarm_in_every_mode(run, stack_builder):
+    build(stack_builder, "api", skip=rule.DEFAULT_METRICS)
+    assert run(stack_builder.resources) == [(stack_builder["api"].urn, rule.MSG_MISSING.format(service="api",
+                                                                                               metrics=ALL))]
+
+
+def test_internal_service_needs_only_ecs_alarms_in_every_mode(run, stack_builder):
+    build(stack_builder, "worker", load_balanced=False, skip=("MemoryUtilization",))
+    assert run(stack_builder.resources) == [
+        (stack_builder["worker"].urn, rule.MSG_MISSING.format(service="worker", metrics="MemoryUtilization"))
+    ]
+
+
+def test_alarms_of_another_service_do_not_count_in_every_mode(run, stack_builder):
+    build(stack_builder, "web")
+    build(stack_builder, "api", skip=rule.DEFAULT_METRICS)
+    assert run(stack_builder.resources) == [(stack_builder["api"].urn, rule.MSG_MISSING.format(service="api",
+                                                                                               metrics=ALL))]
+
+
+def test_configured_metrics_replace_the_default_in_every_mode(run, stack_builder):
+    build(stack_builder, "api")
+    config = {"requiredMetrics": ["CPUUtilization", "RunningTaskCount", "HealthyHostCount"]}
+    assert run(stack_builder.resources, config) == [
+        (stack_builder["api"].urn, rule.MSG_MISSING.format(service="api", metrics="RunningTaskCount, HealthyHostCount"))
+    ]
+
+
+def test_linked_only_by_property_dependencies(run, node):
+    """First preview: names, ARNs and suffixes all unknown; only the dependencies say what is watched."""
+    tg = node(TARGET_GROUP[0], "api-tg", {"port": 8080.0})
+    service = node(ECS_SERVICE[0], "api", {"name": UNKNOWN_STRING_VALUE, "cluster": UNKNOWN_STRING_VALUE,
+                                           "loadBalancers": [{"targetGroupArn": UNKNOWN_STRING_VALUE}]},
+                   loadBalancers=[tg])
+    unknown_service = {"ClusterName": UNKNOWN_STRING_VALUE, "ServiceName": UNKNOWN_STRING_VALUE}
+    unknown_target = {"TargetGroup": UNKNOWN_STRING_VALUE, "LoadBalancer": UNKNOWN_STRING_VALUE}
+    alarms = [node(ALARM, f"a-{m}", alarm_props(m, unknown_service), dimensions=[service])
+              for m in ("CPUUtilization", "MemoryUtilization")]
+    alarms += [node(ALARM, f"a-{m}", alarm_props(m, unknown_target), dimensions=[tg])
+               for m in ("HTTPCode_Target_5XX_Count", "TargetResponseTime")]
+    assert run([tg, service, *alarms]) == [
+        (service.urn, rule.MSG_MISSING.format(service="api", metrics="UnHealthyHostCount"))
+    ]
+
+
+def test_linked_only_by_dimension_values(run, node):
+    service = node(ECS_SERVICE[0], "api", {"name": "api", "cluster": CLUSTER_ARN,
+                                           "loadBalancers": [{"targetGroupArn": tg_arn("api")}]})
+    target = {"TargetGroup": tg_suffix("api"), "LoadBalancer": LB_SUFFIX}
+    alarms = [node(ALARM, f"a-{m}", alarm_props(m, {"ClusterName": "fp-prod", "ServiceName": "api"}))
+              for m in ("CPUUtilization", "MemoryUtilization")]
+    alarms += [node(ALARM, f"a-{m}", alarm_props(m, target))
+               for m in ("HTTPCode_Target_5XX_Count", "TargetResponseTime", "UnHealthyHostCount")]
+    assert run([service, *alarms]) == []
+
+
+def test_same_service_name_in_another_cluster_does_not_count(run, node):
+    service = node(ECS_SERVICE[0], "api", {"name": "api", "cluster": CLUSTER_ARN})
+    alarms = [node(ALARM, f"a-{m}", alarm_props(m, {"ClusterName": "fp-staging", "ServiceName": "api"}))
+              for m in ("CPUUtilization", "MemoryUtilization")]
+    assert run([service, *alarms]) == [(service.urn, rule.MSG_MISSING.format(service="api", metrics=ECS_ONLY))]
+
+
+def test_alarm_without_cluster_dimension_matches_by_service_name(run, node):
+    service = node(ECS_SERVICE[0], "api", {"name": "api", "cluster": CLUSTER_ARN})
+    alarms = [node(ALARM, f"a-{m}", alarm_props(m, {"ServiceName": "api"}))
+              for m in ("CPUUtilization", "MemoryUtilization")]
+    assert run([service, *alarms]) == []
+
+
+def test_unlinkable_alarm_at_preview_is_not_a_finding(run, node):
+    """An alarm whose dimensions are unknown and that no dependency ties anywhere may watch this service."""
+    service = node(ECS_SERVICE[0], "api", {"name": "api", "cluster": CLUSTER_ARN})
+    cpu = node(ALARM, "cpu", alarm_props("CPUUtilization", {"ServiceName": UNKNOWN_STRING_VALUE}))
+    assert run([service, cpu]) == [(service.urn, rule.MSG_MISSING.format(service="api",
+                                                                         metrics="MemoryUtilization"))]
+
+
+def test_load_balancers_unknown_at_preview_demand_only_ecs_metrics(run, node):
+    service = node(ECS_SERVICE[0], "api", {"name": "api", "loadBalancers": UNKNOWN_STRING_VALUE})
+    assert run([service]) == [(service.urn, rule.MSG_MISSING.format(service="api", metrics=ECS_ONLY))]
+
+
+def test_linked_alarm_with_unknown_metric_name_is_not_a_finding(run, node):
+    service = node(ECS_SERVICE[0], "api", {"name": "api"})
+    alarm = node(ALARM, "a", alarm_props(UNKNOWN_STRING_VALUE, {"ServiceName": "api"}))
+    assert run([service, alarm]) == []
+
+
+def test_stack_without_services(run, node):
+    alarm = node(ALARM, "orphan", alarm_props("CPUUtilization", {"ServiceName": "api"}))
+    lb = node(LOAD_BALANCER[0], "alb", {"loadBalancerType": "application"})
+    assert run([alarm, lb]) == []
+
+
+def test_target_group_suffix():
+    assert rule.target_group_suffix(tg_arn("api")) == tg_suffix("api")
+    assert rule.target_group_suffix(tg_suffix("api")) == tg_suffix("api")
+    assert rule.target_group_suffix(None) is None and rule.target_group_suffix("  ") is None
