@@ -1,0 +1,63 @@
+"""require-http-redirect: plain-HTTP listeners only redirect to HTTPS."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pulumi_policy import Severity
+
+from ._common import LISTENER, NotApplicable, as_bool, as_list, config_value, get, resource_rule
+from ._ecs import show
+
+MSG_NOT_HTTP = "protocol is {value}; only HTTP listeners need a redirect."
+MSG_HTTP_ALLOWED = "allowHttp is true for this stack; HTTP listeners may serve traffic."
+MSG_NO_ACTIONS = "defaultActions is {value}; an HTTP listener needs one redirect action with protocol 'HTTPS'."
+MSG_NOT_REDIRECT = (
+    "defaultActions[{index}] has type {value}; an HTTP listener may only redirect, with redirect.protocol 'HTTPS'."
+)
+MSG_REDIRECT_NOT_HTTPS = "defaultActions[{index}].redirect.protocol is {value}; set it to 'HTTPS'."
+
+CONFIG = {
+    "allowHttp": {
+        "type": "boolean",
+        "default": False,
+        "description": "Let HTTP listeners serve traffic instead of redirecting (development stacks only).",
+    },
+}
+
+
+def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
+    protocol = get(props, "protocol")
+    if not (isinstance(protocol, str) and protocol.strip().upper() == "HTTP"):
+        raise NotApplicable(MSG_NOT_HTTP.format(value=show(protocol)))
+    if as_bool(config_value(config, "allowHttp", False)) is True:
+        raise NotApplicable(MSG_HTTP_ALLOWED)
+    actions = as_list(get(props, "defaultActions"))
+    if not actions:
+        yield MSG_NO_ACTIONS.format(value=show(get(props, "defaultActions")))
+        return
+    for index, action in enumerate(actions):
+        kind = get(action, "type")
+        if not (isinstance(kind, str) and kind.strip().lower() == "redirect"):
+            yield MSG_NOT_REDIRECT.format(index=index, value=show(kind))
+            continue
+        target = get(action, "redirect", "protocol")
+        if not (isinstance(target, str) and target.strip().upper() == "HTTPS"):
+            yield MSG_REDIRECT_NOT_HTTPS.format(index=index, value=show(target))
+
+
+POLICY = resource_rule(
+    name="require-http-redirect",
+    description="HTTP load balancer listeners only redirect to HTTPS and serve no content themselves.",
+    severity=Severity.HIGH,
+    remediation=(
+        "Give the HTTP listener a single default action of type 'redirect' with redirect protocol 'HTTPS', "
+        "port '443' and status_code 'HTTP_301'; serve the application from an HTTPS listener."
+    ),
+    types=LISTENER,
+    check=check,
+    config=CONFIG,
+    security_hub=("ELB.1",),
+    checkov=("CKV_AWS_2",),
+)

@@ -1,0 +1,109 @@
+"""require-valid-fargate-size: a FARGATE task definition asks for a size and platform Fargate offers.
+
+AWS rejects any other cpu/memory pair only when the task definition is
+registered, i.e. in the middle of ``pulumi up``; this rule says so at preview.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pulumi_policy import Severity
+
+from . import _fargate as fargate
+from ._common import ECS_TASK_DEFINITION, NotApplicable, as_int, get, resource_rule
+from ._ecs import compatibilities, operating_system_family, requires_fargate, show
+
+MSG_NOT_FARGATE = (
+    "requiresCompatibilities is {value}; Fargate sizes apply only to task definitions that require FARGATE."
+)
+MSG_CPU_UNREADABLE = "cpu is {value}; a FARGATE task definition needs a task-level cpu, one of {cpus} (CPU units)."
+MSG_CPU_INVALID = "cpu is {value}; Fargate offers {cpus} CPU units (1024 = 1 vCPU)."
+MSG_MEMORY_UNREADABLE = "memory is {value}; a FARGATE task definition needs a task-level memory in MiB."
+MSG_PAIR_INVALID = "memory is {value} with cpu {cpu}; with cpu {cpu} Fargate accepts memory (MiB) {allowed}."
+MSG_EPHEMERAL_INVALID = (
+    "ephemeralStorage.sizeInGib is {value}; it must be a whole number from {low} to {high} "
+    "(leave ephemeralStorage out for the 20 GiB default)."
+)
+MSG_ARCHITECTURE_INVALID = "runtimePlatform.cpuArchitecture is {value}; Fargate accepts {allowed}."
+MSG_OS_INVALID = (
+    "runtimePlatform.operatingSystemFamily is {value}; Fargate accepts 'LINUX' or a "
+    "WINDOWS_SERVER_<version>_<CORE|FULL> family."
+)
+MSG_WINDOWS_ARCHITECTURE = (
+    "runtimePlatform.cpuArchitecture is {value} with operatingSystemFamily {family}; "
+    "Windows containers on Fargate run on 'X86_64' only."
+)
+MSG_WINDOWS_CPU = (
+    "cpu is {value} with operatingSystemFamily {family}; Windows containers on Fargate need cpu {minimum} "
+    "(1 vCPU) or more."
+)
+
+
+def _numbers(values: Iterable[int]) -> str:
+    return ", ".join(str(v) for v in values)
+
+
+def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
+    if not requires_fargate(props):
+        raise NotApplicable(MSG_NOT_FARGATE.format(value=show(compatibilities(props) or None)))
+
+    raw_cpu = get(props, "cpu")
+    cpu = fargate.cpu_units(raw_cpu)
+    cpus = _numbers(fargate.VALID_CPUS)
+    if cpu is None:
+        yield MSG_CPU_UNREADABLE.format(value=show(raw_cpu), cpus=cpus)
+    elif cpu not in fargate.MEMORY_BY_CPU:
+        yield MSG_CPU_INVALID.format(value=show(raw_cpu), cpus=cpus)
+
+    raw_memory = get(props, "memory")
+    memory = fargate.memory_mib(raw_memory)
+    if memory is None:
+        yield MSG_MEMORY_UNREADABLE.format(value=show(raw_memory))
+    elif cpu in fargate.MEMORY_BY_CPU and not fargate.is_valid_size(cpu, memory):
+        yield MSG_PAIR_INVALID.format(value=show(raw_memory), cpu=cpu, allowed=_numbers(fargate.allowed_memory(cpu)))
+
+    storage = get(props, "ephemeralStorage")
+    if storage is not None:
+        raw_size = get(storage, "sizeInGib")
+        size = as_int(raw_size)
+        if size is None or not fargate.EPHEMERAL_STORAGE_MIN_GIB <= size <= fargate.EPHEMERAL_STORAGE_MAX_GIB:
+            yield MSG_EPHEMERAL_INVALID.format(
+                value=show(raw_size), low=fargate.EPHEMERAL_STORAGE_MIN_GIB, high=fargate.EPHEMERAL_STORAGE_MAX_GIB
+            )
+
+    architecture = get(props, "runtimePlatform", "cpuArchitecture")
+    if architecture is not None and architecture not in fargate.CPU_ARCHITECTURES:
+        yield MSG_ARCHITECTURE_INVALID.format(
+            value=show(architecture), allowed=" or ".join(show(a) for a in fargate.CPU_ARCHITECTURES)
+        )
+
+    family = operating_system_family(props)
+    if family is None or family == fargate.LINUX:
+        return
+    if not fargate.is_windows_family(family):
+        yield MSG_OS_INVALID.format(value=show(family))
+        return
+    if architecture is not None and architecture != fargate.WINDOWS_ARCHITECTURE:
+        yield MSG_WINDOWS_ARCHITECTURE.format(value=show(architecture), family=show(family))
+    if cpu is not None and cpu < fargate.WINDOWS_MIN_CPU:
+        yield MSG_WINDOWS_CPU.format(value=show(raw_cpu), family=show(family), minimum=fargate.WINDOWS_MIN_CPU)
+
+
+POLICY = resource_rule(
+    name="require-valid-fargate-size",
+    description=(
+        "FARGATE task definitions use a cpu/memory pair, ephemeral storage size and runtime platform "
+        "that AWS Fargate offers."
+    ),
+    severity=Severity.MEDIUM,
+    remediation=(
+        "Pick cpu and memory from the Fargate table (for example cpu 512 with memory 1024-4096 in 1024 steps; "
+        "cpu 8192 with memory 16384-61440 in 4096 steps). Keep ephemeralStorage.sizeInGib between 21 and 200. "
+        "Use runtimePlatform.cpuArchitecture X86_64 or ARM64 and operatingSystemFamily LINUX or "
+        "WINDOWS_SERVER_*; Windows tasks need X86_64 and cpu 1024 or more."
+    ),
+    types=ECS_TASK_DEFINITION,
+    check=check,
+)

@@ -1,0 +1,46 @@
+"""require-deletion-protection."""
+
+import pytest
+from rules import require_deletion_protection as rule
+from rules._common import LOAD_BALANCER
+
+
+def baseline() -> dict:
+    """A compliant load balancer."""
+    return {"name": "web", "loadBalancerType": "application", "enableDeletionProtection": True}
+
+
+@pytest.fixture
+def run(evaluate):
+    def _run(props: dict, config: dict | None = None, resource_type: str = LOAD_BALANCER[0]) -> list[str]:
+        return evaluate(rule.POLICY, resource_type, props, config).messages
+
+    return _run
+
+
+@pytest.mark.parametrize("resource_type", LOAD_BALANCER)
+def test_baseline_passes_on_every_alias(run, resource_type):
+    assert run(baseline(), resource_type=resource_type) == []
+
+
+@pytest.mark.parametrize("kind", ["application", "network", "gateway"])
+def test_unprotected(run, kind):
+    props = {**baseline(), "loadBalancerType": kind, "enableDeletionProtection": False}
+    assert run(props, resource_type=LOAD_BALANCER[1]) == [rule.MSG_NOT_PROTECTED.format(value="false")]
+
+
+def test_left_out_is_unprotected(run):
+    props = baseline()
+    del props["enableDeletionProtection"]
+    assert run(props) == [rule.MSG_NOT_PROTECTED.format(value="not set")]
+
+
+def test_not_required_is_not_applicable(evaluate):
+    props = {**baseline(), "enableDeletionProtection": False}
+    outcome = evaluate(rule.POLICY, LOAD_BALANCER[0], props, {"required": False})
+    assert outcome.violations == [] and outcome.not_applicable == rule.MSG_NOT_REQUIRED
+
+
+def test_other_resource_types_are_ignored(evaluate):
+    outcome = evaluate(rule.POLICY, "aws:rds/instance:Instance", {"deletionProtection": False})
+    assert outcome.violations == [] and outcome.not_applicable is None

@@ -1,0 +1,49 @@
+"""require-drop-invalid-headers."""
+
+import pytest
+from rules import require_drop_invalid_headers as rule
+from rules._common import LOAD_BALANCER
+
+
+def baseline() -> dict:
+    """A compliant application load balancer."""
+    return {"name": "web", "loadBalancerType": "application", "internal": False, "dropInvalidHeaderFields": True,
+            "subnets": ["subnet-1", "subnet-2"]}
+
+
+@pytest.fixture
+def run(evaluate):
+    def _run(props: dict, resource_type: str = LOAD_BALANCER[0]) -> list[str]:
+        return evaluate(rule.POLICY, resource_type, props).messages
+
+    return _run
+
+
+@pytest.mark.parametrize("resource_type", LOAD_BALANCER)
+def test_baseline_passes_on_every_alias(run, resource_type):
+    assert run(baseline(), resource_type) == []
+
+
+@pytest.mark.parametrize("resource_type", LOAD_BALANCER)
+def test_headers_kept(run, resource_type):
+    assert run({**baseline(), "dropInvalidHeaderFields": False}, resource_type) == [
+        rule.MSG_NOT_DROPPING.format(value="false")
+    ]
+
+
+def test_left_out_keeps_headers_and_type_defaults_to_application(run):
+    props = baseline()
+    del props["dropInvalidHeaderFields"], props["loadBalancerType"]
+    assert run(props) == [rule.MSG_NOT_DROPPING.format(value="not set")]
+
+
+@pytest.mark.parametrize("kind", ["network", "gateway"])
+def test_other_load_balancer_types_are_not_applicable(evaluate, kind):
+    props = {**baseline(), "loadBalancerType": kind, "dropInvalidHeaderFields": None}
+    outcome = evaluate(rule.POLICY, LOAD_BALANCER[1], props)
+    assert outcome.violations == [] and outcome.not_applicable == rule.MSG_NOT_APPLICATION.format(value=f"'{kind}'")
+
+
+def test_other_resource_types_are_ignored(evaluate):
+    outcome = evaluate(rule.POLICY, "aws:lb/listener:Listener", {**baseline(), "dropInvalidHeaderFields": False})
+    assert outcome.violations == [] and outcome.not_applicable is None
