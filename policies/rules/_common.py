@@ -169,8 +169,20 @@ def container_label(container: Mapping[str, Any], index: int) -> str:
     return f"container '{name}'" if isinstance(name, str) and name else f"containerDefinitions[{index}]"
 
 
+def plain(value: Any, depth: int = 0) -> Any:
+    """Nested mappings and sequences as plain dicts and lists (pulumi-policy wraps them in proxies)."""
+    if depth > 8:
+        return "..."
+    if isinstance(value, Mapping):
+        return {key: plain(value[key], depth + 1) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [plain(item, depth + 1) for item in value]
+    return value
+
+
 def show(value: Any) -> str:
     """A short, stable rendering of a property value for messages."""
+    value = plain(value)
     if value is None:
         return "not set"
     if isinstance(value, bool):

@@ -12,30 +12,19 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ._common import as_list, container_definitions, container_label, get, parse_json_document
-from ._common import show as _show
+from ._common import (
+    as_list,
+    container_definitions,
+    container_label,
+    get,
+    parse_json_document,
+    show,  # noqa: F401 - re-exported for the rules that import it from here
+)
 from ._fargate import is_windows_family
-
 
 # ---------------------------------------------------------------------------
 # Messages
 # ---------------------------------------------------------------------------
-def plain(value: Any, depth: int = 0) -> Any:
-    """Nested mappings and sequences as plain dicts and lists (pulumi-policy wraps them in proxies)."""
-    if depth > 8:
-        return "..."
-    if isinstance(value, Mapping):
-        return {key: plain(value[key], depth + 1) for key in value}
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [plain(item, depth + 1) for item in value]
-    return value
-
-
-def show(value: Any) -> str:
-    """``_common.show`` for values the engine may have wrapped in a proxy (nested objects and lists)."""
-    return _show(plain(value))
-
-
 # ---------------------------------------------------------------------------
 # Task definitions
 # ---------------------------------------------------------------------------
