@@ -524,19 +524,25 @@ class FargateService(pulumi.ComponentResource):
 
     @staticmethod
     def _service_connect(svc: ServiceSettings, args: FargateServiceArgs, log_group: aws.cloudwatch.LogGroup,
-                         region: pulumi.Input[str]) -> dict[str, Any] | None:
+                         region: pulumi.Input[str]) -> aws.ecs.ServiceServiceConnectConfigurationArgs | None:
         if args.service_connect_namespace_arn is None:
             return None
         # Other services call this one as http://<name>:<port>; the proxy's own logs go to the service's group.
-        return {
-            "enabled": True,
-            "namespace": args.service_connect_namespace_arn,
-            "services": [{"port_name": svc.name, "discovery_name": svc.name,
-                          "client_aliases": [{"port": svc.container_port, "dns_name": svc.name}]}],
-            "log_configuration": {"log_driver": "awslogs",
-                                  "options": {"awslogs-group": log_group.name, "awslogs-region": region,
-                                              "awslogs-stream-prefix": f"{svc.name}-connect"}},
-        }
+        return aws.ecs.ServiceServiceConnectConfigurationArgs(
+            enabled=True,
+            namespace=args.service_connect_namespace_arn,
+            services=[aws.ecs.ServiceServiceConnectConfigurationServiceArgs(
+                port_name=svc.name,
+                discovery_name=svc.name,
+                client_alias=[aws.ecs.ServiceServiceConnectConfigurationServiceClientAliasArgs(
+                    port=svc.container_port, dns_name=svc.name)],
+            )],
+            log_configuration=aws.ecs.ServiceServiceConnectConfigurationLogConfigurationArgs(
+                log_driver="awslogs",
+                options={"awslogs-group": log_group.name, "awslogs-region": region,
+                         "awslogs-stream-prefix": f"{svc.name}-connect"},
+            ),
+        )
 
     def admit(self, caller: str, caller_security_group_id: pulumi.Input[str]) -> None:
         """Let service ``caller`` reach this one through Service Connect, on the container port only."""

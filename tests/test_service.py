@@ -282,7 +282,8 @@ def test_container_definition(built: Built) -> None:
     (c,) = json.loads(task.inputs["containerDefinitions"])
     assert c["name"] == "api" and c["essential"] is True, f"{task.urn}"
     assert c["image"] == built.outputs["image_uri"], f"{task.urn}: image is not the pushed digest"
-    assert c["portMappings"] == [{"containerPort": 8080, "protocol": "tcp"}], f"{task.urn}"
+    assert c["portMappings"] == [{"name": "api", "containerPort": 8080, "protocol": "tcp", "appProtocol": "http"}], \
+        f"{task.urn}: port mapping must be named for Service Connect"
     assert c["readonlyRootFilesystem"] is True, f"{task.urn}: writable root filesystem"
     assert c["user"] == "1000:1000" and c["privileged"] is False, f"{task.urn}: runs as root or privileged"
     assert c["linuxParameters"] == {"initProcessEnabled": True}, f"{task.urn}"
@@ -450,3 +451,66 @@ def test_secret_resource_arn() -> None:
     assert secret_resource_arn(SECRET_ARN + ":token:AWSCURRENT:") == SECRET_ARN
     assert secret_resource_arn(SECRET_ARN) == SECRET_ARN
     assert secret_resource_arn(SSM_ARN) == SSM_ARN
+
+
+NAMESPACE_ARN = f"arn:aws:servicediscovery:{DEFAULT_REGION}:{ACCOUNT_ID}:namespace/ns-0123456789abcdef"
+
+
+def test_deployment_alarms_roll_back(pulumi_mocks: Any) -> None:
+    names = ("fp-test-api-target-5xx-rate", "fp-test-api-unhealthy-hosts")
+    b = build(pulumi_mocks, built_settings(), deployment_alarm_names=names)
+    svc = b.one(SERVICE, "api-service")
+    assert svc.inputs["alarms"] == {"alarmNames": list(names), "enable": True, "rollback": True}, svc.urn
+
+
+def test_no_deployment_alarms_when_none_given(built: Built) -> None:
+    svc = built.one(SERVICE, "api-service")
+    assert "alarms" not in svc.inputs, svc.urn
+
+
+def test_service_connect_registers_the_service_by_name(pulumi_mocks: Any) -> None:
+    b = build(pulumi_mocks, built_settings(), service_connect_namespace_arn=NAMESPACE_ARN)
+    svc = b.one(SERVICE, "api-service")
+    connect = svc.inputs["serviceConnectConfiguration"]
+    assert connect["enabled"] is True and connect["namespace"] == NAMESPACE_ARN, svc.urn
+    assert connect["services"] == [{"portName": "api", "discoveryName": "api",
+                                    "clientAlias": [{"port": 8080, "dnsName": "api"}]}], svc.urn
+    assert connect["logConfiguration"]["logDriver"] == "awslogs", f"{svc.urn}: proxy logs not shipped"
+
+
+def test_internal_service_has_no_load_balancer_route(pulumi_mocks: Any) -> None:
+    settings = built_settings(name="ledger", internal=True, path_patterns=(), host_headers=())
+    b = build(pulumi_mocks, settings, name="ledger", alb_security_group_id=None, listener_arn=None,
+              service_connect_namespace_arn=NAMESPACE_ARN)
+    assert not b.of_type(TARGET_GROUP) and not b.of_type(RULE), sorted(b.children)
+    assert not b.of_type(INGRESS), "an internal service admits nobody until callers are admitted"
+    svc = b.one(SERVICE, "ledger-service")
+    assert "loadBalancers" not in svc.inputs and "healthCheckGracePeriodSeconds" not in svc.inputs, svc.urn
+    assert b.outputs["target_group_arn"] is None and b.outputs["target_group_arn_suffix"] is None
+
+
+def test_load_balanced_service_needs_the_listener(pulumi_mocks: Any) -> None:
+    with pytest.raises(ValueError, match="no listener"):
+        build(pulumi_mocks, built_settings(), listener_arn=None)
+
+
+def test_admit_opens_only_the_container_port_to_the_caller(pulumi_mocks: Any) -> None:
+    caller_sg = "sg-0caller0000000000"
+    settings = built_settings(name="ledger", internal=True, path_patterns=(), host_headers=(), container_port=9000)
+
+    def make(opts: pulumi.ResourceOptions) -> FargateService:
+        service = FargateService("ledger", FargateServiceArgs(
+            settings=settings, cluster_arn=CLUSTER_ARN, vpc_id=VPC_ID, private_subnet_ids=SUBNETS,
+            alb_security_group_id=None, listener_arn=None, log_retention_days=30, project_dir=ROOT), opts=opts)
+        service.admit("api", caller_sg)
+        return service
+
+    b = build_component(pulumi_mocks, TYPE_TOKEN, make, ("security_group_id",))
+    ingress = b.one(INGRESS, "ledger-sg-ingress-api")
+    assert ingress.inputs["referencedSecurityGroupId"] == caller_sg, ingress.urn
+    assert ingress.inputs["securityGroupId"] == b.outputs["security_group_id"], ingress.urn
+    assert (ingress.inputs["fromPort"], ingress.inputs["toPort"]) == (9000, 9000), ingress.urn
+    egress = b.one(EGRESS, "ledger-egress-from-api")
+    assert egress.inputs["securityGroupId"] == caller_sg, egress.urn
+    assert egress.inputs["referencedSecurityGroupId"] == b.outputs["security_group_id"], egress.urn
+    assert egress.opts.parent is b.component, f"{egress.urn}: not parented to the callee"

@@ -165,3 +165,25 @@ def test_dev_is_smaller_than_prod():
     prod = Counter(r.type for r in program("prod").resources)
     assert dev[NAT] < prod[NAT]
     assert sum(dev.values()) < sum(prod.values())
+
+
+def _snake_keys(value, path=""):
+    """Property names the engine would not recognise: snake_case keys in nested inputs."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            # Free-form maps keep their users' keys.
+            if key in ("tags", "options", "environment", "dimensions"):
+                continue
+            if "_" in key and not key.startswith("__"):
+                yield f"{path}.{key}"
+            yield from _snake_keys(item, f"{path}.{key}")
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from _snake_keys(item, f"{path}[{i}]")
+
+
+def test_inputs_use_engine_property_names(stack):
+    name, run, _ = stack
+    bad = {r.urn: list(_snake_keys(r.inputs)) for r in run.resources if r.custom}
+    bad = {urn: keys for urn, keys in bad.items() if keys}
+    assert not bad, f"{name}: snake_case property names would be dropped by the provider: {bad}"

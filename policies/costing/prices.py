@@ -1,0 +1,118 @@
+"""Price files: one JSON file per region under ``prices/``, with partial overrides from config."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .assumptions import CostConfigError
+
+PRICE_DIR = Path(__file__).resolve().parent / "prices"
+DEFAULT_REGION = "us-east-1"
+_REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$")
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    """The prices of one region, as loaded from its file and overridden by config."""
+
+    region: str
+    """AWS region the prices are for."""
+    as_of: str
+    """Date the prices were taken from AWS's public price pages (YYYY-MM-DD)."""
+    currency: str = "USD"
+    """Currency of every price."""
+    hours_per_month: float = 730.0
+    """Hours in the billing month the estimate uses (AWS's pricing calculator uses 730)."""
+    prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    """Group (fargate, natGateway, ...) -> price name -> USD."""
+    source: tuple[str, ...] = ()
+    """Where the prices come from (page names)."""
+    notes: str = ""
+    """What the file does and does not cover."""
+    overridden: tuple[str, ...] = ()
+    """``group.name`` of every price the config overrode."""
+
+    def price(self, group: str, name: str) -> float:
+        """One price; a missing one is a :class:`CostConfigError` naming it."""
+        try:
+            return float(self.prices[group][name])
+        except (KeyError, TypeError, ValueError):
+            raise CostConfigError(f"price {group}.{name} is missing from the {self.region} price file") from None
+
+
+def available_regions() -> list[str]:
+    """Regions that have a price file."""
+    return sorted(p.stem for p in PRICE_DIR.glob("*.json"))
+
+
+def _number(value: Any) -> bool:
+    return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value) and value >= 0
+
+
+def _check_prices(prices: Any, where: str) -> dict[str, dict[str, float]]:
+    if not isinstance(prices, Mapping):
+        raise CostConfigError(f"{where}: 'prices' must be an object of group -> price name -> number")
+    out: dict[str, dict[str, float]] = {}
+    for group, entries in prices.items():
+        if not isinstance(entries, Mapping):
+            raise CostConfigError(f"{where}: prices.{group} must be an object of price name -> number")
+        out[group] = {}
+        for name, value in entries.items():
+            if not _number(value):
+                raise CostConfigError(f"{where}: prices.{group}.{name}: {value!r} is not a non-negative number")
+            out[group][name] = float(value)
+    return out
+
+
+def load_prices(region: str = DEFAULT_REGION, overrides: Mapping[str, Any] | None = None) -> PriceTable:
+    """The price table of ``region`` with ``overrides`` (a partial ``{group: {name: usd}}``) applied.
+
+    Raises :class:`CostConfigError` when the region has no price file, the file is malformed, or an override
+    names a price the file does not have (so a typo cannot silently leave a price at its default).
+    """
+    if not isinstance(region, str) or not _REGION.match(region):
+        raise CostConfigError(f"region {region!r} is not an AWS region name like us-east-1")
+    path = PRICE_DIR / f"{region}.json"
+    if not path.is_file():
+        raise CostConfigError(f"no price file for region {region}; available: {', '.join(available_regions())} "
+                              f"(add policies/costing/prices/{region}.json)")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CostConfigError(f"price file {path.name}: cannot read: {exc}") from None
+    if not isinstance(document, Mapping):
+        raise CostConfigError(f"price file {path.name}: expected an object")
+    prices = _check_prices(document.get("prices"), f"price file {path.name}")
+    overridden: list[str] = []
+    if overrides:
+        if not isinstance(overrides, Mapping):
+            raise CostConfigError("prices: expected an object of group -> price name -> number")
+        for group, entries in _check_prices(overrides, "prices override").items():
+            if group not in prices:
+                raise CostConfigError(f"prices.{group}: unknown price group; allowed: {', '.join(sorted(prices))}")
+            for name, value in entries.items():
+                if name not in prices[group]:
+                    raise CostConfigError(f"prices.{group}.{name}: unknown price; allowed: "
+                                          f"{', '.join(sorted(prices[group]))}")
+                prices[group][name] = value
+                overridden.append(f"{group}.{name}")
+    hours = document.get("hoursPerMonth", 730)
+    if not _number(hours) or hours == 0:
+        raise CostConfigError(f"price file {path.name}: hoursPerMonth must be a positive number")
+    source = document.get("source") or ()
+    return PriceTable(
+        region=str(document.get("region") or region),
+        as_of=str(document.get("asOf") or "unknown"),
+        currency=str(document.get("currency") or "USD"),
+        hours_per_month=float(hours),
+        prices=prices,
+        source=tuple(str(s) for s in source) if isinstance(source, list) else (str(source),),
+        notes=str(document.get("notes") or ""),
+        overridden=tuple(overridden),
+    )

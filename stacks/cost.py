@@ -1,0 +1,124 @@
+"""Monthly cost estimates of this project's stacks, for ``python -m stacks plan STACK --cost``.
+
+The estimator lives inside the policy pack (``policies/costing``), which must
+stay publishable alone, so this module imports it by putting the pack
+directory on ``sys.path`` on first use, never at import. Its settings come from
+the budget policy's entry in the stack's policy config
+(``policies/config/<stack>.json``, key ``enforce-monthly-budget``): ``usd``,
+``region``, ``assumptions`` and ``prices``. The pack reads the same entry, so
+the figure the plan prints is the figure the policy checks.
+
+Functions for the plan:
+
+- :func:`plan_cost`: run the program offline and estimate it.
+- :func:`estimate_run`: estimate a :class:`stacks.offline.ProgramRun` the plan already has.
+- :func:`budget_settings` / :func:`budget_line`: the entry's settings, and a one-line verdict.
+- :func:`format_estimate`, :func:`estimate_to_json`: the table and the ``cost`` object of ``--json``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from costing import Estimate
+
+    from stacks.offline import ProgramRun
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PACK_DIR = REPO_ROOT / "policies"
+BUDGET_POLICY = "enforce-monthly-budget"
+"""Name of the budget policy whose config entry holds the cost settings."""
+
+PolicyConfig = Mapping[str, Any] | str | Path | None
+"""A policy config: a path to a JSON file, its parsed JSON, or ``stacks.analyzer.load_policy_config``'s result."""
+
+
+def costing(pack_dir: Path = PACK_DIR) -> ModuleType:
+    """The pack's ``costing`` package, importing it from ``pack_dir`` on first use."""
+    if "costing" not in sys.modules:
+        path = str(Path(pack_dir).resolve())
+        if path not in sys.path:
+            sys.path.append(path)
+    return importlib.import_module("costing")
+
+
+def default_policy_config(stack: str, pack_dir: Path = PACK_DIR) -> Path | None:
+    """``<pack>/config/<stack>.json`` when it exists."""
+    path = Path(pack_dir) / "config" / f"{stack}.json"
+    return path if path.is_file() else None
+
+
+def budget_settings(policy_config: PolicyConfig) -> dict[str, Any]:
+    """The budget policy's settings (usd, region, assumptions, prices) from a policy config, {} when absent.
+
+    Accepts a path to the JSON file, its parsed content (``{"enforce-monthly-budget": {...}}``), or the
+    ``{name: (level, props)}`` mapping of :func:`stacks.analyzer.load_policy_config`.
+    """
+    if policy_config is None:
+        return {}
+    if isinstance(policy_config, str | Path):
+        try:
+            policy_config = json.loads(Path(policy_config).read_text(encoding="utf-8") or "{}")
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"policy config {policy_config}: cannot read: {exc}") from None
+    if not isinstance(policy_config, Mapping):
+        return {}
+    entry = policy_config.get(BUDGET_POLICY)
+    if isinstance(entry, tuple) and len(entry) == 2:  # load_policy_config's (level, props)
+        entry = entry[1]
+    if not isinstance(entry, Mapping):
+        return {}
+    return {k: v for k, v in entry.items() if k != "enforcementLevel"}
+
+
+def estimate_run(program: ProgramRun, policy_config: PolicyConfig = None) -> Estimate:
+    """The estimate of an offline program run, with the budget policy's settings from ``policy_config``."""
+    return costing().estimate_for_config(program.resources, budget_settings(policy_config))
+
+
+def plan_cost(project_dir: Path | str, stack: str, policy_config: PolicyConfig = None,
+              config_overrides: Mapping[str, Any] | None = None) -> Estimate:
+    """Run ``stack``'s program offline (:func:`stacks.offline.run_program`) and estimate its monthly cost.
+
+    ``policy_config`` defaults to nothing (default assumptions, us-east-1); pass
+    :func:`default_policy_config` to read the stack's own entry. Raises the offline errors of
+    :func:`run_program` and ``costing.CostConfigError`` for invalid settings.
+    """
+    from stacks.offline import run_program
+
+    program = run_program(Path(project_dir), stack, config_overrides=config_overrides)
+    return estimate_run(program, policy_config)
+
+
+def budget_line(estimate: Estimate, policy_config: PolicyConfig) -> str | None:
+    """``budget $X: within|OVER (estimate $Y, Z%)``, or None when no budget is configured."""
+    usd = budget_settings(policy_config).get("usd")
+    if isinstance(usd, bool) or not isinstance(usd, int | float):
+        return None
+    share = f", {estimate.total_usd / usd:.0%} of it" if usd > 0 else ""
+    verdict = "OVER" if estimate.total_usd > usd else "within"
+    return f"budget ${usd:,.2f}: {verdict} (estimate ${estimate.total_usd:,.2f}{share})"
+
+
+def format_estimate(estimate: Estimate, policy_config: PolicyConfig = None) -> str:
+    """The estimate as a table, followed by the budget verdict when a budget is configured."""
+    text = costing().format_estimate(estimate)
+    line = budget_line(estimate, policy_config)
+    return f"{text}\n{line[0].upper()}{line[1:]}" if line else text
+
+
+def estimate_to_json(estimate: Estimate, policy_config: PolicyConfig = None) -> dict[str, Any]:
+    """The ``cost`` object of the plan's JSON: the estimate, plus ``budgetUsd`` when one is configured."""
+    doc = costing().estimate_to_json(estimate)
+    usd = budget_settings(policy_config).get("usd")
+    if isinstance(usd, int | float) and not isinstance(usd, bool):
+        doc["budgetUsd"] = usd
+        doc["withinBudget"] = estimate.total_usd <= usd
+    return doc

@@ -1,0 +1,157 @@
+"""enforce-monthly-budget: passes at or under the budget, fails over it naming the total and the largest items.
+
+The baseline is a small stack (one Fargate service with autoscaling, a NAT
+gateway, an ALB, a log group and a KMS key), built in each of the ways the
+engine can show a stack (``stack_builder``'s modes). Every test starts from it
+and changes one thing. Messages are checked against the rule's own constants.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import costing
+import jsonschema
+import pytest
+from rules.enforce_monthly_budget import (
+    LARGEST_COUNT,
+    MSG_BAD_CONFIG,
+    MSG_ITEM,
+    MSG_LARGEST,
+    MSG_NO_BUDGET,
+    MSG_OVER_BUDGET,
+    MSG_UNPRICED,
+    NAME,
+    POLICY,
+)
+
+PRICES = json.loads((Path(costing.__file__).parent / "prices" / "us-east-1.json").read_text(encoding="utf-8"))["prices"]
+TASK_ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1"
+
+# The entries proposed for policies/config/dev.json and prod.json (about 30% above each stack's estimate).
+PROPOSED = {
+    "dev": {"enforcementLevel": "mandatory", "usd": 115, "region": "us-east-1"},
+    "prod": {"enforcementLevel": "mandatory", "usd": 575, "region": "us-east-1"},
+}
+
+
+@pytest.fixture
+def stack(stack_builder):
+    """The compliant baseline, in the builder's mode."""
+    b = stack_builder
+    td = b.add("aws:ecs/taskDefinition:TaskDefinition", "web-task", {
+        "family": "web", "cpu": "256", "memory": "512", "requiresCompatibilities": ["FARGATE"],
+        "runtimePlatform": {"operatingSystemFamily": "LINUX", "cpuArchitecture": "X86_64"},
+        "containerDefinitions": json.dumps([{"name": "web", "image": "nginx:1.27", "logConfiguration": {
+            "logDriver": "awslogs", "options": {"awslogs-group": "/ecs/web"}}}]),
+    }, id=TASK_ARN)
+    svc = b.add("aws:ecs/service:Service", "web-svc", {
+        "name": "web-svc", "launchType": "FARGATE", "desiredCount": 2.0, "taskDefinition": b.ref(td),
+    }, id="arn:aws:ecs:us-east-1:123456789012:service/main/web-svc", taskDefinition=[td])
+    b.add("aws:appautoscaling/target:Target", "web-target", {
+        "resourceId": b.ref_value("service/main/web-svc"), "scalableDimension": "ecs:service:DesiredCount",
+        "serviceNamespace": "ecs", "minCapacity": 2.0, "maxCapacity": 6.0,
+    }, resourceId=[svc])
+    b.add("aws:ec2/natGateway:NatGateway", "nat", {"subnetId": b.ref_value("subnet-1")})
+    b.add("aws:lb/loadBalancer:LoadBalancer", "alb", {"internal": False, "loadBalancerType": "application",
+                                                      "subnets": ["subnet-1", "subnet-2"]})
+    b.add("aws:cloudwatch/logGroup:LogGroup", "web-logs", {"name": "/ecs/web", "retentionInDays": 30.0})
+    b.add("aws:kms/key:Key", "key", {"enableKeyRotation": True})
+    return b
+
+
+def config(usd, **extra):
+    return {"usd": usd, **extra}
+
+
+def test_the_service_is_priced_in_every_mode(stack):
+    """Links (task definition, scalable target) resolve by dependency at preview and by value without one."""
+    est = costing.estimate(stack.resources)
+    service = next(i for i in est.items if i.name == "web-svc")
+    fargate = PRICES["fargate"]
+    assert service.monthly_usd == pytest.approx(2 * 730 * (0.25 * fargate["vcpuHour"] + 0.5 * fargate["gbHour"])), (
+        f"{service.urn}: {service.detail}")
+    assert not est.unpriced, est.unpriced
+
+
+def test_passes_just_under_and_at_the_budget(stack, evaluate_stack):
+    total = costing.estimate(stack.resources).total_usd
+    for usd in (total + 0.01, total):
+        outcome = evaluate_stack(POLICY, stack.resources, config(usd))
+        assert not outcome.violations and outcome.not_applicable is None, f"usd {usd}: {outcome}"
+
+
+def test_fails_just_over_the_budget_with_total_and_largest_items(stack, evaluate_stack):
+    est = costing.estimate(stack.resources)
+    usd = est.total_usd - 0.01
+    outcome = evaluate_stack(POLICY, stack.resources, config(usd))
+    assert len(outcome.violations) == 1, str(outcome)
+    urn, message = outcome.violations[0]
+    assert urn is None, f"{urn}: a budget is the stack's, not one resource's"
+    assert MSG_OVER_BUDGET.format(total=est.total_usd, budget=usd, over=0.01, region="us-east-1",
+                                  as_of=est.as_of) in message, message
+    largest = est.items[:LARGEST_COUNT]
+    assert len(est.items) > LARGEST_COUNT
+    expected = MSG_LARGEST.format(items=", ".join(MSG_ITEM.format(name=i.name, usd=i.monthly_usd) for i in largest))
+    assert expected in message, message
+    for item in est.items[LARGEST_COUNT:]:
+        assert MSG_ITEM.format(name=item.name, usd=item.monthly_usd) not in message, f"{item.urn}: {message}"
+    assert [i.name for i in largest] == ["nat", "alb", "web-svc"]
+
+
+def test_assumptions_in_config_move_the_estimate_over(stack, evaluate_stack):
+    total = costing.estimate(stack.resources).total_usd
+    assert not evaluate_stack(POLICY, stack.resources, config(total + 1)).violations
+    more_logs = config(total + 1, assumptions={"logGbPerDay": 1.0})
+    assert len(evaluate_stack(POLICY, stack.resources, more_logs).violations) == 1
+
+
+def test_price_overrides_in_config_move_the_estimate_over(stack, evaluate_stack):
+    total = costing.estimate(stack.resources).total_usd
+    dearer = config(total + 1, prices={"natGateway": {"hour": PRICES["natGateway"]["hour"] * 2}})
+    assert len(evaluate_stack(POLICY, stack.resources, dearer).violations) == 1
+
+
+def test_unpriced_resources_are_named_in_the_message(stack, evaluate_stack):
+    stack.add("aws:rds/instance:Instance", "db", {"instanceClass": "db.t4g.micro"})
+    outcome = evaluate_stack(POLICY, stack.resources, config(0))
+    assert MSG_UNPRICED.format(count=1, types="aws:rds/instance:Instance") in outcome.messages[0], str(outcome)
+
+
+def test_no_budget_is_not_applicable(stack, evaluate_stack):
+    outcome = evaluate_stack(POLICY, stack.resources, {})
+    assert not outcome.violations and outcome.not_applicable == MSG_NO_BUDGET
+
+
+def test_a_region_without_prices_is_reported(stack, evaluate_stack):
+    outcome = evaluate_stack(POLICY, stack.resources, config(100, region="eu-west-9"))
+    prefix = MSG_BAD_CONFIG.split("{", 1)[0]
+    assert len(outcome.violations) == 1 and outcome.messages[0].startswith(prefix), str(outcome)
+    assert "eu-west-9" in outcome.messages[0]
+
+
+@pytest.mark.parametrize("stack_name", sorted(PROPOSED))
+def test_proposed_config_entries_match_the_schema(stack_name):
+    for key, value in PROPOSED[stack_name].items():
+        if key != "enforcementLevel":
+            jsonschema.validate(value, POLICY.config_properties[key])
+    jsonschema.validate({"logGbPerDay": 0.5, "natGbShiftedToEndpoints": 1}, POLICY.config_properties["assumptions"])
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate({"logsPerDay": 1}, POLICY.config_properties["assumptions"])
+
+
+def test_the_real_pack_reports_what_the_plan_estimates():
+    """End to end: the pack process (which imports costing from its own directory) and stacks.cost agree."""
+    from stacks import analyzer, cost
+    from stacks.offline import run_program
+
+    repo = Path(__file__).resolve().parents[2]
+    program = run_program(repo, "dev")
+    settings = {"usd": 1.0, "assumptions": {"logGbPerDay": 0.3}}
+    estimate = cost.estimate_run(program, {NAME: settings})
+    report = analyzer.run_policy_pack(repo / "policies", program.project, "dev", program.resources,
+                                      {NAME: ("mandatory", settings)}, config=program.config.values)
+    found = [v for v in report.violations if v.policy == NAME]
+    assert len(found) == 1 and found[0].level == "mandatory", found
+    assert f"${estimate.total_usd:,.2f}" in found[0].message, (found[0].message, estimate.total_usd)
