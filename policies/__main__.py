@@ -5,7 +5,6 @@ This module only assembles the pack. Every rule lives in its own module under
 """
 
 from pulumi_policy import PolicyPack
-
 from rules import ALL_POLICIES
 
 PolicyPack(name="fargate-platform", policies=ALL_POLICIES)

@@ -1,0 +1,235 @@
+"""disallow-open-ingress: nothing accepts traffic from the whole internet, except a load balancer on web ports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi_policy import Severity
+
+from ._common import (
+    LOAD_BALANCER,
+    SECURITY_GROUP,
+    as_list,
+    config_value,
+    get,
+    show,
+    stack_rule,
+)
+from ._net import StackIndex, is_world, label, whole_number
+
+EC2_RULE = ("aws:ec2/securityGroupRule:SecurityGroupRule",)
+VPC_INGRESS_RULE = ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",)
+
+SSH, RDP = 22, 3389
+DEFAULT_LB_PORTS = [80, 443]
+
+MSG_SSH = (
+    "{prop} is {cidr}, which opens {what} to the internet, SSH (port 22) included. Allow SSH only from "
+    "known CIDRs, or use ECS Exec or Session Manager instead."
+)
+MSG_RDP = (
+    "{prop} is {cidr}, which opens {what} to the internet, RDP (port 3389) included. Allow RDP only from "
+    "known CIDRs, or use Session Manager instead."
+)
+MSG_OPEN = (
+    "{prop} is {cidr}, which opens {what} to the internet; only TCP ports {lb_ports} of a load balancer's "
+    "security group may be open to 0.0.0.0/0 or ::/0. Restrict the source to known CIDRs, a prefix list "
+    "or a source security group."
+)
+MSG_NOT_LOAD_BALANCER = (
+    "{prop} is {cidr}, which opens {what} to the internet on security group {group}, which no load "
+    "balancer uses. Open TCP ports {lb_ports} to the internet only on a load balancer's security group, "
+    "and let the tasks accept traffic from that group."
+)
+
+# How messages describe what a rule opens ({what}).
+ALL_TRAFFIC = "all protocols and ports"
+ALL_PORTS = "all {protocol} ports"
+ONE_PORT = "{protocol} port {port}"
+PORT_RANGE = "{protocol} ports {low}-{high}"
+OTHER_PROTOCOL = "protocol {protocol}"
+GROUP = "'{name}'"  # a security group of this stack, in MSG_NOT_LOAD_BALANCER ({group})
+
+CONFIG = {
+    "loadBalancerPorts": {
+        "type": "array",
+        "items": {"type": "integer", "minimum": 0, "maximum": 65535},
+        "uniqueItems": True,
+        "default": DEFAULT_LB_PORTS,
+        "description": "TCP ports a load balancer's security group may open to 0.0.0.0/0 and ::/0.",
+    },
+}
+
+_PROTOCOL_NUMBERS = {-1: "all", 1: "icmp", 6: "tcp", 17: "udp", 58: "icmpv6"}
+
+
+def _protocol(raw: Any) -> str:
+    """'all', 'tcp', 'udp', 'icmp', 'icmpv6', or the protocol as given; missing counts as 'all'."""
+    if isinstance(raw, bool):
+        return str(raw).lower()
+    if isinstance(raw, int | float):
+        number = whole_number(raw)
+        return _PROTOCOL_NUMBERS.get(number, str(number)) if number is not None else str(raw)
+    if isinstance(raw, str):
+        text = raw.strip().lower()
+        if text in ("", "all", "-1"):
+            return "all"
+        return _PROTOCOL_NUMBERS.get(int(text), text) if text.isdecimal() else text
+    return "all"
+
+
+def _ports(protocol: str, from_port: Any, to_port: Any) -> tuple[int, int] | None:
+    """The port range a rule opens; None for protocols without ports (ICMP, ESP...)."""
+    if protocol == "all":
+        return (0, 65535)
+    if protocol not in ("tcp", "udp"):
+        return None
+    low, high = whole_number(from_port), whole_number(to_port)
+    if low is None or high is None:
+        return (0, 65535)  # unset or unreadable: assume the widest
+    return (min(low, high), max(low, high))
+
+
+def _describe(protocol: str, ports: tuple[int, int] | None) -> str:
+    """What a rule opens, for a message: 'all protocols and ports', 'TCP port 22', 'protocol 'icmp''."""
+    if protocol == "all":
+        return ALL_TRAFFIC
+    if ports is None:
+        return OTHER_PROTOCOL.format(protocol=show(protocol))
+    name = protocol.upper()
+    if ports == (0, 65535):
+        return ALL_PORTS.format(protocol=name)
+    if ports[0] == ports[1]:
+        return ONE_PORT.format(protocol=name, port=ports[0])
+    return PORT_RANGE.format(protocol=name, low=ports[0], high=ports[1])
+
+
+@dataclass
+class _Opening:
+    """One source CIDR of one ingress rule that covers the whole internet."""
+
+    resource: Any
+    prop: str
+    cidr: str
+    protocol: str
+    ports: tuple[int, int] | None
+    group_path: tuple[str, ...] | None  # where the rule names its security group; None for inline rules
+
+
+def _openings(index: StackIndex) -> Iterator[_Opening]:
+    for group in index.of_type(SECURITY_GROUP):
+        for i, entry in enumerate(as_list(get(group.props, "ingress"))):
+            protocol = _protocol(get(entry, "protocol"))
+            ports = _ports(protocol, get(entry, "fromPort"), get(entry, "toPort"))
+            for field_name in ("cidrBlocks", "ipv6CidrBlocks"):
+                for cidr in as_list(get(entry, field_name)):
+                    if is_world(cidr):
+                        yield _Opening(group, f"ingress[{i}].{field_name}", cidr, protocol, ports, None)
+    for rule in index.of_type(EC2_RULE):
+        kind = get(rule.props, "type")
+        if not isinstance(kind, str) or kind.strip().lower() != "ingress":
+            continue
+        protocol = _protocol(get(rule.props, "protocol"))
+        ports = _ports(protocol, get(rule.props, "fromPort"), get(rule.props, "toPort"))
+        for field_name in ("cidrBlocks", "ipv6CidrBlocks"):
+            for cidr in as_list(get(rule.props, field_name)):
+                if is_world(cidr):
+                    yield _Opening(rule, field_name, cidr, protocol, ports, ("securityGroupId",))
+    for rule in index.of_type(VPC_INGRESS_RULE):
+        protocol = _protocol(get(rule.props, "ipProtocol"))
+        ports = _ports(protocol, get(rule.props, "fromPort"), get(rule.props, "toPort"))
+        for field_name in ("cidrIpv4", "cidrIpv6"):
+            cidr = get(rule.props, field_name)
+            if is_world(cidr):
+                yield _Opening(rule, field_name, cidr, protocol, ports, ("securityGroupId",))
+
+
+class _LoadBalancerGroups:
+    """The security groups load balancers use, by URN (groups of this stack) and by id (groups from elsewhere)."""
+
+    def __init__(self, index: StackIndex) -> None:
+        self.index = index
+        self.urns: set[str] = set()
+        self.ids: set[str] = set()
+        self.unknown = None
+        for lb in index.of_type(LOAD_BALANCER):
+            link = index.link(lb, ("securityGroups",), SECURITY_GROUP)
+            self.urns.update(group.urn for group in link.targets)
+            self.ids.update(link.external)
+            self.unknown = self.unknown or link.unknown
+
+    def group_of(self, opening: _Opening) -> tuple[bool, str]:
+        """Whether the opening's security group belongs to a load balancer, and how to name that group."""
+        if opening.group_path is None:
+            used = opening.resource.urn in self.urns
+            name = GROUP.format(name=label(opening.resource))
+        else:
+            link = self.index.link(opening.resource, opening.group_path, SECURITY_GROUP)
+            if link.unknown is not None and not link.targets:
+                raise link.unknown
+            used = any(g.urn in self.urns for g in link.targets) or any(v in self.ids for v in link.external)
+            names = [GROUP.format(name=label(g)) for g in link.targets] + [show(v) for v in link.external]
+            name = ", ".join(names) or "not set"
+        if not used and self.unknown is not None:
+            raise self.unknown  # a load balancer whose groups are unknown may use this one
+        return used, name
+
+
+def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
+    raw_ports = config_value(config, "loadBalancerPorts", DEFAULT_LB_PORTS)
+    lb_ports = sorted({p for p in (whole_number(v) for v in as_list(raw_ports)) if p is not None})
+    index = StackIndex(resources)
+    groups: _LoadBalancerGroups | None = None
+    for opening in _openings(index):
+        low, high = opening.ports if opening.ports is not None else (-1, -1)
+        fields = {
+            "prop": opening.prop,
+            "cidr": show(opening.cidr),
+            "what": _describe(opening.protocol, opening.ports),
+            "lb_ports": show(lb_ports),
+        }
+        flagged = False
+        if opening.protocol in ("all", "tcp") and low <= SSH <= high:
+            flagged = True
+            yield opening.resource.urn, MSG_SSH.format(**fields)
+        if opening.protocol in ("all", "tcp", "udp") and low <= RDP <= high:
+            flagged = True
+            yield opening.resource.urn, MSG_RDP.format(**fields)
+        if flagged:
+            continue
+        web_only = (
+            opening.protocol == "tcp"
+            and opening.ports is not None
+            and high - low < len(lb_ports)
+            and all(port in lb_ports for port in range(low, high + 1))
+        )
+        if not web_only:
+            yield opening.resource.urn, MSG_OPEN.format(**fields)
+            continue
+        groups = groups or _LoadBalancerGroups(index)
+        used, name = groups.group_of(opening)
+        if not used:
+            yield opening.resource.urn, MSG_NOT_LOAD_BALANCER.format(group=name, **fields)
+
+
+POLICY = stack_rule(
+    name="disallow-open-ingress",
+    description=(
+        "Security groups accept no ingress from 0.0.0.0/0 or ::/0, except TCP ports 80 and 443 on a group "
+        "that a load balancer uses; SSH and RDP are never open to the internet."
+    ),
+    severity=Severity.HIGH,
+    remediation=(
+        "Replace 0.0.0.0/0 and ::/0 sources with known CIDRs, a managed prefix list or a source security "
+        "group. Put internet-facing traffic behind a load balancer whose security group opens only TCP 80 "
+        "and 443 (loadBalancerPorts in the policy config), and let the tasks' security group accept traffic "
+        "from the load balancer's group. Reach containers with ECS Exec instead of SSH or RDP."
+    ),
+    types=(*SECURITY_GROUP, *EC2_RULE, *VPC_INGRESS_RULE, *LOAD_BALANCER),
+    check=check,
+    config=CONFIG,
+    security_hub=("EC2.13", "EC2.14", "EC2.18", "EC2.19"),
+    checkov=("CKV_AWS_24", "CKV_AWS_25"),
+)

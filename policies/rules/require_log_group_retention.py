@@ -1,0 +1,91 @@
+"""require-log-group-retention: log groups expire their events within configured bounds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from pulumi_policy import Severity
+
+from ._common import LOG_GROUP, NotApplicable, config_value, get, resource_rule, show
+from ._net import plain, whole_number
+
+#: The values CloudWatch Logs accepts for retentionInDays (0 means never expire).
+ALLOWED_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+                3288, 3653)
+
+MSG_NEVER_EXPIRES = (
+    "retentionInDays is {value}, so log events never expire and storage cost grows without bound; set it "
+    "to one of {allowed} between {min} and {max} days."
+)
+MSG_INVALID = "retentionInDays is {value}, which is not a whole number of days; set it to one of {allowed}."
+MSG_NOT_ALLOWED = (
+    "retentionInDays is {value}, which CloudWatch Logs does not accept; use one of {allowed} between {min} "
+    "and {max} days."
+)
+MSG_TOO_SHORT = "retentionInDays is {value}, below the minimum of {min} days; set it to one of {allowed}."
+MSG_TOO_LONG = "retentionInDays is {value}, above the maximum of {max} days; set it to one of {allowed}."
+
+CONFIG = {
+    "minRetentionDays": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 3653,
+        "default": 1,
+        "description": "Shortest retention, in days, a log group may have.",
+    },
+    "maxRetentionDays": {
+        "type": "integer",
+        "minimum": 1,
+        "maximum": 3653,
+        "default": 3653,
+        "description": "Longest retention, in days, a log group may have.",
+    },
+}
+
+
+def _allowed_between(low: int, high: int) -> list[int]:
+    return [d for d in ALLOWED_DAYS if low <= d <= high]
+
+
+def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
+    log_class = get(props, "logGroupClass")
+    if isinstance(log_class, str) and log_class.upper() == "DELIVERY":
+        raise NotApplicable("log groups of class DELIVERY have a retention CloudWatch fixes at 2 days")
+    low = whole_number(config_value(config, "minRetentionDays", 1))
+    high = whole_number(config_value(config, "maxRetentionDays", 3653))
+    low = 1 if low is None else low
+    high = 3653 if high is None else high
+    allowed = show(_allowed_between(low, high) or list(ALLOWED_DAYS))
+    raw = get(props, "retentionInDays")
+    days = whole_number(raw)
+    if raw is None or days == 0:
+        yield MSG_NEVER_EXPIRES.format(value=show(plain(raw)), allowed=allowed, min=low, max=high)
+    elif days is None:
+        yield MSG_INVALID.format(value=show(plain(raw)), allowed=allowed)
+    elif days not in ALLOWED_DAYS:
+        yield MSG_NOT_ALLOWED.format(value=show(plain(raw)), allowed=allowed, min=low, max=high)
+    elif days < low:
+        yield MSG_TOO_SHORT.format(value=show(plain(raw)), min=low, allowed=allowed)
+    elif days > high:
+        yield MSG_TOO_LONG.format(value=show(plain(raw)), max=high, allowed=allowed)
+
+
+POLICY = resource_rule(
+    name="require-log-group-retention",
+    description=(
+        "CloudWatch log groups set retentionInDays to a value CloudWatch accepts, within the configured "
+        "minimum and maximum."
+    ),
+    severity=Severity.MEDIUM,
+    remediation=(
+        "Set retentionInDays on the log group to one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, "
+        "545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653, within minRetentionDays and maxRetentionDays "
+        "of the policy config. Do not leave it unset or 0: those keep events forever."
+    ),
+    types=LOG_GROUP,
+    check=check,
+    config=CONFIG,
+    security_hub=("CloudWatch.16",),
+    checkov=("CKV_AWS_66",),
+)

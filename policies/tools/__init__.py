@@ -1,0 +1,1 @@
+"""Maintenance scripts for the policy pack. Nothing here runs inside the pack."""

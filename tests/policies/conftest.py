@@ -1,0 +1,236 @@
+"""Fixtures for the policy tests: run a built policy the way the analyzer does.
+
+``evaluate`` and ``evaluate_stack`` put the props behind pulumi-policy's
+unknown-checking proxy, call the policy's ``validate`` (so config defaults are
+merged and resources of other types are skipped by the pack's own code) and
+record violations with their URN, and a not-applicable reason if any.
+``node`` builds a :class:`rules._common.StackResource` with a URN from its type
+and name; ``stack_builder`` builds whole stacks in each of the ways the engine
+can show them (see :class:`StackBuilder`).
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from pulumi_policy import ResourceValidationArgs, StackValidationArgs
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+from rules._common import (
+    ECS_SERVICE,
+    INTERNET_GATEWAY,
+    ROUTE,
+    ROUTE_TABLE,
+    ROUTE_TABLE_ASSOCIATION,
+    SECURITY_GROUP,
+    SUBNET,
+    VPC,
+    StackResource,
+)
+
+STACK = "urn:pulumi:test::fargate-platform"
+
+
+def make_urn(resource_type: str, name: str) -> str:
+    return f"{STACK}::{resource_type}::{name}"
+
+
+class _Skipped(Exception):
+    def __init__(self, reason: str | None) -> None:
+        super().__init__(reason)
+        self.reason = reason or ""
+
+
+class _ResourceArgs(ResourceValidationArgs):
+    def not_applicable(self, reason: str | None = None) -> None:
+        raise _Skipped(reason)
+
+
+class _StackArgs(StackValidationArgs):
+    def not_applicable(self, reason: str | None = None) -> None:
+        raise _Skipped(reason)
+
+
+@dataclass
+class Outcome:
+    """What one policy run reported."""
+
+    violations: list[tuple[str | None, str]] = field(default_factory=list)
+    not_applicable: str | None = None
+
+    @property
+    def messages(self) -> list[str]:
+        return [message for _, message in self.violations]
+
+    def at(self, urn: str) -> list[str]:
+        """Messages reported on ``urn``."""
+        return [message for at, message in self.violations if at == urn]
+
+    def __str__(self) -> str:
+        lines = [f"{at}: {message}" for at, message in self.violations]
+        if self.not_applicable is not None:
+            lines.append(f"not applicable: {self.not_applicable}")
+        return "\n".join(lines) or "no violations"
+
+
+def _evaluate(policy: Any, resource_type: str, props: Mapping[str, Any], config: Mapping[str, Any] | None = None,
+              name: str = "under-test") -> Outcome:
+    outcome = Outcome()
+    urn = make_urn(resource_type, name)
+    proxied = unknown_checking_proxy(copy.deepcopy(dict(props)))
+    args = _ResourceArgs(resource_type, proxied, urn, name, None, None, dict(config or {}))
+    try:
+        policy.validate(args, lambda message, at: outcome.violations.append((at or urn, message)))
+    except _Skipped as skipped:
+        outcome.not_applicable = skipped.reason
+    return outcome
+
+
+def _evaluate_stack(policy: Any, resources: Sequence[StackResource], config: Mapping[str, Any] | None = None
+                    ) -> Outcome:
+    outcome = Outcome()
+    proxied: dict[str, StackResource] = {}
+    for r in resources:
+        proxied[r.urn] = StackResource(r.resource_type, unknown_checking_proxy(copy.deepcopy(dict(r.props))),
+                                       r.urn, r.name)
+    for r in resources:
+        proxied[r.urn].property_dependencies = {
+            key: [proxied.get(d.urn, d) for d in deps] for key, deps in r.property_dependencies.items()
+        }
+        proxied[r.urn].dependencies = [proxied.get(d.urn, d) for d in r.dependencies]
+    args = _StackArgs(list(proxied.values()), dict(config or {}))
+    try:
+        policy.validate(args, lambda message, at: outcome.violations.append((at, message)))
+    except _Skipped as skipped:
+        outcome.not_applicable = skipped.reason
+    return outcome
+
+
+def _node(resource_type: str, name: str, props: Mapping[str, Any] | None = None,
+          **dependencies: Sequence[StackResource]) -> StackResource:
+    resource = StackResource(resource_type, dict(props or {}), make_urn(resource_type, name), name)
+    resource.property_dependencies = {key: list(deps) for key, deps in dependencies.items()}
+    resource.dependencies = [d for deps in dependencies.values() for d in deps]
+    return resource
+
+
+#: The ways a stack reaches a stack policy: ids and property dependencies both known ("resolved"), ids
+#: without dependencies ("ids", e.g. resources read from state), the first preview ("preview": every id
+#: unknown, links only through property dependencies), and an offline plan under mocks ("mocks": references
+#: hold placeholder ids that no resource's props repeat, since mocks return the id outside the outputs).
+MODES = ("resolved", "ids", "preview", "mocks")
+
+
+class StackBuilder:
+    """Adds resources to a stack shown in one of :data:`MODES`.
+
+    ``add(type, name, props, id=..., **deps)`` sets the resource's own ``id`` (unknown at preview) and records
+    ``deps`` as property dependencies (dropped in "ids" mode). ``ref(resource)`` is the value another
+    resource's prop holds to refer to it: its id, or the unknown sentinel at preview. In "mocks" mode the
+    resource's own props carry no ``id``.
+    """
+
+    def __init__(self, mode: str) -> None:
+        assert mode in MODES, mode
+        self.mode = mode
+        self.by_name: dict[str, StackResource] = {}
+        self._ids: dict[str, str] = {}
+
+    def add(self, resource_type: str, name: str, props: Mapping[str, Any] | None = None, id: str | None = None,
+            **deps: Sequence[StackResource]) -> StackResource:
+        props = dict(props or {})
+        if id is not None:
+            self._ids[make_urn(resource_type, name)] = id
+            if self.mode != "mocks":
+                props["id"] = UNKNOWN_STRING_VALUE if self.mode == "preview" else id
+        resource = _node(resource_type, name, props, **({} if self.mode == "ids" else deps))
+        self.by_name[name] = resource
+        return resource
+
+    def ref(self, resource: StackResource) -> str:
+        return self.ref_value(self._ids[resource.urn])
+
+    def ref_value(self, value: str) -> str:
+        """An output value of some resource: ``value``, or the unknown sentinel at preview."""
+        return UNKNOWN_STRING_VALUE if self.mode == "preview" else value
+
+    def depend(self, resource: StackResource, key: str, *targets: StackResource) -> None:
+        """Set ``resource``'s dependencies under ``key`` (no-op in "ids" mode)."""
+        if self.mode != "ids":
+            resource.property_dependencies[key] = list(targets)
+
+    def __getitem__(self, name: str) -> StackResource:
+        return self.by_name[name]
+
+    @property
+    def resources(self) -> list[StackResource]:
+        return list(self.by_name.values())
+
+
+@pytest.fixture(params=MODES)
+def stack_builder(request: pytest.FixtureRequest) -> StackBuilder:
+    """A :class:`StackBuilder`; every test using it runs once per mode."""
+    return StackBuilder(request.param)
+
+
+@pytest.fixture
+def evaluate() -> Callable[..., Outcome]:
+    """Run a resource policy on one resource: ``evaluate(policy, type, props, config=None, name=...)``."""
+    return _evaluate
+
+
+@pytest.fixture
+def evaluate_stack() -> Callable[..., Outcome]:
+    """Run a stack policy on resources: ``evaluate_stack(policy, resources, config=None)``."""
+    return _evaluate_stack
+
+
+@pytest.fixture
+def node() -> Callable[..., StackResource]:
+    """Build a stack resource: ``node(type, name, props, **{prop: [resources it depends on]})``."""
+    return _node
+
+
+@pytest.fixture(scope="session")
+def aws_catalog() -> dict:
+    """Every pulumi-aws resource type, read once per session from the installed package."""
+    from tools import aws_catalog
+
+    return aws_catalog.scan()
+
+
+T_NAT = "aws:ec2/natGateway:NatGateway"
+
+
+@pytest.fixture
+def network_stack(stack_builder: StackBuilder) -> StackBuilder:
+    """A compliant VPC: public subnet 'public-a' (default route to 'igw'), private subnet 'private-a'
+    (default route through 'nat' by the separate Route 'private-default'), and ECS service 'web' in
+    'private-a'. Runs once per mode of :data:`MODES`."""
+    b = stack_builder
+    vpc = b.add(VPC[0], "vpc", {"cidrBlock": "10.0.0.0/16", "mainRouteTableId": b.ref_value("rtb-main")}, id="vpc-1")
+    igw = b.add(INTERNET_GATEWAY[0], "igw", {"vpcId": b.ref(vpc)}, id="igw-1", vpcId=[vpc])
+    public = b.add(SUBNET[0], "public-a", {"vpcId": b.ref(vpc), "cidrBlock": "10.0.0.0/24",
+                                           "mapPublicIpOnLaunch": True}, id="subnet-pub", vpcId=[vpc])
+    private = b.add(SUBNET[0], "private-a", {"vpcId": b.ref(vpc), "cidrBlock": "10.0.1.0/24",
+                                            "mapPublicIpOnLaunch": False}, id="subnet-priv", vpcId=[vpc])
+    nat = b.add(T_NAT, "nat", {"subnetId": b.ref(public)}, id="nat-1", subnetId=[public])
+    public_rt = b.add(ROUTE_TABLE[0], "public", {"vpcId": b.ref(vpc), "routes": [
+        {"cidrBlock": "0.0.0.0/0", "gatewayId": b.ref(igw)},
+    ]}, id="rtb-pub", vpcId=[vpc], routes=[igw])
+    private_rt = b.add(ROUTE_TABLE[0], "private", {"vpcId": b.ref(vpc), "routes": []}, id="rtb-priv", vpcId=[vpc])
+    b.add(ROUTE[0], "private-default", {"routeTableId": b.ref(private_rt), "destinationCidrBlock": "0.0.0.0/0",
+                                       "natGatewayId": b.ref(nat)}, id="r-priv", routeTableId=[private_rt],
+          natGatewayId=[nat])
+    for subnet, table in ((public, public_rt), (private, private_rt)):
+        b.add(ROUTE_TABLE_ASSOCIATION[0], f"{subnet.name}-assoc", {"subnetId": b.ref(subnet),
+                                                                   "routeTableId": b.ref(table)},
+              id=f"rtbassoc-{subnet.name}", subnetId=[subnet], routeTableId=[table])
+    tasks = b.add(SECURITY_GROUP[0], "tasks", {"vpcId": b.ref(vpc), "ingress": []}, id="sg-tasks", vpcId=[vpc])
+    b.add(ECS_SERVICE[0], "web", {"launchType": "FARGATE", "networkConfiguration": {
+        "subnets": [b.ref(private)], "securityGroups": [b.ref(tasks)], "assignPublicIp": False,
+    }}, networkConfiguration=[private, tasks])
+    return b

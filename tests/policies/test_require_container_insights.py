@@ -1,0 +1,41 @@
+"""require-container-insights: one change from a compliant cluster per test."""
+
+import pytest
+from rules import require_container_insights as rule
+from rules._common import show
+
+TYPE = "aws:ecs/cluster:Cluster"
+
+
+def baseline(value: str = "enhanced") -> dict:
+    return {"name": "prod", "settings": [{"name": "containerInsights", "value": value}]}
+
+
+@pytest.mark.parametrize("value", ["enhanced", "enabled"])
+def test_baseline_passes(evaluate, value):
+    outcome = evaluate(rule.POLICY, TYPE, baseline(value))
+    assert outcome.violations == [], str(outcome)
+
+
+def test_disabled(evaluate):
+    outcome = evaluate(rule.POLICY, TYPE, baseline("disabled"))
+    assert outcome.messages == [rule.MSG_DISABLED.format(value=show("disabled"))], str(outcome)
+
+
+def test_settings_missing(evaluate):
+    props = baseline()
+    del props["settings"]
+    outcome = evaluate(rule.POLICY, TYPE, props)
+    assert outcome.messages == [rule.MSG_MISSING], str(outcome)
+
+
+def test_other_setting_only(evaluate):
+    props = baseline()
+    props["settings"] = [{"name": "somethingElse", "value": "enabled"}]
+    outcome = evaluate(rule.POLICY, TYPE, props)
+    assert outcome.messages == [rule.MSG_MISSING], str(outcome)
+
+
+def test_other_type_ignored(evaluate):
+    outcome = evaluate(rule.POLICY, "aws:ecs/service:Service", baseline("disabled"))
+    assert outcome.violations == [], str(outcome)
