@@ -223,6 +223,20 @@ def schema_defaults(properties: Mapping[str, Any] | None) -> dict[str, Any]:
     return {k: v["default"] for k, v in (properties or {}).items() if isinstance(v, Mapping) and "default" in v}
 
 
+def _report(name: str, subject: str, findings: Iterable[tuple[str | None, str]],
+            args: ResourceValidationArgs | StackValidationArgs, report_violation: ReportViolation) -> None:
+    """Report a check's findings; NotApplicable and rule bugs become results, unknowns stay the SDK's."""
+    try:
+        for urn, message in findings:
+            report_violation(message, urn)
+    except NotApplicable as exc:
+        args.not_applicable(exc.reason)
+    except UnknownValueError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a rule bug must surface as a finding, not kill the analyzer
+        report_violation(f"{name} could not evaluate {subject} ({type(exc).__name__}: {exc}).", None)
+
+
 def resource_rule(
     *,
     name: str,
@@ -244,15 +258,8 @@ def resource_rule(
         if args.resource_type not in type_set:
             return
         merged = {**defaults, **(args.get_config() or {})}
-        try:
-            for message in check(args.props, merged):
-                report_violation(message, None)
-        except NotApplicable as exc:
-            args.not_applicable(exc.reason)
-        except UnknownValueError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a rule bug must surface as a finding, not kill the analyzer
-            report_violation(f"{name} could not evaluate this resource ({type(exc).__name__}: {exc}).", None)
+        findings = ((None, message) for message in check(args.props, merged))
+        _report(name, "this resource", findings, args, report_violation)
 
     policy = ResourceValidationPolicy(
         name=name,
@@ -285,15 +292,7 @@ def stack_rule(
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         merged = {**defaults, **(args.get_config() or {})}
-        try:
-            for urn, message in check(args.resources, merged):
-                report_violation(message, urn)
-        except NotApplicable as exc:
-            args.not_applicable(exc.reason)
-        except UnknownValueError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - see resource_rule
-            report_violation(f"{name} could not evaluate the stack ({type(exc).__name__}: {exc}).", None)
+        _report(name, "the stack", check(args.resources, merged), args, report_violation)
 
     policy = StackValidationPolicy(
         name=name,
