@@ -32,7 +32,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -61,6 +61,8 @@ RESOURCE_REF_SIG = "5cf8f73096256a8f31e491e813e4eb8e"
 OUTPUT_VALUE_SIG = "d0e6a833031e9bbcd3f4e8bde6ca49a4"
 UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
+# libyaml's loader when PyYAML was built with it: several times faster on the stack files.
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DECLARATION_KEYS = frozenset({"type", "description", "default", "value", "secret", "items"})
 _YAML_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
 
@@ -245,7 +247,7 @@ def _read_yaml(path: Path) -> Any:
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
     try:
-        return yaml.safe_load(text) or {}
+        return yaml.load(text, Loader=_YAML_LOADER) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""
@@ -367,6 +369,8 @@ class RecordedResource:
     """The id the mocks assigned (custom resources)."""
     version: str = ""
     """The provider package version the SDK asked for."""
+    read: bool = False
+    """An existing resource read with ``.get()`` (shown as ``>-`` by ``pulumi preview``), not created."""
 
 
 @dataclass(frozen=True)
@@ -436,10 +440,14 @@ class RecordingMonitor(MockMonitor):
     part of its children's URNs).
     """
 
-    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+    def __init__(self, mocks: pulumi.runtime.Mocks,
+                 on_resource: Callable[[RecordedResource], None] | None = None) -> None:
         super().__init__(mocks)
-        self.registrations: list[tuple[resource_pb2.RegisterResourceRequest, str, str]] = []
+        self.records: list[RecordedResource] = []
+        """Every registration so far, in the order the engine received them."""
         self.outputs: dict[str, struct_pb2.Struct] = {}
+        self.callback_errors: list[BaseException] = []
+        self._on_resource = on_resource
         self._stack_transform_tokens: list[str] = []
         self._lock = threading.Lock()
 
@@ -455,9 +463,22 @@ class RecordingMonitor(MockMonitor):
         if tokens and request.type != ROOT_STACK_TYPE:
             request = self._transform(request, tokens)
         response = super().RegisterResource(request)
-        with self._lock:
-            self.registrations.append((request, response.urn, response.id))
+        self._record(_registered(request, response.urn, response.id))
         return response
+
+    def ReadResource(self, request: resource_pb2.ReadResourceRequest):  # noqa: N802
+        response = super().ReadResource(request)
+        self._record(_read(request, response.urn))
+        return response
+
+    def _record(self, record: RecordedResource) -> None:
+        with self._lock:
+            self.records.append(record)
+        if self._on_resource is not None:
+            try:
+                self._on_resource(record)
+            except Exception as exc:  # noqa: BLE001 - a listener's failure must not fail the program
+                self.callback_errors.append(exc)
 
     def RegisterResourceOutputs(self, request):  # noqa: N802
         with self._lock:
@@ -513,12 +534,16 @@ class RecordingMonitor(MockMonitor):
 # Running the program.
 # ---------------------------------------------------------------------------
 def run_program(project_dir: Path, stack: str, *, config_overrides: Mapping[str, Any] | None = None,
-                mocks: pulumi.runtime.Mocks | None = None) -> ProgramRun:
+                mocks: pulumi.runtime.Mocks | None = None,
+                on_resource: Callable[[RecordedResource], None] | None = None) -> ProgramRun:
     """Run the project's program for ``stack`` under mocks (preview mode) and record what it registers.
 
     ``config_overrides`` replaces config values (short keys get the project
     namespace; None removes a key). ``mocks`` defaults to :class:`PlatformMocks`.
-    Raises :class:`ConfigError` or :class:`ProgramError`, each with a one-line message.
+    ``on_resource`` is called with each registration as it happens (from the
+    runtime's worker threads), as the engine hands resources to analyzers;
+    its exceptions are ignored. Raises :class:`ConfigError` or
+    :class:`ProgramError`, each with a one-line message.
     """
     started = time.perf_counter()
     project_dir = Path(project_dir).resolve()
@@ -529,22 +554,45 @@ def run_program(project_dir: Path, stack: str, *, config_overrides: Mapping[str,
     if not entry.is_file():
         raise ConfigError(f"{entry.name} not found in {entry.parent}")
 
-    monitor = RecordingMonitor(mocks if mocks is not None else PlatformMocks())
+    monitor = RecordingMonitor(mocks if mocks is not None else PlatformMocks(), on_resource)
     engine = _RecordingEngine()
     with _isolated_process_state(project_dir):
-        failure = contextvars.copy_context().run(_execute, monitor, engine, config)
+        failure = _in_worker_thread(monitor, engine, config)
     if failure is not None:
         raise ProgramError(_describe(failure, project_dir), failure)
-    errors = [entry for entry in engine.logs if entry.severity == "error"]
+    errors = [log.message.strip() for log in engine.logs if log.severity == "error"]
     if errors:
-        raise ProgramError(errors[0].message.strip().splitlines()[0] if errors[0].message.strip() else "error logged")
+        raise ProgramError(errors[0].splitlines()[0] if errors[0] else "the program logged an error")
 
-    resources = _order(_records(monitor, config))
+    resources = _order(list(monitor.records))
     outputs = {}
     if resources and resources[0].urn in monitor.outputs:
         outputs = from_struct(monitor.outputs[resources[0].urn])
     return ProgramRun(project=config.project, stack=config.stack, resources=resources, outputs=outputs,
                       config=config, logs=engine.logs, seconds=time.perf_counter() - started)
+
+
+def _in_worker_thread(monitor: RecordingMonitor, engine: _RecordingEngine, config: StackConfig) -> BaseException | None:
+    """Run the program on a thread of its own, in a copy of the caller's context.
+
+    The thread has its own event loop, so a caller that is itself inside a
+    running loop (an async test, ``pulumi.runtime.test``) is not disturbed,
+    and the copied context keeps Pulumi's settings, config and root resource
+    from leaking back to the caller.
+    """
+    context = contextvars.copy_context()
+    outcome: list[BaseException | None] = []
+
+    def target() -> None:
+        try:
+            outcome.append(context.run(_execute, monitor, engine, config))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            outcome.append(exc)
+
+    worker = threading.Thread(target=target, name="pulumi-program", daemon=True)
+    worker.start()
+    worker.join()
+    return outcome[0] if outcome else RuntimeError("the program thread ended without a result")
 
 
 def _execute(monitor: RecordingMonitor, engine: _RecordingEngine, config: StackConfig) -> BaseException | None:
@@ -577,8 +625,6 @@ def _execute(monitor: RecordingMonitor, engine: _RecordingEngine, config: StackC
             run_in_stack(lambda: runpy.run_path(program, run_name="__main__")))
         return None
     except BaseException as exc:  # noqa: BLE001 - reported to the caller as a ProgramError
-        if isinstance(exc, KeyboardInterrupt):
-            raise
         return exc
     finally:
         _close_loop(loop)
@@ -599,7 +645,7 @@ def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
 
 
 class _isolated_process_state:  # noqa: N801 - used as a context manager
-    """cwd, sys.path, the program's modules, the event loop and Pulumi's runtime defaults, put back on exit."""
+    """cwd, sys.path, argv, the program's modules and Pulumi's runtime defaults, put back on exit."""
 
     def __init__(self, project_dir: Path) -> None:
         self.project_dir = project_dir
@@ -609,8 +655,6 @@ class _isolated_process_state:  # noqa: N801 - used as a context manager
         self.path = list(sys.path)
         self.modules = set(sys.modules)
         self.argv = list(sys.argv)
-        self.loop = getattr(asyncio.get_event_loop_policy(), "_local", None)
-        self.loop = getattr(self.loop, "_loop", None)
         self.defaults = _settings_defaults()
         os.chdir(self.project_dir)
         sys.path.insert(0, str(self.project_dir))
@@ -628,8 +672,6 @@ class _isolated_process_state:  # noqa: N801 - used as a context manager
             if any(str(loc).startswith(root) and not _is_installed(str(loc)) for loc in locations if loc):
                 del sys.modules[name]
         _restore_settings_defaults(self.defaults)
-        if self.loop is not None and not self.loop.is_closed():
-            asyncio.set_event_loop(self.loop)
 
 
 def _is_installed(location: str) -> bool:
@@ -667,31 +709,36 @@ def _describe(exc: BaseException, project_dir: Path) -> str:
     return f"{type(exc).__name__}: {first}{where}" if first else f"{type(exc).__name__}{where}"
 
 
-def _records(monitor: RecordingMonitor, config: StackConfig) -> Iterator[RecordedResource]:
-    for request, urn, resource_id in list(monitor.registrations):
-        property_deps = {key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()}
-        yield RecordedResource(
-            urn=urn,
-            type=request.type,
-            name=request.name,
-            parent=request.parent or None,
-            inputs=from_struct(request.object) if request.type != ROOT_STACK_TYPE else {},
-            dependencies=tuple(request.dependencies),
-            property_dependencies=property_deps,
-            protect=bool(request.protect),
-            custom=bool(request.custom),
-            provider=request.provider or None,
-            remote=bool(request.remote),
-            id=resource_id or "",
-            version=request.version,
-        )
+def _registered(request: resource_pb2.RegisterResourceRequest, urn: str, resource_id: str) -> RecordedResource:
+    return RecordedResource(
+        urn=urn,
+        type=request.type,
+        name=request.name,
+        parent=request.parent or None,
+        inputs=from_struct(request.object) if request.type != ROOT_STACK_TYPE else {},
+        dependencies=tuple(request.dependencies),
+        property_dependencies={key: tuple(deps.urns) for key, deps in request.propertyDependencies.items()},
+        protect=bool(request.protect),
+        custom=bool(request.custom),
+        provider=request.provider or None,
+        remote=bool(request.remote),
+        id=resource_id or "",
+        version=request.version,
+    )
+
+
+def _read(request: resource_pb2.ReadResourceRequest, urn: str) -> RecordedResource:
+    return RecordedResource(
+        urn=urn, type=request.type, name=request.name, parent=request.parent or None,
+        inputs=from_struct(request.properties), dependencies=tuple(request.dependencies), custom=True,
+        provider=request.provider or None, id=request.id, version=request.version, read=True)
 
 
 def _natural(text: str) -> list[Any]:
     return [int(part) if part.isdigit() else part for part in re.split(r"(\d+)", text)]
 
 
-def _order(records: Iterator[RecordedResource]) -> list[RecordedResource]:
+def _order(records: Iterable[RecordedResource]) -> list[RecordedResource]:
     """Root stack first, then depth-first by parent, siblings in natural name order."""
     items = list(records)
     children: dict[str | None, list[RecordedResource]] = {}

@@ -1,0 +1,685 @@
+"""Run a CrossGuard policy pack over recorded resources, the way the Pulumi CLI does.
+
+The CLI starts a Python pack through its ``pulumi-analyzer-policy-python``
+launcher, which runs ``python -u -m pulumi.policy <engine address> .`` in the
+pack's directory with ``PULUMI_PROJECT``, ``PULUMI_STACK``, ``PULUMI_DRY_RUN``
+and ``PULUMI_CONFIG`` set; ``pulumi.policy`` runs the pack's ``__main__.py``,
+whose ``PolicyPack`` serves the Analyzer gRPC service and prints its port on
+stdout. We do the same with the current interpreter (there is no engine, so
+the address is a placeholder the SDK only parses), then speak the Analyzer
+protocol with the stubs shipped in the Pulumi SDK:
+
+1. ``GetAnalyzerInfo``: the pack's policies, their enforcement levels, config
+   schemas and remediation steps.
+2. ``ConfigureStack`` and ``Configure``: the policy config reconciled as the
+   CLI's ``ReconcilePolicyPackConfig`` does (schema defaults, then the pack's
+   initial config, then the config file; ``all`` sets every level), and
+   validated against each policy's config schema.
+3. ``Analyze`` for every custom resource, then ``AnalyzeStack`` once with all
+   resources (parents, dependencies and property dependencies included).
+
+The pack process is killed at the end, also on errors and Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+from collections import deque
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import grpc
+import jsonschema
+import yaml
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from stacks.offline import (
+    ROOT_STACK_TYPE,
+    SECRET_SIG,
+    SIG_KEY,
+    UNKNOWN,
+    UNKNOWN_SENTINEL,
+    RecordedResource,
+    SecretValue,
+)
+
+LEVELS = ("advisory", "mandatory", "remediate", "disabled")
+_LEVEL_FROM_PROTO = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory",
+                     analyzer_pb2.REMEDIATE: "remediate", analyzer_pb2.DISABLED: "disabled"}
+_LEVEL_TO_PROTO = {v: k for k, v in _LEVEL_FROM_PROTO.items()}
+_SEVERITIES = {analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "", analyzer_pb2.POLICY_SEVERITY_LOW: "low",
+               analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium", analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
+               analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical"}
+_POLICY_TYPES = {analyzer_pb2.POLICY_TYPE_RESOURCE: "resource", analyzer_pb2.POLICY_TYPE_STACK: "stack"}
+_GRPC_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024),
+                 ("grpc.max_send_message_length", 400 * 1024 * 1024)]
+# What the launcher passes as the engine address; pulumi.policy parses it but never dials it.
+ENGINE_ADDRESS_PLACEHOLDER = "127.0.0.1:0"
+DEFAULT_START_TIMEOUT = 60.0
+RPC_TIMEOUT = 300.0
+
+
+class PolicyPackError(Exception):
+    """The pack is missing, fails to start, or fails while analyzing. ``str()`` is one line naming the pack."""
+
+
+class PolicyConfigError(Exception):
+    """The policy config file is unreadable or invalid. ``str()`` is one line naming the file."""
+
+
+# ---------------------------------------------------------------------------
+# Results.
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class PolicyInfo:
+    """One policy as the pack describes it."""
+
+    name: str
+    description: str
+    enforcement_level: str
+    """The pack's default level (before config)."""
+    policy_type: str = ""
+    """``resource`` or ``stack``."""
+    severity: str = ""
+    remediation: str = ""
+    """The rule's remediation steps."""
+    display_name: str = ""
+    config_schema: dict[str, Any] | None = None
+    """``{"properties": ..., "required": [...]}`` when the policy takes config."""
+
+
+@dataclass(frozen=True)
+class PackInfo:
+    """The pack's name, version (from ``PulumiPolicy.yaml``, as the CLI reports it) and policies."""
+
+    name: str
+    version: str
+    description: str = ""
+    policies: tuple[PolicyInfo, ...] = ()
+    initial_config: dict[str, tuple[str | None, dict[str, Any]]] = field(default_factory=dict)
+
+    def policy(self, name: str) -> PolicyInfo | None:
+        return next((p for p in self.policies if p.name == name), None)
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A policy violation (or a policy that could not run during preview, as advisory)."""
+
+    policy: str
+    level: str
+    urn: str
+    message: str
+    """The rule's own message (the policy description is in ``description``)."""
+    description: str = ""
+    severity: str = ""
+    remediation: str = ""
+
+
+@dataclass(frozen=True)
+class NotApplicable:
+    """A policy that declared itself not applicable to a resource (or to the stack)."""
+
+    policy: str
+    urn: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class PolicyReport:
+    """What the pack reported."""
+
+    pack: PackInfo
+    violations: list[Violation]
+    not_applicable: list[NotApplicable]
+    config: dict[str, tuple[str, dict[str, Any]]]
+    """The reconciled config sent with Configure: policy -> (level, properties)."""
+    unknown_policies: tuple[str, ...] = ()
+    """Names in the config file that the pack does not define (ignored, as the CLI does)."""
+    analyzed: int = 0
+    """How many resources went through Analyze."""
+
+    @property
+    def mandatory(self) -> list[Violation]:
+        return [v for v in self.violations if v.level == "mandatory"]
+
+    @property
+    def advisory(self) -> list[Violation]:
+        return [v for v in self.violations if v.level != "mandatory"]
+
+
+# ---------------------------------------------------------------------------
+# Policy config files.
+# ---------------------------------------------------------------------------
+def load_policy_config(path: Path) -> dict[str, tuple[str | None, dict[str, Any]]]:
+    """Parse a policy config file: policy -> (enforcement level or None, properties).
+
+    A string value is an enforcement level; an object has an optional
+    ``enforcementLevel`` plus properties. Raises :class:`PolicyConfigError`.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PolicyConfigError(f"policy config {path}: cannot read: {exc.strerror or exc}") from exc
+    if not text.strip():
+        return {}
+    try:
+        document = json.loads(text)
+    except ValueError as exc:
+        raise PolicyConfigError(f"policy config {path}: invalid JSON: {exc}") from exc
+    if not isinstance(document, dict):
+        raise PolicyConfigError(f"policy config {path}: expected an object of policy names")
+    parsed: dict[str, tuple[str | None, dict[str, Any]]] = {}
+    for name, value in document.items():
+        if isinstance(value, str):
+            level, props = value, {}
+        elif isinstance(value, dict):
+            props = {k: v for k, v in value.items() if k != "enforcementLevel"}
+            level = value.get("enforcementLevel")
+            if level is not None and not isinstance(level, str):
+                raise PolicyConfigError(f"policy config {path}: {name}: enforcementLevel must be a string")
+        else:
+            raise PolicyConfigError(f"policy config {path}: {name}: must be an enforcement level or an object")
+        if level is not None and level not in LEVELS:
+            raise PolicyConfigError(f"policy config {path}: {name}: {level!r} is not an enforcement level; "
+                                    f"allowed: {', '.join(LEVELS)}")
+        parsed[name] = (level, props)
+    return parsed
+
+
+def reconcile_policy_config(pack: PackInfo, given: Mapping[str, tuple[str | None, Mapping[str, Any]]],
+                            source: str = "policy config") -> tuple[dict[str, tuple[str, dict[str, Any]]], list[str]]:
+    """Every policy's (level, properties): defaults, the pack's initial config, then ``given``; and unknown names.
+
+    Properties are validated against each policy's config schema; a failure
+    raises :class:`PolicyConfigError` naming ``source`` and the policy.
+    """
+    result: dict[str, tuple[str, dict[str, Any]]] = {}
+    for policy in pack.policies:
+        props = {k: v["default"] for k, v in ((policy.config_schema or {}).get("properties") or {}).items()
+                 if isinstance(v, Mapping) and "default" in v}
+        result[policy.name] = (policy.enforcement_level, props)
+    for layer in (pack.initial_config, given):
+        every = layer.get("all")
+        if every and every[0]:
+            result = {name: (every[0], props) for name, (_, props) in result.items()}
+        for name, (level, props) in layer.items():
+            if name in result:
+                current_level, current_props = result[name]
+                result[name] = (level or current_level, {**current_props, **props})
+    unknown = sorted(name for name in given if name not in result and name != "all")
+    problems: list[str] = []
+    for policy in pack.policies:
+        if not policy.config_schema:
+            continue
+        schema = {"type": "object", **{k: v for k, v in policy.config_schema.items() if v}}
+        validator = jsonschema.Draft7Validator(schema)
+        for error in sorted(validator.iter_errors(result[policy.name][1]), key=lambda e: list(e.path)):
+            where = "/".join(str(p) for p in error.path)
+            problems.append(f"{policy.name}{'.' + where if where else ''}: {error.message}")
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise PolicyConfigError(f"{source}: {problems[0]}{more}")
+    return result, unknown
+
+
+# ---------------------------------------------------------------------------
+# Wire format.
+# ---------------------------------------------------------------------------
+def to_wire(value: Any) -> Any:
+    """A recorded value in the engine's wire form: secrets signed, unknowns as the sentinel."""
+    if isinstance(value, SecretValue):
+        return {SIG_KEY: SECRET_SIG, "value": to_wire(value.value)}
+    if value is UNKNOWN:
+        return UNKNOWN_SENTINEL
+    if isinstance(value, Mapping):
+        return {str(k): to_wire(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [to_wire(v) for v in value]
+    return value
+
+
+def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
+    struct = struct_pb2.Struct()
+    struct.update(to_wire(props))
+    return struct
+
+
+def _pack_version(pack_dir: Path) -> str:
+    try:
+        doc = yaml.safe_load((pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return ""
+    version = doc.get("version") if isinstance(doc, Mapping) else None
+    return str(version) if version is not None else ""
+
+
+def _pack_info(info: analyzer_pb2.AnalyzerInfo, version: str) -> PackInfo:
+    policies = []
+    for p in info.policies:
+        schema = None
+        if p.HasField("configSchema") and (len(p.configSchema.properties) or len(p.configSchema.required)):
+            schema = {"properties": json_format.MessageToDict(p.configSchema.properties),
+                      "required": list(p.configSchema.required)}
+        policies.append(PolicyInfo(
+            name=p.name, description=p.description, enforcement_level=_LEVEL_FROM_PROTO.get(p.enforcementLevel,
+                                                                                             "advisory"),
+            policy_type=_POLICY_TYPES.get(p.policy_type, ""), severity=_SEVERITIES.get(p.severity, ""),
+            remediation=p.remediation_steps, display_name=p.displayName, config_schema=schema))
+    initial: dict[str, tuple[str | None, dict[str, Any]]] = {}
+    for name, config in info.initialConfig.items():
+        props = json_format.MessageToDict(config.properties) if config.HasField("properties") else {}
+        level = _LEVEL_FROM_PROTO.get(config.enforcementLevel)
+        initial[name] = (level if (config.enforcementLevel or not props) else None, props)
+    return PackInfo(name=info.name, version=version or info.version, description=info.description,
+                    policies=tuple(policies), initial_config=initial)
+
+
+# ---------------------------------------------------------------------------
+# The pack process.
+# ---------------------------------------------------------------------------
+class PolicyPackProcess:
+    """A running policy pack. Start it early (:meth:`start`), use it, and always :meth:`close` it.
+
+    Usable as a context manager. Starting does not wait for the port, so the
+    pack can boot while the program runs; :meth:`connect` waits.
+    """
+
+    def __init__(self, pack_dir: Path, project: str, stack: str, *, config: Mapping[str, str] | None = None,
+                 timeout: float = DEFAULT_START_TIMEOUT) -> None:
+        self.pack_dir = Path(pack_dir).resolve()
+        self.project = project
+        self.stack = stack
+        self.config = dict(config or {})
+        self.timeout = timeout
+        self.process: subprocess.Popen[bytes] | None = None
+        self.channel: grpc.Channel | None = None
+        self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+        self._port: queue.Queue[int | None] = queue.Queue()
+        self._stderr: deque[str] = deque(maxlen=60)
+        self._stdout: deque[str] = deque(maxlen=60)
+        self._threads: list[threading.Thread] = []
+
+    def __enter__(self) -> PolicyPackProcess:
+        if self.process is None:
+            self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _fail(self, problem: str) -> PolicyPackError:
+        return PolicyPackError(f"policy pack {self.pack_dir}: {problem}")
+
+    def start(self) -> PolicyPackProcess:
+        if not self.pack_dir.is_dir():
+            raise self._fail("not found (no such directory)")
+        if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
+            raise self._fail("PulumiPolicy.yaml not found")
+        if not (self.pack_dir / "__main__.py").is_file():
+            raise self._fail("__main__.py not found")
+        env = {**os.environ, "PULUMI_PROJECT": self.project, "PULUMI_STACK": self.stack, "PULUMI_DRY_RUN": "true",
+               "PULUMI_CONFIG": json.dumps(self.config), "PYTHONUNBUFFERED": "1"}
+        env.pop("PULUMI_CONFIG_SECRET_KEYS", None)
+        command = [sys.executable, "-u", "-m", "pulumi.policy", ENGINE_ADDRESS_PLACEHOLDER, "."]
+        try:
+            # Same process group as ours, as under the CLI: Ctrl-C in a terminal reaches the pack too.
+            self.process = subprocess.Popen(command, cwd=self.pack_dir, env=env, stdin=subprocess.DEVNULL,
+                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        except OSError as exc:
+            raise self._fail(f"cannot start {sys.executable}: {exc.strerror or exc}") from exc
+        atexit.register(self.close)
+        for target in (self._read_stdout, self._read_stderr):
+            thread = threading.Thread(target=target, daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def _read_stdout(self) -> None:
+        assert self.process is not None and self.process.stdout is not None
+        announced = False
+        for raw in self.process.stdout:
+            line = raw.decode("utf-8", "replace").strip()
+            if not announced and line.isdigit():
+                announced = True
+                self._port.put(int(line))
+            elif line:
+                self._stdout.append(line)
+        if not announced:
+            self._port.put(None)
+
+    def _read_stderr(self) -> None:
+        assert self.process is not None and self.process.stderr is not None
+        for raw in self.process.stderr:
+            line = raw.decode("utf-8", "replace").rstrip()
+            if line:
+                self._stderr.append(line)
+
+    def _last_words(self) -> str:
+        for thread in self._threads:
+            thread.join(timeout=2)
+        lines = [line for line in list(self._stderr) + list(self._stdout) if line.strip()]
+        # Python's traceback ends with the exception line; pulumi.policy prefixes its own "error:" line.
+        for line in reversed(lines):
+            text = line.strip()
+            if text and not text.startswith(("File ", "^", "~")) and text != "Traceback (most recent call last):":
+                return text
+        return ""
+
+    def connect(self) -> analyzer_pb2_grpc.AnalyzerStub:
+        """Wait for the port (``timeout`` seconds), connect, and return the Analyzer stub."""
+        if self.stub is not None:
+            return self.stub
+        if self.process is None:
+            self.start()
+        try:
+            port = self._port.get(timeout=self.timeout)
+        except queue.Empty:
+            raise self._fail(f"printed no port within {self.timeout:g}s") from None
+        if port is None:
+            code = self.process.wait(timeout=10) if self.process else None
+            words = self._last_words()
+            raise self._fail(f"exited with code {code} before serving" + (f": {words}" if words else ""))
+        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_GRPC_OPTIONS)
+        try:
+            grpc.channel_ready_future(self.channel).result(timeout=self.timeout)
+        except grpc.FutureTimeoutError:
+            raise self._fail(f"port {port} did not accept connections within {self.timeout:g}s") from None
+        self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        return self.stub
+
+    def _rpc(self, name: str, request: Any) -> Any:
+        stub = self.connect()
+        try:
+            return getattr(stub, name)(request, timeout=RPC_TIMEOUT)
+        except grpc.RpcError as exc:
+            raise self._rpc_error(name, exc) from None
+
+    def _rpc_error(self, name: str, exc: grpc.RpcError) -> PolicyPackError:
+        details = exc.details() if hasattr(exc, "details") else str(exc)
+        if self.process is not None and self.process.poll() is not None:
+            words = self._last_words()
+            return self._fail(f"exited with code {self.process.returncode} during {name}"
+                              + (f": {words}" if words else ""))
+        first = (details or str(exc)).strip().splitlines()
+        return self._fail(f"{name} failed: {first[0] if first else exc.code()}")
+
+    def info(self) -> PackInfo:
+        return _pack_info(self._rpc("GetAnalyzerInfo", empty_pb2.Empty()), _pack_version(self.pack_dir))
+
+    def configure(self, config: Mapping[str, tuple[str, Mapping[str, Any]]],
+                  secret_keys: Iterable[str] = ()) -> None:
+        stub = self.connect()
+        try:
+            stub.ConfigureStack(analyzer_pb2.AnalyzerStackConfigureRequest(
+                stack=self.stack, project=self.project, organization="organization", dry_run=True,
+                config=self.config, config_secret_keys=sorted(secret_keys)), timeout=RPC_TIMEOUT)
+        except grpc.RpcError as exc:
+            if exc.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise self._rpc_error("ConfigureStack", exc) from None
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for name, (level, props) in config.items():
+            entry = request.policyConfig[name]
+            entry.enforcementLevel = _LEVEL_TO_PROTO[level]
+            entry.properties.update(to_wire(props))
+        self._rpc("Configure", request)
+
+    def close(self) -> None:
+        """Close the channel and kill the pack process (safe to call twice)."""
+        if self.channel is not None:
+            self.channel.close()
+            self.channel = None
+            self.stub = None
+        process, self.process = self.process, None
+        if process is None:
+            return
+        atexit.unregister(self.close)
+        if process.poll() is None:
+            process.kill()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pass
+        for thread in self._threads:
+            thread.join(timeout=2)
+        for stream in (process.stdout, process.stderr):
+            if stream is not None:
+                stream.close()
+
+    def session(self, policy_config: Mapping[str, tuple[str | None, Mapping[str, Any]]] | None = None, *,
+                config_source: str = "policy config", secret_keys: Iterable[str] = (),
+                provider_config: Mapping[str, str] | None = None) -> AnalysisSession:
+        """Start analyzing: configure the pack in the background and accept resources as they are registered."""
+        return AnalysisSession(self, policy_config, config_source=config_source, secret_keys=secret_keys,
+                               provider_config=provider_config)
+
+    def analyze(self, resources: Sequence[RecordedResource],
+                policy_config: Mapping[str, tuple[str | None, Mapping[str, Any]]] | None = None, *,
+                config_source: str = "policy config", secret_keys: Iterable[str] = (),
+                provider_config: Mapping[str, str] | None = None) -> PolicyReport:
+        """GetAnalyzerInfo, Configure, Analyze each custom resource, AnalyzeStack; the pack's findings."""
+        return self.session(policy_config, config_source=config_source, secret_keys=secret_keys,
+                            provider_config=provider_config).finish(resources)
+
+
+class AnalysisSession:
+    """Resources analyzed as they are registered, then the whole stack, as the engine does.
+
+    A background thread waits for the pack, reads its info and configures it;
+    :meth:`submit` (safe from any thread, never raises) sends ``Analyze`` for
+    each created custom resource as soon as the pack is configured, so the
+    pack works while the program still runs; :meth:`finish` analyzes anything
+    not yet submitted, runs ``AnalyzeStack`` over all resources and returns
+    the report, raising what went wrong on the way.
+    """
+
+    def __init__(self, pack: PolicyPackProcess,
+                 policy_config: Mapping[str, tuple[str | None, Mapping[str, Any]]] | None, *,
+                 config_source: str, secret_keys: Iterable[str], provider_config: Mapping[str, str] | None) -> None:
+        self._pack = pack
+        self._lock = threading.Lock()
+        self._ready = False
+        self._backlog: list[RecordedResource] = []
+        self._sent: dict[str, Any] = {}
+        self._error: BaseException | None = None
+        self._providers = _Providers(provider_config if provider_config is not None else pack.config)
+        self.info: PackInfo | None = None
+        self.config: dict[str, tuple[str, dict[str, Any]]] = {}
+        self.unknown: list[str] = []
+        self._thread = threading.Thread(target=self._setup, name="policy-pack-setup", daemon=True,
+                                        args=(policy_config or {}, config_source, tuple(secret_keys)))
+        self._thread.start()
+
+    def _setup(self, policy_config: Mapping[str, tuple[str | None, Mapping[str, Any]]], config_source: str,
+               secret_keys: tuple[str, ...]) -> None:
+        try:
+            info = self._pack.info()
+            self.config, self.unknown = reconcile_policy_config(info, policy_config, config_source)
+            self._pack.configure(self.config, secret_keys)
+            self.info = info
+            with self._lock:
+                self._ready = True
+                backlog, self._backlog = self._backlog, []
+            for resource in backlog:
+                self._send(resource)
+        except BaseException as exc:  # noqa: BLE001 - raised by finish()
+            self._error = exc
+
+    def submit(self, resource: RecordedResource) -> None:
+        """Queue ``Analyze`` for ``resource`` if it is a created custom resource. Never raises."""
+        try:
+            self._providers.add(resource)
+            if not resource.custom or resource.read:
+                return
+            with self._lock:
+                if not self._ready:
+                    self._backlog.append(resource)
+                    return
+            self._send(resource)
+        except Exception:  # noqa: BLE001 - finish() sends whatever was not sent, and raises then
+            pass
+
+    def _send(self, resource: RecordedResource) -> None:
+        with self._lock:
+            if resource.urn in self._sent:
+                return
+            self._sent[resource.urn] = None
+        try:
+            request = analyzer_pb2.AnalyzeRequest(
+                type=resource.type, properties=to_struct(resource.inputs), urn=resource.urn, name=resource.name,
+                options=analyzer_pb2.AnalyzerResourceOptions(protect=resource.protect, parent=resource.parent or ""),
+                provider=self._providers.for_resource(resource))
+            future = self._pack.connect().Analyze.future(request, timeout=RPC_TIMEOUT)
+        except BaseException:
+            with self._lock:
+                self._sent.pop(resource.urn, None)
+            raise
+        with self._lock:
+            self._sent[resource.urn] = future
+
+    def finish(self, resources: Sequence[RecordedResource]) -> PolicyReport:
+        """Wait for every ``Analyze``, run ``AnalyzeStack`` over ``resources``; the pack's findings."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self.info is not None
+        for resource in resources:
+            self._providers.add(resource)
+        # Created custom resources; components and reads of existing resources are not analyzed one by one.
+        custom = [r for r in resources if r.custom and not r.read]
+        for resource in custom:
+            self._send(resource)
+        root_urn = next((r.urn for r in resources if r.type == ROOT_STACK_TYPE), "")
+        stack_future = self._pack.connect().AnalyzeStack.future(self._stack_request(resources),
+                                                                timeout=RPC_TIMEOUT)
+        pack = self.info
+        descriptions = {p.name: p.description for p in pack.policies}
+        violations: list[Violation] = []
+        not_applicable: list[NotApplicable] = []
+
+        def collect(response: analyzer_pb2.AnalyzeResponse, urn: str) -> None:
+            for diag in response.diagnostics:
+                policy = pack.policy(diag.policyName)
+                prefix = diag.description or descriptions.get(diag.policyName, "")
+                message = diag.message
+                if prefix and message.startswith(prefix):
+                    message = message[len(prefix):].lstrip("\n")
+                violations.append(Violation(
+                    policy=diag.policyName, level=_LEVEL_FROM_PROTO.get(diag.enforcementLevel, "advisory"),
+                    urn=diag.urn or urn, message=message.strip() or prefix, description=prefix,
+                    severity=_SEVERITIES.get(diag.severity, "") or (policy.severity if policy else ""),
+                    remediation=policy.remediation if policy else ""))
+            for item in response.not_applicable:
+                not_applicable.append(NotApplicable(policy=item.policy_name, urn=urn, reason=item.reason))
+
+        for resource in custom:
+            with self._lock:
+                future = self._sent.get(resource.urn)
+            try:
+                collect(future.result(), resource.urn)
+            except grpc.RpcError as exc:
+                raise self._pack._rpc_error(f"Analyze({resource.urn})", exc) from None
+        try:
+            collect(stack_future.result(), root_urn)
+        except grpc.RpcError as exc:
+            raise self._pack._rpc_error("AnalyzeStack", exc) from None
+        return PolicyReport(pack=pack, violations=_sorted_violations(violations),
+                            not_applicable=sorted(not_applicable, key=lambda n: (n.policy, n.urn)),
+                            config=self.config, unknown_policies=tuple(self.unknown), analyzed=len(custom))
+
+    def _stack_request(self, resources: Sequence[RecordedResource]) -> analyzer_pb2.AnalyzeStackRequest:
+        request = analyzer_pb2.AnalyzeStackRequest()
+        for r in [*resources, *self._providers.defaults()]:
+            item = request.resources.add(
+                type=r.type, properties=to_struct(r.inputs), urn=r.urn, name=r.name, parent=r.parent or "",
+                dependencies=list(r.dependencies),
+                options=analyzer_pb2.AnalyzerResourceOptions(protect=r.protect, parent=r.parent or ""))
+            provider = self._providers.for_resource(r)
+            if provider is not None:
+                item.provider.CopyFrom(provider)
+            for key, urns in r.property_dependencies.items():
+                item.propertyDependencies[key].urns.extend(urns)
+        return request
+
+
+def _sorted_violations(violations: list[Violation]) -> list[Violation]:
+    order = {"mandatory": 0, "remediate": 1, "advisory": 2, "disabled": 3}
+    unique = list(dict.fromkeys(violations))
+    return sorted(unique, key=lambda v: (order.get(v.level, 9), v.policy, v.urn, v.message))
+
+
+class _Providers:
+    """Provider resources for Analyze: explicit ones from the recording, default ones as the engine makes them."""
+
+    def __init__(self, config: Mapping[str, str]) -> None:
+        self._by_urn: dict[str, RecordedResource] = {}
+        self._config = config
+        self._defaults: dict[str, RecordedResource] = {}
+        self._lock = threading.Lock()
+
+    def add(self, resource: RecordedResource) -> None:
+        if resource.type.startswith("pulumi:providers:"):
+            with self._lock:
+                self._by_urn[resource.urn] = resource
+
+    def _default(self, resource: RecordedResource) -> RecordedResource:
+        package = resource.type.split(":", 1)[0]
+        name = "default" + (f"_{resource.version.replace('.', '_').replace('-', '_')}" if resource.version else "")
+        prefix = "::".join(resource.urn.split("::")[:2])
+        urn = f"{prefix}::pulumi:providers:{package}::{name}"
+        with self._lock:
+            if urn not in self._defaults:
+                inputs: dict[str, Any] = {k.split(":", 1)[1]: v for k, v in self._config.items()
+                                          if k.startswith(f"{package}:")}
+                if resource.version:
+                    inputs["version"] = resource.version
+                self._defaults[urn] = RecordedResource(urn=urn, type=f"pulumi:providers:{package}", name=name,
+                                                       parent=None, inputs=inputs, custom=True,
+                                                       version=resource.version)
+            return self._defaults[urn]
+
+    def resolve(self, resource: RecordedResource) -> RecordedResource | None:
+        if not resource.custom or resource.type.startswith(("pulumi:providers:", "pulumi:pulumi:")):
+            return None
+        if resource.provider:
+            with self._lock:
+                return self._by_urn.get(resource.provider.rsplit("::", 1)[0])
+        return self._default(resource)
+
+    def for_resource(self, resource: RecordedResource) -> analyzer_pb2.AnalyzerProviderResource | None:
+        provider = self.resolve(resource)
+        if provider is None:
+            return None
+        return analyzer_pb2.AnalyzerProviderResource(type=provider.type, properties=to_struct(provider.inputs),
+                                                     urn=provider.urn, name=provider.name)
+
+    def defaults(self) -> list[RecordedResource]:
+        with self._lock:
+            return list(self._defaults.values())
+
+
+def run_policy_pack(pack_dir: Path, project: str, stack: str, resources: Sequence[RecordedResource],
+                    policy_config: Mapping[str, tuple[str | None, Mapping[str, Any]]] | None = None, *,
+                    config: Mapping[str, str] | None = None, secret_keys: Iterable[str] = (),
+                    config_source: str = "policy config",
+                    timeout: float = DEFAULT_START_TIMEOUT) -> PolicyReport:
+    """Start the pack, analyze ``resources`` with ``policy_config``, kill the pack; return its findings.
+
+    ``policy_config`` is what :func:`load_policy_config` returns (policy ->
+    (level or None, properties)). ``config`` is the stack config the pack
+    sees as ``PULUMI_CONFIG`` (and the default providers' inputs).
+    Raises :class:`PolicyPackError` or :class:`PolicyConfigError`.
+    """
+    with PolicyPackProcess(pack_dir, project, stack, config=config, timeout=timeout) as pack:
+        return pack.analyze(resources, policy_config, config_source=config_source, secret_keys=secret_keys)
+

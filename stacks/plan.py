@@ -1,0 +1,111 @@
+"""``python -m stacks plan STACK``: preview a stack offline and check it against the policy pack.
+
+Runs the real program in-process under mocks with the stack's real config
+(:mod:`stacks.offline`), runs the CrossGuard pack over every resource as the
+Pulumi CLI would (:mod:`stacks.analyzer`), and prints the resource tree, the
+violations and a summary (:mod:`stacks.report`).
+
+Exit codes: 0 no mandatory violation; 1 at least one mandatory violation;
+2 the program, its config, the policy config or the pack is invalid (one line
+on stderr, no traceback unless ``--verbose``); 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+EXIT_OK = 0
+EXIT_MANDATORY = 1
+EXIT_INVALID = 2
+EXIT_INTERRUPTED = 130
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``plan`` subcommand."""
+    parser = subparsers.add_parser(
+        "plan",
+        help="preview a stack offline (mocks) and check it against the policy pack",
+        description="Run the Pulumi program for STACK in-process under mocks with the stack's config, "
+                    "check every resource with the CrossGuard policy pack, and print the plan. "
+                    "Exit 0: no mandatory violation; 1: mandatory violations; 2: invalid program, config or pack.",
+    )
+    parser.add_argument("stack", metavar="STACK", help="stack name (reads Pulumi.STACK.yaml)")
+    parser.add_argument("--project-dir", type=Path, default=REPO_ROOT, metavar="DIR",
+                        help="Pulumi Python project (Pulumi.yaml, __main__.py); default: the repository root")
+    parser.add_argument("--policy-pack", type=Path, default=None, metavar="DIR",
+                        help="policy pack directory; default: <repo>/policies")
+    parser.add_argument("--policy-config", type=Path, default=None, metavar="FILE",
+                        help="policy config JSON; default: <policy-pack>/config/STACK.json if it exists")
+    parser.add_argument("--json", type=Path, default=None, metavar="PATH", dest="json_path",
+                        help="also write the plan as JSON (see stacks/plan.schema.json)")
+    parser.add_argument("--verbose", action="store_true", help="tracebacks on errors, logs and not-applicable results")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _error(message: str, exc: BaseException | None = None, *, verbose: bool = False) -> int:
+    if verbose and exc is not None:
+        traceback.print_exception(getattr(exc, "cause", None) or exc, file=sys.stderr)
+    first = message.strip().splitlines()[0] if message.strip() else "unknown error"
+    print(f"error: {first}", file=sys.stderr)
+    return EXIT_INVALID
+
+
+def run(args: argparse.Namespace) -> int:
+    """Plan ``args.stack``; return the exit code."""
+    from stacks import analyzer, offline, report
+
+    verbose = bool(getattr(args, "verbose", False))
+    project_dir = Path(args.project_dir).resolve()
+    pack_dir = Path(args.policy_pack or REPO_ROOT / "policies").resolve()
+    config_path = args.policy_config
+    if config_path is None and (pack_dir / "config" / f"{args.stack}.json").is_file():
+        config_path = pack_dir / "config" / f"{args.stack}.json"
+
+    try:
+        stack_config = offline.load_stack_config(project_dir, args.stack)
+        policy_config = analyzer.load_policy_config(Path(config_path)) if config_path is not None else {}
+    except (offline.OfflineError, analyzer.PolicyConfigError) as exc:
+        return _error(str(exc), exc, verbose=verbose)
+
+    pack = analyzer.PolicyPackProcess(pack_dir, stack_config.project, args.stack,
+                                      config=stack_config.values)
+    try:
+        # The pack boots and is configured while the program runs. Resources are analyzed once the program
+        # is done: streaming them to the pack during the run costs more on two cores than it saves.
+        pack.start()
+        session = pack.session(policy_config, secret_keys=stack_config.secret_keys,
+                               config_source=f"policy config {config_path}" if config_path else "policy config")
+        program = offline.run_program(project_dir, args.stack)
+        findings = session.finish(program.resources)
+    except (offline.OfflineError, analyzer.PolicyPackError, analyzer.PolicyConfigError) as exc:
+        return _error(str(exc), exc, verbose=verbose)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    finally:
+        pack.close()
+
+    print(report.render(program, findings, stream=sys.stdout, verbose=verbose))
+    if args.json_path is not None:
+        try:
+            _write_json(Path(args.json_path), report.document(program, findings))
+        except OSError as exc:
+            return _error(f"cannot write {args.json_path}: {exc.strerror or exc}", exc, verbose=verbose)
+    return EXIT_MANDATORY if findings.mandatory else EXIT_OK
+
+
+def _write_json(path: Path, doc: dict[str, Any]) -> None:
+    if path.parent and not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    tmp.write_text(json.dumps(doc, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    tmp.replace(path)

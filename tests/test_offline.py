@@ -1,0 +1,260 @@
+"""run_program / load_stack_config: the program under mocks, recorded as the engine sees it."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import json
+import os
+import sys
+import threading
+from pathlib import Path
+
+import pulumi
+import pytest
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import settings as runtime_settings
+
+from stacks.offline import (
+    SECRET_PLACEHOLDER,
+    ConfigError,
+    ProgramError,
+    SecretValue,
+    load_stack_config,
+    run_program,
+    to_plain,
+)
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+VIOLATING = FIXTURES / "violating_project"
+BADCONFIG = FIXTURES / "badconfig_project"
+STACK_URN = "urn:pulumi:bad::violating::pulumi:pulumi:Stack::violating-bad"
+
+
+@functools.cache
+def violating():
+    """The violating fixture runs once per session; tests only read the recording."""
+    return run_program(VIOLATING, "bad")
+
+
+def urn(type_token: str, name: str, parents: str = "") -> str:
+    return f"urn:pulumi:bad::violating::{parents}{type_token}::{name}"
+
+
+# ---------------------------------------------------------------------------
+# Config.
+# ---------------------------------------------------------------------------
+def test_config_merges_project_defaults_and_stack_values():
+    config = load_stack_config(VIOLATING, "bad")
+    assert config.project == "violating"
+    assert config.values["violating:logRetentionDays"] == "30", "integer default passed as a string"
+    assert config.values["violating:sshCidr"] == "0.0.0.0/0"
+    assert config.values["aws:region"] == "eu-west-1", "namespaced stack keys kept as is"
+    assert json.loads(config.values["violating:tags"]) == {"Environment": "bad", "Owner": "platform",
+                                                          "CostCenter": "cc-000"}, "objects as JSON strings"
+
+
+def test_secure_values_are_placeholders_marked_secret():
+    config = load_stack_config(VIOLATING, "bad")
+    assert config.values["violating:dbPassword"] == SECRET_PLACEHOLDER
+    assert config.secret_keys == {"violating:dbPassword"}
+
+
+def test_overrides_take_short_or_full_keys():
+    config = load_stack_config(BADCONFIG, "good").with_overrides({"size": 1, "aws:region": "us-west-2",
+                                                                   "mode": None})
+    assert config.values["myproj:size"] == "1"
+    assert config.values["aws:region"] == "us-west-2"
+    assert "myproj:mode" not in config.values
+
+
+@pytest.mark.parametrize(("stack", "expected"), [
+    ("nope", "Pulumi.nope.yaml not found in " + str(BADCONFIG)),
+    ("missing", "myproj:region: not set"),
+    ("wrongtype", 'myproj:size: expected integer, got string "large" (in Pulumi.wrongtype.yaml)'),
+    ("broken", "Pulumi.broken.yaml line 3: invalid YAML"),
+])
+def test_config_errors_are_one_line_naming_the_key_or_file(stack, expected):
+    with pytest.raises(ConfigError) as caught:
+        load_stack_config(BADCONFIG, stack)
+    assert expected in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+def test_missing_project_file(tmp_path):
+    with pytest.raises(ConfigError, match=f"Pulumi.yaml not found in {tmp_path}"):
+        run_program(tmp_path, "dev")
+
+
+# ---------------------------------------------------------------------------
+# The recording.
+# ---------------------------------------------------------------------------
+def test_root_stack_comes_first_and_everything_hangs_under_it():
+    run = violating()
+    assert run.resources[0].urn == STACK_URN
+    assert run.resources[0].parent is None and not run.resources[0].custom
+    urns = {r.urn for r in run.resources}
+    for resource in run.resources[1:]:
+        assert resource.parent in urns, f"{resource.urn}: parent {resource.parent}"
+
+
+def test_urns_are_built_like_the_engine():
+    run = violating()
+    by_urn = run.by_urn()
+    component = urn("violating:index:Logging", "app")
+    child = urn("aws:cloudwatch/logGroup:LogGroup", "app-open", parents="violating:index:Logging$")
+    assert component in by_urn and not by_urn[component].custom, component
+    assert by_urn[child].parent == component, child
+    assert urn("aws:ec2/vpc:Vpc", "main") in by_urn, "no root stack type in top-level URNs"
+
+
+def test_inputs_use_engine_names_and_numbers():
+    run = violating()
+    ssh = run.named("ssh")
+    rule = ssh.inputs["ingress"][0]
+    assert rule["fromPort"] == 22.0 and isinstance(rule["fromPort"], float), ssh.urn
+    assert rule["cidrBlocks"] == ["0.0.0.0/0"], ssh.urn
+    kept = run.named("app-kept")
+    assert kept.inputs["retentionInDays"] == 30.0, kept.urn
+    pinned = run.named("pinned")
+    assert pinned.inputs["imageScanningConfiguration"] == {"scanOnPush": True}, pinned.urn
+
+
+def test_dependencies_property_dependencies_and_protect():
+    run = violating()
+    vpc_urn = urn("aws:ec2/vpc:Vpc", "main")
+    subnet = run.named("main-a")
+    assert vpc_urn in subnet.dependencies, subnet.urn
+    assert subnet.property_dependencies["vpcId"] == (vpc_urn,), subnet.urn
+    password = run.named("db-password")
+    assert urn("aws:kms/key:Key", "rotated-key") in password.dependencies, password.urn
+    assert run.named("app-open").protect, run.named("app-open").urn
+    assert not run.named("app-kept").protect
+
+
+def test_stack_transforms_run_like_the_engine():
+    run = violating()
+    for resource in run.resources:
+        if resource.custom and resource.type != "aws:kms/alias:Alias":
+            assert resource.inputs.get("tags", {}).get("Environment") == "bad", resource.urn
+
+
+def test_secrets_stay_secret():
+    run = violating()
+    password = run.named("db-password")
+    assert isinstance(password.inputs["value"], SecretValue), password.urn
+    assert to_plain(password.inputs)["value"] == SECRET_PLACEHOLDER
+    assert isinstance(run.outputs["password"], SecretValue)
+
+
+def test_mock_ids_flow_into_dependent_inputs_and_outputs():
+    run = violating()
+    vpc_id = run.outputs["vpcId"]
+    assert vpc_id.startswith("vpc-"), vpc_id
+    assert run.named("main-a").inputs["vpcId"] == vpc_id
+    assert run.named("main-a").inputs["availabilityZone"] == "eu-west-1a", "zones follow aws:region"
+    assert run.outputs["repositoryUrl"].startswith("123456789012.dkr.ecr.eu-west-1.amazonaws.com/pinned-")
+    assert run.outputs["accountId"] == "123456789012"
+
+
+# ---------------------------------------------------------------------------
+# Errors.
+# ---------------------------------------------------------------------------
+def test_run_error_keeps_its_message():
+    with pytest.raises(ProgramError) as caught:
+        run_program(BADCONFIG, "bad")
+    assert str(caught.value) == "myproj:size: 7 is not allowed; allowed: 1, 2"
+    assert isinstance(caught.value.cause, pulumi.RunError)
+
+
+def test_other_exceptions_name_type_and_place():
+    with pytest.raises(ProgramError) as caught:
+        run_program(BADCONFIG, "crash")
+    assert str(caught.value).startswith("KeyError: 'missing-key' (__main__.py:")
+
+
+def test_unknown_invoke_names_the_token():
+    with pytest.raises(ProgramError, match="aws:ec2/getVpc:getVpc"):
+        run_program(BADCONFIG, "invoke")
+
+
+def test_logged_errors_fail_the_run():
+    with pytest.raises(ProgramError, match="the program found something wrong"):
+        run_program(BADCONFIG, "log-error")
+
+
+# ---------------------------------------------------------------------------
+# Isolation: several runs in one process.
+# ---------------------------------------------------------------------------
+def test_runs_leave_no_trace_and_can_repeat():
+    cwd, path = os.getcwd(), list(sys.path)
+    monitor_before = runtime_settings.SETTINGS.monitor
+    root_before = runtime_settings.ROOT.get()
+    config_before = dict(runtime_config.CONFIG.get())
+
+    first = run_program(BADCONFIG, "helper")
+    assert "helper_module" not in sys.modules, "modules imported from the project are dropped"
+    assert first.outputs["helper"] == "from the helper module"
+    second = run_program(BADCONFIG, "good", config_overrides={"size": 1})
+    other = violating()
+
+    assert os.getcwd() == cwd and sys.path == path
+    assert runtime_settings.SETTINGS.monitor is monitor_before
+    assert runtime_settings.ROOT.get() is root_before
+    assert dict(runtime_config.CONFIG.get()) == config_before
+    assert second.outputs["size"] == 1.0
+    assert [r.name for r in first.resources] == ["myproj-helper", "box", "box-bucket"]
+    assert [r.name for r in second.resources] == ["myproj-good", "box", "box-bucket"]
+    assert first.resources[0].urn == "urn:pulumi:helper::myproj::pulumi:pulumi:Stack::myproj-helper"
+    assert second.resources[0].urn == "urn:pulumi:good::myproj::pulumi:pulumi:Stack::myproj-good"
+    assert other.project == "violating"
+
+
+def test_the_callers_event_loop_is_put_back():
+    # In a thread of its own, so this test's loop juggling cannot touch the main thread's.
+    seen = {}
+
+    def body():
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            run_program(BADCONFIG, "good")
+            seen["loop"] = asyncio.get_event_loop() is loop and not loop.is_closed()
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=body)
+    thread.start()
+    thread.join()
+    assert seen == {"loop": True}
+
+
+@pulumi.runtime.test
+def test_unit_test_mocks_still_work_after_a_run(pulumi_mocks):
+    run_program(BADCONFIG, "good")
+    import pulumi_aws as aws
+
+    return aws.s3.Bucket("after", bucket="after-run").bucket.apply(lambda name: _check(name == "after-run", name))
+
+
+def _check(condition: bool, detail: object) -> None:
+    assert condition, detail
+
+
+def test_reads_of_existing_resources_are_recorded_as_reads():
+    run = run_program(BADCONFIG, "read")
+    existing = run.named("existing")
+    assert existing.read and existing.custom, existing.urn
+    assert existing.id == "vpc-0123456789abcdef0", existing.urn
+    assert not run.named("box-bucket").read
+
+
+def test_on_resource_sees_each_registration_and_cannot_break_the_run():
+    seen = []
+
+    def listener(record):
+        seen.append(record.urn)
+        raise RuntimeError("listener bug")
+
+    run = run_program(BADCONFIG, "good", on_resource=listener)
+    assert sorted(seen) == sorted(r.urn for r in run.resources)

@@ -1,0 +1,328 @@
+"""``python -m stacks plan``: exit codes, the report, the JSON contract, and the analyzer client (tiny pack)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import shutil
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from stacks.analyzer import (
+    PolicyConfigError,
+    PolicyPackError,
+    PolicyPackProcess,
+    load_policy_config,
+    reconcile_policy_config,
+    run_policy_pack,
+)
+from stacks.cli import main
+from stacks.offline import RecordedResource, SecretValue
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+VIOLATING = FIXTURES / "violating_project"
+BADCONFIG = FIXTURES / "badconfig_project"
+TINY = FIXTURES / "tiny_pack"
+BROKEN = FIXTURES / "broken_pack"
+SCHEMA = json.loads((ROOT / "stacks" / "plan.schema.json").read_text())
+
+BAD = "urn:pulumi:bad::violating::"
+# Each deliberate violation in the fixture: (policy, URN).
+EXPECTED = [
+    ("require-log-group-retention", BAD + "violating:index:Logging$aws:cloudwatch/logGroup:LogGroup::app-open"),
+    ("disallow-open-ingress", BAD + "aws:ec2/securityGroup:SecurityGroup::ssh"),
+    ("require-ecr-scan-on-push", BAD + "aws:ecr/repository:Repository::images"),
+    ("require-ecr-immutable-tags", BAD + "aws:ecr/repository:Repository::images"),
+    ("require-kms-key-rotation", BAD + "aws:kms/key:Key::plain-key"),
+]
+# Their compliant twins.
+COMPLIANT = [
+    ("require-log-group-retention", BAD + "violating:index:Logging$aws:cloudwatch/logGroup:LogGroup::app-kept"),
+    ("require-ecr-scan-on-push", BAD + "aws:ecr/repository:Repository::pinned"),
+    ("require-ecr-immutable-tags", BAD + "aws:ecr/repository:Repository::pinned"),
+    ("require-kms-key-rotation", BAD + "aws:kms/key:Key::rotated-key"),
+]
+
+
+def plan(*argv: str) -> tuple[int, str, str]:
+    """Run ``python -m stacks plan ...`` in-process; return (exit code, stdout, stderr)."""
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["plan", *argv])
+    return code, out.getvalue(), err.getvalue()
+
+
+@pytest.fixture(scope="module")
+def violating(tmp_path_factory):
+    """The violating fixture planned once with the real pack: (exit code, stdout, stderr, JSON document)."""
+    path = tmp_path_factory.mktemp("plan") / "bad.json"
+    code, out, err = plan("bad", "--project-dir", str(VIOLATING), "--policy-config", str(VIOLATING / "policy.json"),
+                          "--json", str(path))
+    return code, out, err, json.loads(path.read_text()) if path.exists() else None
+
+
+# ---------------------------------------------------------------------------
+# The real pack over the violating fixture.
+# ---------------------------------------------------------------------------
+def test_violations_exit_1_and_each_bad_resource_is_reported(violating):
+    code, out, err, doc = violating
+    assert code == 1, err
+    found = {(v["policy"], v["urn"]): v for v in doc["violations"]}
+    for policy, urn in EXPECTED:
+        assert (policy, urn) in found, f"{urn}: no {policy} violation"
+        assert found[(policy, urn)]["level"] == "mandatory", f"{urn}: {policy} level"
+    for policy, urn in COMPLIANT:
+        assert (policy, urn) not in found, f"{urn}: unexpected {policy} violation"
+    assert doc["summary"]["mandatory"] == len([v for v in doc["violations"] if v["level"] == "mandatory"])
+
+
+def test_json_validates_against_the_schema(violating):
+    doc = violating[3]
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    jsonschema.Draft202012Validator(SCHEMA).validate(doc)
+    assert doc["project"] == "violating" and doc["stack"] == "bad"
+    assert doc["resources"][0]["type"] == "pulumi:pulumi:Stack" and doc["resources"][0]["parent"] is None
+    assert doc["summary"]["resources"] == len(doc["resources"])
+
+
+def test_secrets_never_appear_in_clear(violating):
+    _, out, _, doc = violating
+    text = json.dumps(doc)
+    assert "s3cr3t-literal-value" not in text and "s3cr3t-literal-value" not in out
+    token = next(r for r in doc["resources"] if r["name"] == "api-token")
+    assert token["inputs"]["value"] == "[secret]", token["urn"]
+
+
+def test_report_shows_tree_violations_fixes_and_summary(violating):
+    _, out, _, doc = violating
+    lines = out.splitlines()
+    assert any(line.lstrip().startswith("+") and "aws:ec2/securityGroup:SecurityGroup" in line and "ssh" in line
+               for line in lines), out
+    child = next(line for line in lines if "app-open" in line and line.lstrip().startswith("+"))
+    parent = next(line for line in lines if "violating:index:Logging" in line)
+    assert child.index("aws:") > parent.index("violating:"), "children are indented under their parent"
+    assert out.index("mandatory (") < out.index("advisory ("), "mandatory first"
+    assert "fix: " in out
+    assert "\x1b[" not in out, "no colors when stdout is not a terminal"
+    summary = lines[-1]
+    assert summary.startswith(f"Plan: {len(doc['resources'])} resources; policy: {doc['summary']['mandatory']} "
+                              f"mandatory, {doc['summary']['advisory']} advisory violations (fargate-platform ")
+
+
+@pytest.mark.skipif(not (ROOT / "__main__.py").exists() or not (ROOT / "Pulumi.dev.yaml").exists(),
+                    reason="the program has not landed")
+def test_plan_dev_of_the_real_program(tmp_path):
+    path = tmp_path / "dev.json"
+    code, out, err = plan("dev", "--json", str(path))
+    assert code in (0, 1), err
+    jsonschema.Draft202012Validator(SCHEMA).validate(json.loads(path.read_text()))
+
+
+# ---------------------------------------------------------------------------
+# Exit 2: one line on stderr.
+# ---------------------------------------------------------------------------
+def test_bad_stack_config_names_the_key():
+    code, out, err = plan("bad", "--project-dir", str(BADCONFIG), "--policy-pack", str(TINY))
+    assert code == 2
+    assert err == "error: myproj:size: 7 is not allowed; allowed: 1, 2\n"
+
+
+def test_verbose_adds_the_traceback():
+    code, _, err = plan("crash", "--project-dir", str(BADCONFIG), "--policy-pack", str(TINY), "--verbose")
+    assert code == 2
+    assert "Traceback" in err and err.splitlines()[-1].startswith("error: KeyError: 'missing-key'")
+
+
+@pytest.mark.parametrize(("stack", "expected"), [
+    ("nope", f"error: Pulumi.nope.yaml not found in {BADCONFIG}"),
+    ("missing", "error: myproj:region: not set"),
+    ("invoke", "error: no mock for invoke 'aws:ec2/getVpc:getVpc'"),
+])
+def test_invalid_stacks_exit_2(stack, expected):
+    code, _, err = plan(stack, "--project-dir", str(BADCONFIG), "--policy-pack", str(TINY))
+    assert code == 2
+    assert err.startswith(expected) and err.count("\n") == 1, err
+
+
+def test_broken_pack_exits_2_naming_it():
+    code, _, err = plan("good", "--project-dir", str(BADCONFIG), "--policy-pack", str(BROKEN))
+    assert code == 2
+    assert err.count("\n") == 1 and "Traceback" not in err, err
+    assert err.startswith(f"error: policy pack {BROKEN}: exited with code 1 before serving"), err
+    assert "rule module exploded on import" in err
+
+
+def test_missing_pack_exits_2(tmp_path):
+    code, _, err = plan("good", "--project-dir", str(BADCONFIG), "--policy-pack", str(tmp_path / "nowhere"))
+    assert code == 2
+    assert err.startswith(f"error: policy pack {tmp_path / 'nowhere'}: not found"), err
+
+
+@pytest.mark.parametrize(("content", "problem"), [
+    ("{not json", "invalid JSON"),
+    ('{"limit-resource-count": "sometimes"}', "'sometimes' is not an enforcement level"),
+    ('["mandatory"]', "expected an object"),
+])
+def test_invalid_policy_config_exits_2_naming_the_file(tmp_path, content, problem):
+    config = tmp_path / "policy.json"
+    config.write_text(content)
+    code, _, err = plan("good", "--project-dir", str(BADCONFIG), "--policy-pack", str(TINY),
+                        "--policy-config", str(config))
+    assert code == 2
+    assert str(config) in err and problem in err and err.count("\n") == 1, err
+
+
+def test_missing_policy_config_exits_2(tmp_path):
+    code, _, err = plan("good", "--project-dir", str(BADCONFIG), "--policy-pack", str(TINY),
+                        "--policy-config", str(tmp_path / "absent.json"))
+    assert code == 2 and str(tmp_path / "absent.json") in err
+
+
+# ---------------------------------------------------------------------------
+# Exit 0 / 1 with the tiny pack, and the default config location.
+# ---------------------------------------------------------------------------
+def test_clean_plan_exits_0():
+    code, out, err = plan("good", "--project-dir", str(BADCONFIG), "--policy-pack", str(TINY))
+    assert code == 0, err
+    assert out.splitlines()[-1] == ("Plan: 3 resources; policy: 0 mandatory, 1 advisory violations "
+                                    "(tiny 0.0.7, 2 policies)")
+
+
+def test_default_policy_config_is_pack_config_stack_json(tmp_path):
+    pack = tmp_path / "pack"
+    shutil.copytree(TINY, pack)
+    (pack / "config").mkdir()
+    (pack / "config" / "good.json").write_text(json.dumps({"require-bucket-name": "mandatory"}))
+    code, out, err = plan("good", "--project-dir", str(BADCONFIG), "--policy-pack", str(pack))
+    assert code == 1, err
+    assert "1 mandatory, 0 advisory" in out.splitlines()[-1]
+
+
+# ---------------------------------------------------------------------------
+# The analyzer client, against the tiny pack.
+# ---------------------------------------------------------------------------
+STACK = "urn:pulumi:s::p::pulumi:pulumi:Stack::p-s"
+
+
+def bucket(name: str, parent: str | None = STACK, **inputs) -> RecordedResource:
+    return RecordedResource(urn=f"urn:pulumi:s::p::aws:s3/bucket:Bucket::{name}", type="aws:s3/bucket:Bucket",
+                            name=name, parent=parent, inputs=inputs, version="7.51.1")
+
+
+RESOURCES = [
+    RecordedResource(urn=STACK, type="pulumi:pulumi:Stack", name="p-s", parent=None, inputs={}, custom=False),
+    bucket("named", bucket="logs", tags={"password": SecretValue("hunter2")}),
+    bucket("unnamed"),
+    bucket("not-applicable", acl="n/a"),
+    bucket("orphan", parent=None, bucket="orphan"),
+]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """One tiny-pack process for the client tests (each analyze() call reconfigures every policy)."""
+    with PolicyPackProcess(TINY, "p", "s") as pack:
+        yield pack
+
+
+def test_analyzer_reports_resource_and_stack_findings_with_remediation(tiny):
+    report = tiny.analyze(RESOURCES, {"limit-resource-count": (None, {"maxResources": 10})})
+    assert report.pack.name == "tiny" and report.pack.version == "0.0.7", "version from PulumiPolicy.yaml"
+    assert [p.name for p in report.pack.policies] == ["require-bucket-name", "limit-resource-count"]
+    assert report.analyzed == 4
+    found = {(v.policy, v.urn): v for v in report.violations}
+    unnamed = found[("require-bucket-name", bucket("unnamed").urn)]
+    assert unnamed.level == "advisory" and unnamed.message == "bucket is not set; set an explicit bucket name."
+    assert unnamed.remediation == "Set the bucket argument." and unnamed.description == "Buckets have explicit names."
+    orphan = found[("limit-resource-count", bucket("orphan").urn)]
+    assert orphan.level == "mandatory" and orphan.message == "bucket has no parent.", "AnalyzeStack sees parents"
+    assert ("limit-resource-count", bucket("named").urn) not in found
+    assert [(n.policy, n.urn, n.reason) for n in report.not_applicable] == [
+        ("require-bucket-name", bucket("not-applicable").urn, "acl is n/a")]
+    assert report.config["limit-resource-count"] == ("mandatory", {"maxResources": 10})
+
+
+def test_schema_defaults_all_and_unknown_names(tiny):
+    report = tiny.analyze(RESOURCES, {"all": ("advisory", {}), "no-such-policy": ("mandatory", {})})
+    assert report.config["limit-resource-count"] == ("advisory", {"maxResources": 3}), "schema default applied"
+    assert report.unknown_policies == ("no-such-policy",)
+    count = [v for v in report.violations if v.message.startswith("4 resources")]
+    assert count and count[0].level == "advisory", report.violations
+
+
+def test_config_is_validated_against_the_policy_schema(tiny):
+    with pytest.raises(PolicyConfigError) as caught:
+        reconcile_policy_config(tiny.info(), {"limit-resource-count": (None, {"maxResources": "many"})},
+                                "policy config /x/policy.json")
+    assert str(caught.value) == ("policy config /x/policy.json: limit-resource-count.maxResources: "
+                                 "'many' is not of type 'integer'")
+
+
+def test_disabled_policies_do_not_run(tiny):
+    report = tiny.analyze(RESOURCES, {"all": ("disabled", {})})
+    assert report.violations == [] and report.not_applicable == []
+
+
+def test_run_policy_pack_kills_the_process(monkeypatch):
+    started = []
+    original = PolicyPackProcess.start
+
+    def spy(self):
+        result = original(self)
+        started.append(self.process)
+        return result
+
+    monkeypatch.setattr(PolicyPackProcess, "start", spy)
+    report = run_policy_pack(TINY, "p", "s", RESOURCES[:2], {})
+    assert report.violations == []
+    assert len(started) == 1 and started[0].poll() is not None, "the pack process is gone"
+
+
+def test_pack_that_prints_no_port_times_out(tmp_path):
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (tmp_path / "__main__.py").write_text("import threading\nthreading.Event().wait()\n")
+    with pytest.raises(PolicyPackError, match=f"policy pack {tmp_path}: printed no port within 0.3s"):
+        run_policy_pack(tmp_path, "p", "s", RESOURCES, {}, timeout=0.3)
+
+
+def test_load_policy_config_reads_levels_and_properties(tmp_path):
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps({"a": "mandatory", "b": {"enforcementLevel": "advisory", "x": 1}, "c": {"y": 2}}))
+    assert load_policy_config(path) == {"a": ("mandatory", {}), "b": ("advisory", {"x": 1}), "c": (None, {"y": 2})}
+    path.write_text("")
+    assert load_policy_config(path) == {}
+    path.write_text('{"a": 3}')
+    with pytest.raises(PolicyConfigError, match="a: must be an enforcement level or an object"):
+        load_policy_config(path)
+
+
+def test_streaming_resources_during_the_run_gives_the_same_report(tiny):
+    from stacks.offline import run_program
+
+    session = tiny.session({})
+    run = run_program(BADCONFIG, "good", on_resource=session.submit)
+    streamed = session.finish(run.resources)
+    assert streamed == tiny.analyze(run.resources, {})
+    assert streamed.analyzed == 1 and len(streamed.violations) == 1, streamed.violations
+
+
+class _Terminal(io.StringIO):
+    encoding = "utf-8"
+
+    def isatty(self) -> bool:
+        return True
+
+
+def test_colors_only_on_a_terminal_without_no_color(monkeypatch):
+    from stacks.report import use_color
+
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    monkeypatch.setenv("TERM", "xterm")
+    assert use_color(_Terminal())
+    assert not use_color(io.StringIO())
+    monkeypatch.setenv("NO_COLOR", "1")
+    assert not use_color(_Terminal())
