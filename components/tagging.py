@@ -16,21 +16,25 @@ import pulumi
 
 
 @functools.cache
+def _classes_by_token(module_name: str) -> dict[str, type]:
+    """Resource classes of one pulumi-aws module, by type token (read once per module)."""
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return {}
+    return {token: value for value in vars(module).values()
+            if isinstance(value, type) and isinstance(token := getattr(value, "pulumi_type", None), str)}
+
+
+@functools.cache
 def is_taggable(type_token: str) -> bool:
     """Whether the pulumi-aws resource with this type token accepts a ``tags`` input."""
     package, _, rest = type_token.partition(":")
     if package != "aws" or ":" not in rest:
         return False
     module_path = rest.split(":", 1)[0].split("/", 1)[0]
-    module_name = "pulumi_aws" if module_path == "index" else f"pulumi_aws.{module_path}"
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return False
-    for _, cls in inspect.getmembers(module, inspect.isclass):
-        if getattr(cls, "pulumi_type", None) == type_token:
-            return "tags" in inspect.signature(cls._internal_init).parameters
-    return False
+    cls = _classes_by_token("pulumi_aws" if module_path == "index" else f"pulumi_aws.{module_path}").get(type_token)
+    return cls is not None and "tags" in inspect.signature(cls._internal_init).parameters
 
 
 def tags_transform(tags: Mapping[str, str]) -> pulumi.ResourceTransform:

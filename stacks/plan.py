@@ -46,6 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="policy config JSON; default: <policy-pack>/config/STACK.json if it exists")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", dest="json_path",
                         help="also write the plan as JSON (see stacks/plan.schema.json)")
+    parser.add_argument("--cost", action="store_true",
+                        help="also print a monthly cost estimate (in --json under \"cost\"); see docs/cost.md")
     parser.add_argument("--verbose", action="store_true", help="tracebacks on errors, logs and not-applicable results")
     parser.set_defaults(func=run)
     return parser
@@ -95,9 +97,20 @@ def run(args: argparse.Namespace) -> int:
         pack.close()
 
     print(report.render(program, findings, stream=sys.stdout, verbose=verbose))
+    doc_extra: dict[str, Any] = {}
+    if getattr(args, "cost", False):
+        from stacks import cost
+
+        try:
+            estimate = cost.estimate_run(program, policy_config)
+        except cost.costing().CostConfigError as exc:
+            return _error(f"{config_path or 'policy config'}: {exc}", exc, verbose=verbose)
+        print()
+        print(cost.format_estimate(estimate, policy_config))
+        doc_extra["cost"] = cost.estimate_to_json(estimate, policy_config)
     if args.json_path is not None:
         try:
-            _write_json(Path(args.json_path), report.document(program, findings))
+            _write_json(Path(args.json_path), {**report.document(program, findings), **doc_extra})
         except OSError as exc:
             return _error(f"cannot write {args.json_path}: {exc.strerror or exc}", exc, verbose=verbose)
     return EXIT_MANDATORY if findings.mandatory else EXIT_OK

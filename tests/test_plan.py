@@ -113,13 +113,18 @@ def test_report_shows_tree_violations_fixes_and_summary(violating):
                               f"mandatory, {doc['summary']['advisory']} advisory violations (fargate-platform ")
 
 
-@pytest.mark.skipif(not (ROOT / "__main__.py").exists() or not (ROOT / "Pulumi.dev.yaml").exists(),
-                    reason="the program has not landed")
-def test_plan_dev_of_the_real_program(tmp_path):
-    path = tmp_path / "dev.json"
-    code, out, err = plan("dev", "--json", str(path))
-    assert code in (0, 1), err
-    jsonschema.Draft202012Validator(SCHEMA).validate(json.loads(path.read_text()))
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_repo_stacks_pass_their_own_policy_config(tmp_path, stack):
+    """This repo's dev and prod stacks pass every mandatory policy, and the cost estimate is within budget."""
+    path = tmp_path / f"{stack}.json"
+    code, out, err = plan(stack, "--cost", "--json", str(path))
+    doc = json.loads(path.read_text())
+    mandatory = [f"{v['policy']} {v['urn']}: {v['message']}" for v in doc["violations"] if v["level"] == "mandatory"]
+    assert code == 0, f"{stack}: exit {code}; {err}; mandatory violations: {mandatory}"
+    jsonschema.Draft202012Validator(SCHEMA).validate(doc)
+    assert doc["cost"]["withinBudget"] is True, f"{stack}: estimate {doc['cost']['totalUsd']} over budget"
+    assert f"Total: ${doc['cost']['totalUsd']:,.2f} per month" in out
+    assert doc["summary"]["mandatory"] == 0
 
 
 # ---------------------------------------------------------------------------
