@@ -22,6 +22,7 @@ from typing import Any
 from stacks.cost import REPO_ROOT, costing, plan_cost
 
 DOCS = REPO_ROOT / "docs" / "cost.md"
+README = REPO_ROOT / "README.md"
 MARKERS = {
     "levers": ("<!-- levers:start -->", "<!-- levers:end -->"),
     "assumptions": ("<!-- assumptions:start -->", "<!-- assumptions:end -->"),
@@ -201,20 +202,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     from stacks.offline import OfflineError
 
     try:
-        document = args.docs.read_text(encoding="utf-8")
         results = compute_levers(args.project_dir)
-        updated = updated_document(document, results)
+        # The cost document carries both tables; the README shows the levers table too.
+        targets = [(args.docs, lambda text: updated_document(text, results))]
+        if args.docs == DOCS:
+            targets.append((README, lambda text: replace_block(text, "levers", render_levers(results))))
+        changes = [(path, path.read_text(encoding="utf-8"), update) for path, update in targets]
+        changes = [(path, before, update(before)) for path, before, update in changes]
     except (OSError, ValueError, OfflineError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     print(render_levers(results))
-    if updated == document:
-        return 0
-    if args.check:
-        print(f"{args.docs} is out of date; run python -m stacks.cost_levers", file=sys.stderr)
+    stale = [(path, after) for path, before, after in changes if after != before]
+    if args.check and stale:
+        print(", ".join(str(p) for p, _ in stale) + " out of date; run python -m stacks.cost_levers", file=sys.stderr)
         return 1
-    args.docs.write_text(updated, encoding="utf-8")
-    print(f"updated {args.docs}", file=sys.stderr)
+    for path, after in stale:
+        path.write_text(after, encoding="utf-8")
+        print(f"updated {path}", file=sys.stderr)
     return 0
 
 

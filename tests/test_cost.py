@@ -419,6 +419,9 @@ def test_docs_tables_are_up_to_date(levers):
         "docs/cost.md levers table is stale: run python -m stacks.cost_levers")
     assert cost_levers.block(document, "assumptions") == cost_levers.render_assumptions(), (
         "docs/cost.md assumptions table is stale: run python -m stacks.cost_levers")
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    assert cost_levers.block(readme, "levers") == cost_levers.render_levers(results), (
+        "README.md levers table is stale: run python -m stacks.cost_levers")
 
 
 # ---------------------------------------------------------------------------

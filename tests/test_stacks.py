@@ -187,3 +187,63 @@ def test_inputs_use_engine_property_names(stack):
     bad = {r.urn: list(_snake_keys(r.inputs)) for r in run.resources if r.custom}
     bad = {urn: keys for urn, keys in bad.items() if keys}
     assert not bad, f"{name}: snake_case property names would be dropped by the provider: {bad}"
+
+
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def test_every_service_has_its_alarm_set_and_every_alarm_pages(stack):
+    name, run, config = stack
+    alarms = by_type(run, ALARM)
+    topics = {t.urn for t in by_type(run, "aws:sns/topic:Topic")}
+    assert len(topics) == 1, f"{name}: alarm topics {topics}"
+    for alarm in alarms:
+        assert alarm.inputs.get("alarmActions") and alarm.inputs.get("okActions"), f"{alarm.urn}: no actions"
+        assert "treatMissingData" in alarm.inputs, f"{alarm.urn}: missing data not treated deliberately"
+    names = {a.name for a in alarms}
+    for svc in config["fargate-platform:services"]:
+        prefix = f"fp-{name}-{svc['name']}"
+        expected = {"cpu-high", "memory-high"}
+        if not svc.get("internal"):
+            expected |= {"target-5xx-rate", "target-p99-latency", "unhealthy-hosts"}
+        missing = {role for role in expected if f"{prefix}-{role}" not in names}
+        assert not missing, f"{name}: service {svc['name']} lacks alarms {missing}"
+    assert {f"fp-{name}-alb-elb-5xx", f"fp-{name}-alb-rejected-connections"} <= names, f"{name}: ALB alarms"
+
+
+def test_services_roll_back_on_their_critical_alarms(stack):
+    name, run, _ = stack
+    alarm_names = {a.inputs["name"] for a in by_type(run, ALARM)}
+    for service in by_type(run, SERVICE):
+        alarms = service.inputs.get("alarms")
+        assert alarms and alarms["enable"] is True and alarms["rollback"] is True, f"{service.urn}: {alarms}"
+        assert set(alarms["alarmNames"]) <= alarm_names, f"{service.urn}: names an alarm the stack lacks"
+
+
+def test_waf_follows_config(stack):
+    name, run, config = stack
+    associations = by_type(run, "aws:wafv2/webAclAssociation:WebAclAssociation")
+    assert len(associations) == (1 if config.get("fargate-platform:wafEnabled") else 0), f"{name}: WAF"
+
+
+def test_internal_services_admit_only_their_callers():
+    run = program("prod")
+    config = yaml.safe_load((ROOT / "Pulumi.prod.yaml").read_text())["config"]
+    internal = [s for s in config["fargate-platform:services"] if s.get("internal")]
+    assert internal, "prod should exercise an internal service"
+    ingress = by_type(run, "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    for svc in internal:
+        rules = [r for r in ingress if r.name.startswith(f"fp-prod-{svc['name']}-")]
+        assert sorted(r.name for r in rules) == sorted(f"fp-prod-{svc['name']}-sg-ingress-{c}"
+                                                       for c in svc["callers"]), [r.urn for r in rules]
+        assert not [r for r in by_type(run, "aws:lb/targetGroup:TargetGroup") if svc["name"] in r.name]
+
+
+def test_bad_config_registers_nothing():
+    from stacks.offline import OfflineError
+
+    recorded = []
+    bad = json.dumps([{"name": "web", "build": "app", "cpu": 256, "memory": 4096}])
+    with pytest.raises(OfflineError, match=r"^fargate-platform:services\[0\]\.memory: 4096 is not valid with cpu 256"):
+        run_program(ROOT, "dev", config_overrides={"fargate-platform:services": bad}, on_resource=recorded.append)
+    assert [r.type for r in recorded if r.custom] == [], "resources were registered before validation"
