@@ -46,6 +46,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="policy config JSON; default: <policy-pack>/config/STACK.json if it exists")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", dest="json_path",
                         help="also write the plan as JSON (see stacks/plan.schema.json)")
+    parser.add_argument("--tfplan", type=Path, default=None, metavar="PATH",
+                        help="also write the planned resources as Terraform plan JSON (for checkov, Trivy)")
     parser.add_argument("--cost", action="store_true",
                         help="also print a monthly cost estimate (in --json under \"cost\"); see docs/cost.md")
     parser.add_argument("--verbose", action="store_true", help="tracebacks on errors, logs and not-applicable results")
@@ -108,6 +110,14 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(cost.format_estimate(estimate, policy_config))
         doc_extra["cost"] = cost.estimate_to_json(estimate, policy_config)
+    if getattr(args, "tfplan", None) is not None:
+        from stacks import tfplan
+
+        try:
+            exported = tfplan.write_terraform_plan(program.resources, args.tfplan)
+        except OSError as exc:
+            return _error(f"cannot write {args.tfplan}: {exc.strerror or exc}", exc, verbose=verbose)
+        print(tfplan.summary(exported), file=sys.stderr)
     if args.json_path is not None:
         try:
             _write_json(Path(args.json_path), {**report.document(program, findings), **doc_extra})

@@ -331,3 +331,13 @@ def test_colors_only_on_a_terminal_without_no_color(monkeypatch):
     assert not use_color(io.StringIO())
     monkeypatch.setenv("NO_COLOR", "1")
     assert not use_color(_Terminal())
+
+
+def test_tfplan_export_of_the_violating_fixture(tmp_path):
+    path = tmp_path / "tfplan.json"
+    code, _, err = plan("bad", "--project-dir", str(VIOLATING), "--policy-pack", str(TINY), "--tfplan", str(path))
+    assert code in (0, 1), err
+    doc = json.loads(path.read_text())
+    resources = doc["planned_values"]["root_module"]["resources"]
+    assert resources and all(r["address"] == f"{r['type']}.{r['name']}" for r in resources)
+    assert "exported" in err and str(path) in err
