@@ -4,7 +4,14 @@ This module only assembles the pack. Every rule lives in its own module under
 ``rules/``; enforcement per environment comes from ``config/<stack>.json``.
 """
 
+import os
+
 from pulumi_policy import PolicyPack
 from rules import ALL_POLICIES
+from rules._dispatch import install
+
+# Route each resource only to the rules that read its type (FARGATE_POLICY_DISPATCH=sdk keeps the SDK's loop).
+if os.environ.get("FARGATE_POLICY_DISPATCH") != "sdk":
+    install()
 
 PolicyPack(name="fargate-platform", policies=ALL_POLICIES)
