@@ -14,11 +14,25 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from . import tokens as T
 from .assumptions import resolve_assumptions
-from .graph import Graph, Node, autonamed, get, items, json_document, last_segment, normalize, num, text
+from .graph import (
+    Graph,
+    Index,
+    Node,
+    PhysicalNames,
+    autonamed,
+    get,
+    items,
+    json_document,
+    last_segment,
+    normalize,
+    num,
+    text,
+)
 from .prices import DEFAULT_REGION, PriceTable, load_prices
 from .schedule import MINUTES_PER_WEEK, Action, Segment, Timeline, timeline
 
@@ -122,9 +136,66 @@ class _Estimator:
         self.service_label: dict[str, str] = {}
         self.log_roles: dict[str, tuple[str, str | None]] = {}
         self.task_definition: dict[str, Node | None] = {}
+        self._fargate_grouped: tuple[int, dict[str | None, list[_Fargate]]] | None = None
 
     def p(self, group: str, name: str) -> float:
         return self.t.price(group, name)
+
+    # -- indexes: each built once, so that linking every service costs a lookup, not a scan of the stack -----
+    @cached_property
+    def _task_definitions_by_family(self) -> Index:
+        return Index(self.g.of(T.ECS_TASK_DEFINITION), lambda td: (text(td.props.get("family")),))
+
+    @cached_property
+    def _task_definitions_by_parent(self) -> Index:
+        return Index(self.g.of(T.ECS_TASK_DEFINITION), lambda td: (td.parent,))
+
+    @cached_property
+    def _service_targets(self) -> list[Node]:
+        """Scalable targets that can scale an ECS service's desired count."""
+        return [t for t in self.g.of(T.SCALABLE_TARGET)
+                if text(t.props.get("scalableDimension")) in (None, _SCALABLE_DIMENSION)]
+
+    @cached_property
+    def _targets_by_service(self) -> Index:
+        """Service targets by the services their resourceId depends on, and by its ``<service>`` part
+        (as is, and without its last ``-suffix`` for autonamed services)."""
+        def keys(target: Node) -> list[tuple[str, str | None]]:
+            out: list[tuple[str, str | None]] = [("dep", urn) for urn in target.deps.get("resourceId", ())]
+            value = text(target.props.get("resourceId"))
+            parts = value.split("/") if value else []
+            if len(parts) == 3 and parts[0] == "service":
+                out.append(("name", parts[2]))
+                if "-" in parts[2]:
+                    out.append(("stem", parts[2].rsplit("-", 1)[0]))
+            return out
+
+        return Index(self._service_targets, keys)
+
+    @cached_property
+    def _scheduled_actions(self) -> Index:
+        """Scheduled actions by the targets their resourceId depends on, and by its value."""
+        return Index(self.g.of(T.SCHEDULED_ACTION), lambda a: [
+            *(("dep", urn) for urn in a.deps.get("resourceId", ())), ("id", text(a.props.get("resourceId")))])
+
+    @cached_property
+    def _cluster_names(self) -> PhysicalNames:
+        return PhysicalNames(self.g.of(T.ECS_CLUSTER))
+
+    @cached_property
+    def _capacity_providers(self) -> Index:
+        """Cluster capacity providers by their clusterName, and by the clusters it depends on."""
+        return Index(self.g.of(T.ECS_CAPACITY_PROVIDERS), lambda cp: [
+            ("name", text(cp.props.get("clusterName"))), *(("dep", urn) for urn in cp.deps.get("clusterName", ()))])
+
+    @cached_property
+    def _log_group_names(self) -> PhysicalNames:
+        return PhysicalNames(self.g.of(T.LOG_GROUP))
+
+    @cached_property
+    def _interface_endpoint_nodes(self) -> list[Node]:
+        return [e for e in self.g.of(T.VPC_ENDPOINT)
+                if (text(e.props.get("vpcEndpointType")) or "").lower() == "interface"]
 
     # -- attribution -------------------------------------------------------------------------------
     def _label_services(self) -> None:
@@ -155,11 +226,14 @@ class _Estimator:
         family = last_segment(svc.props.get("taskDefinition"))
         family = family.split(":", 1)[0] if family else None
         found = self.g.linked(svc, "taskDefinition", T.ECS_TASK_DEFINITION,
-                              lambda td: family is not None and text(td.props.get("family")) == family)
+                              lambda td: family is not None and text(td.props.get("family")) == family,
+                              candidates=self._task_definitions_by_family.get(family))
         if not found:
-            definitions = self.g.of(T.ECS_TASK_DEFINITION)
-            siblings = [td for td in definitions if svc.parent and td.parent == svc.parent]
-            found = siblings if len(siblings) == 1 else (definitions if len(definitions) == 1 else [])
+            siblings = self._task_definitions_by_parent.get(svc.parent) if svc.parent else []
+            if len(siblings) == 1:
+                found = siblings
+            elif self.g.count(T.ECS_TASK_DEFINITION) == 1:
+                found = self.g.of(T.ECS_TASK_DEFINITION)
         return found[0] if found else None
 
     def _scalable_target(self, svc: Node) -> Node | None:
@@ -168,16 +242,22 @@ class _Estimator:
             parts = value.split("/") if value else []
             return len(parts) == 3 and parts[0] == "service" and autonamed(parts[2], svc)
 
-        candidates = [t for t in self.g.of(T.SCALABLE_TARGET)
-                      if text(t.props.get("scalableDimension")) in (None, _SCALABLE_DIMENSION)]
-        by_dep = [t for t in candidates if svc.urn in t.deps.get("resourceId", ())]
-        found = by_dep or [t for t in candidates if matches(t)]
+        by_dep = self._targets_by_service.get(("dep", svc.urn))
+        if by_dep:
+            return by_dep[0]
+        explicit = text(svc.props.get("name"))
+        if explicit is None and text(svc.props.get("namePrefix")) is not None:
+            candidates = self._service_targets  # no ECS service has a namePrefix; a prefix has no index
+        else:
+            candidates = self._targets_by_service.get(
+                *([("name", explicit)] if explicit is not None else [("name", svc.name), ("stem", svc.name)]))
+        found = [t for t in candidates if matches(t)]
         return found[0] if found else None
 
     def _actions(self, target: Node) -> list[Action]:
         resource_id = text(target.props.get("resourceId"))
         out: list[Action] = []
-        for action in self.g.of(T.SCHEDULED_ACTION):
+        for action in self._scheduled_actions.get(("dep", target.urn), ("id", resource_id) if resource_id else None):
             linked = target.urn in action.deps.get("resourceId", ()) or (
                 resource_id is not None and text(action.props.get("resourceId")) == resource_id)
             dimension = text(action.props.get("scalableDimension"))
@@ -194,21 +274,21 @@ class _Estimator:
 
     def _cluster(self, svc: Node) -> Node | None:
         name = last_segment(svc.props.get("cluster"))
-        found = self.g.linked(svc, "cluster", T.ECS_CLUSTER, lambda c: autonamed(name, c))
-        clusters = self.g.of(T.ECS_CLUSTER)
-        if not found and len(clusters) == 1:
-            found = clusters
+        found = self.g.linked(svc, "cluster", T.ECS_CLUSTER, lambda c: autonamed(name, c),
+                              candidates=self._cluster_names.named(name))
+        if not found and self.g.count(T.ECS_CLUSTER) == 1:
+            found = self.g.of(T.ECS_CLUSTER)
         return found[0] if found else None
 
     def _default_strategy(self, svc: Node, cluster: Node | None) -> list[tuple[str, float, float]] | None:
         name = last_segment(svc.props.get("cluster"))
         found = self.g.linked(svc, "cluster", T.ECS_CAPACITY_PROVIDERS,
-                              lambda cp: name is not None and text(cp.props.get("clusterName")) == name)
-        all_cps = self.g.of(T.ECS_CAPACITY_PROVIDERS)
+                              lambda cp: name is not None and text(cp.props.get("clusterName")) == name,
+                              candidates=self._capacity_providers.get(("name", name) if name else None))
         if not found and cluster is not None:
-            found = [cp for cp in all_cps if cluster.urn in cp.deps.get("clusterName", ())]
-        if not found and len(all_cps) == 1:
-            found = all_cps
+            found = self._capacity_providers.get(("dep", cluster.urn))
+        if not found and self.g.count(T.ECS_CAPACITY_PROVIDERS) == 1:
+            found = self.g.of(T.ECS_CAPACITY_PROVIDERS)
         if not found:
             return None
         return _strategy(found[0].props.get("defaultCapacityProviderStrategies"))
@@ -229,23 +309,28 @@ class _Estimator:
                      for c in (containers if isinstance(containers, list) else []) if isinstance(c, dict)}
             names.discard(None)
             mark(self.g.linked(td, "containerDefinitions", T.LOG_GROUP,
-                               lambda lg, names=names: any(autonamed(n, lg) for n in names)),
+                               lambda lg, names=names: any(autonamed(n, lg) for n in names),
+                               candidates=self._log_group_names.named(*names)),
                  "service", self.service_label.get(svc.urn))
         for flow_log in self.g.of(T.FLOW_LOG):
             destination = _log_group_from_arn(flow_log.props.get("logDestination"))
             found = self.g.linked(flow_log, "logDestination", T.LOG_GROUP,
-                                  lambda lg, d=destination: autonamed(d, lg))
+                                  lambda lg, d=destination: autonamed(d, lg),
+                                  candidates=self._log_group_names.named(destination))
             found += self.g.linked(flow_log, "logGroupName", T.LOG_GROUP,
-                                   lambda lg, f=flow_log: autonamed(f.props.get("logGroupName"), lg))
+                                   lambda lg, f=flow_log: autonamed(f.props.get("logGroupName"), lg),
+                                   candidates=self._log_group_names.named(flow_log.props.get("logGroupName")))
             mark(found, "flow")
         for cluster in self.g.of(T.ECS_CLUSTER):
             name = get(cluster.props, "configuration", "executeCommandConfiguration", "logConfiguration",
                        "cloudWatchLogGroupName")
-            mark(self.g.linked(cluster, "configuration", T.LOG_GROUP, lambda lg, n=name: autonamed(n, lg)), "exec")
+            mark(self.g.linked(cluster, "configuration", T.LOG_GROUP, lambda lg, n=name: autonamed(n, lg),
+                               candidates=self._log_group_names.named(name)), "exec")
         for logging in self.g.of(T.WEB_ACL_LOGGING):
             arns = [_log_group_from_arn(a) for a in items(logging.props.get("logDestinationConfigs"))]
             mark(self.g.linked(logging, "logDestinationConfigs", T.LOG_GROUP,
-                               lambda lg, arns=arns: any(autonamed(a, lg) for a in arns)), "waf")
+                               lambda lg, arns=arns: any(autonamed(a, lg) for a in arns),
+                               candidates=self._log_group_names.named(*arns)), "waf")
         for group in self.g.of(T.LOG_GROUP):
             name = text(group.props.get("name")) or text(group.props.get("namePrefix")) or ""
             if name.startswith("aws-waf-logs-"):
@@ -349,9 +434,10 @@ class _Estimator:
                 level = (text(get(setting, "value")) or "").lower()
         if level not in ("enabled", "enhanced"):
             return None
-        clusters = self.g.of(T.ECS_CLUSTER)
-        services = [f for f in self.fargate.values()
-                    if f.cluster == cluster.urn or (f.cluster is None and len(clusters) == 1)]
+        if self.g.count(T.ECS_CLUSTER) == 1:  # priced once: one pass over the services
+            services = [f for f in self.fargate.values() if f.cluster in (cluster.urn, None)]
+        else:
+            services = self._fargate_by_cluster().get(cluster.urn, [])
         tasks = sum(f.average_tasks for f in services)
         metrics = self.a["ciMetricsPerCluster"] + self.a["ciMetricsPerService"] * len(services)
         if level == "enhanced":
@@ -372,8 +458,18 @@ class _Estimator:
         return usd, detail
 
     def _interface_endpoints(self) -> list[Node]:
-        return [e for e in self.g.of(T.VPC_ENDPOINT)
-                if (text(e.props.get("vpcEndpointType")) or "").lower() == "interface"]
+        return self._interface_endpoint_nodes
+
+    def _fargate_by_cluster(self) -> dict[str | None, list[_Fargate]]:
+        """The services priced so far, by cluster URN; rebuilt only when services were priced since."""
+        cached = self._fargate_grouped
+        if cached is None or cached[0] != len(self.fargate):
+            grouped: dict[str | None, list[_Fargate]] = defaultdict(list)
+            for f in self.fargate.values():
+                grouped[f.cluster].append(f)
+            cached = (len(self.fargate), grouped)
+            self._fargate_grouped = cached
+        return cached[1]
 
     def eip(self, node: Node) -> tuple[float, str]:
         return self.hours * self.p("publicIpv4", "hour"), f"public IPv4 address, {_g(self.hours)} h"

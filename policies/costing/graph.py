@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -268,15 +268,26 @@ class Graph:
             return True
         return node.custom is None and bool(self.children.get(node.urn))
 
+    def count(self, types: Iterable[str]) -> int:
+        """How many nodes ``of(types)`` holds, without listing them."""
+        return sum(len(self.by_type.get(t, ())) for t in dict.fromkeys(types))
+
     def linked(self, node: Node, key: str, types: Iterable[str],
-               by_value: Callable[[Node], bool] | None = None) -> list[Node]:
-        """Nodes of ``types`` that ``node``'s property ``key`` refers to: by dependency, else by value."""
+               by_value: Callable[[Node], bool] | None = None,
+               candidates: Iterable[Node] | None = None) -> list[Node]:
+        """Nodes of ``types`` that ``node``'s property ``key`` refers to: by dependency, else by value.
+
+        ``candidates`` (from an :class:`Index`) are the only nodes ``by_value`` is tried on: every node it
+        can accept, in stack order. Without them it is tried on every node of ``types``, which costs a scan
+        of the stack per call; callers that link every service pass candidates.
+        """
         wanted = frozenset(types)
         found = [self.by_urn[u] for u in node.deps.get(key, ()) if u in self.by_urn
                  and self.by_urn[u].type in wanted]
         if found or by_value is None:
             return list(dict.fromkeys(found))
-        return [n for n in self.of(wanted) if by_value(n)]
+        pool = self.of(wanted) if candidates is None else [n for n in candidates if n.type in wanted]
+        return [n for n in pool if by_value(n)]
 
     def ancestors(self, node: Node) -> list[Node]:
         """Parents from the nearest up, as far as they are in the stack."""
@@ -289,3 +300,69 @@ class Graph:
             out.append(parent)
             current = parent.parent
         return out
+
+
+class Index:
+    """Nodes by keys, built once: what a scan for a key would find, by lookup, in the scan's order.
+
+    ``keys(node)`` gives the hashable keys a node is found under (None is skipped). A per-service link goes
+    through an index rather than a scan of every node, so an estimate stays linear in the stack size.
+    """
+
+    def __init__(self, nodes: Iterable[Node], keys: Callable[[Node], Iterable[Hashable | None]]) -> None:
+        self._position: dict[int, int] = {}
+        self._by_key: dict[Hashable, list[Node]] = defaultdict(list)
+        for position, node in enumerate(nodes):
+            self._position[id(node)] = position
+            for key in dict.fromkeys(keys(node)):
+                if key is not None:
+                    self._by_key[key].append(node)
+
+    def get(self, *keys: Hashable | None) -> list[Node]:
+        """The nodes under any of ``keys``, each once, in the order the index was built in."""
+        buckets = [self._by_key[k] for k in dict.fromkeys(keys) if k is not None and k in self._by_key]
+        if len(buckets) == 1:
+            return list(buckets[0])
+        found = {id(n): n for bucket in buckets for n in bucket}
+        return sorted(found.values(), key=lambda n: self._position[id(n)])
+
+
+def _stem(value: str) -> str | None:
+    """``value`` without its last ``-suffix``: the logical name an autoname ``<name>-<suffix>`` was made from."""
+    return value.rsplit("-", 1)[0] if "-" in value else None
+
+
+def _physical_name_keys(node: Node) -> tuple[tuple[str, str], ...]:
+    """The keys :class:`PhysicalNames` files ``node`` under: one per branch of :func:`autonamed`."""
+    explicit = text(node.props.get("name"))
+    if explicit is not None:
+        return (("name", explicit),)
+    prefix = text(node.props.get("namePrefix"))
+    if prefix is not None:
+        return (("prefix", prefix),)
+    return (("auto", node.name),)
+
+
+class PhysicalNames:
+    """Nodes by physical name: :meth:`named` finds the nodes a value is the physical name of (the test of
+    :func:`autonamed`) by lookup rather than by trying every node."""
+
+    def __init__(self, nodes: Iterable[Node]) -> None:
+        nodes = list(nodes)
+        self._index = Index(nodes, _physical_name_keys)
+        self._prefixed = any(_physical_name_keys(n)[0][0] == "prefix" for n in nodes)
+
+    def named(self, *values: Any) -> list[Node]:
+        """The nodes of which some of ``values`` is the physical name, in the order of ``nodes``."""
+        names = [v for v in (text(value) for value in values) if v is not None]
+        keys: list[tuple[str, str]] = []
+        for name in names:
+            keys += [("name", name), ("auto", name)]
+            stem = _stem(name)
+            if stem is not None:
+                keys.append(("auto", stem))
+            if self._prefixed:
+                keys += [("prefix", name[:end]) for end in range(1, len(name) + 1)]
+        if not keys:
+            return []
+        return [n for n in self._index.get(*keys) if any(autonamed(name, n) for name in names)]

@@ -18,6 +18,7 @@ target group: at preview it may well watch this service.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -176,6 +177,50 @@ def _watches(alarm: _Alarm, service: _Service) -> bool:
     return bool(service.target_group_suffixes & alarm.target_groups)
 
 
+class _AlarmIndex:
+    """The alarms by every value :func:`_watches` compares, built once per check.
+
+    :meth:`candidates` finds a service's alarms by dictionary lookups, so the check stays linear in the stack
+    size: it never compares every alarm with every service. The candidates are exactly the alarms that can
+    watch the service; :func:`_watches` still decides.
+    """
+
+    def __init__(self, alarms: Sequence[_Alarm]) -> None:
+        self.alarms = alarms
+        self.by_dependency: dict[str, list[int]] = defaultdict(list)
+        self.by_service_name: dict[str, list[int]] = defaultdict(list)
+        """ServiceName -> alarms naming it, whatever their ClusterName (for services whose cluster is unknown)."""
+        self.by_service_name_any_cluster: dict[str, list[int]] = defaultdict(list)
+        """ServiceName -> alarms naming it without a ClusterName."""
+        self.by_service_in_cluster: dict[tuple[str, str], list[int]] = defaultdict(list)
+        """(ServiceName, ClusterName) -> alarms naming both."""
+        self.by_target_group: dict[str, list[int]] = defaultdict(list)
+        for index, alarm in enumerate(alarms):
+            for urn in alarm.dependency_urns:
+                self.by_dependency[urn].append(index)
+            for name in alarm.service_names:
+                self.by_service_name[name].append(index)
+                if not alarm.cluster_names:
+                    self.by_service_name_any_cluster[name].append(index)
+                for cluster in alarm.cluster_names:
+                    self.by_service_in_cluster[name, cluster].append(index)
+            for suffix in alarm.target_groups:
+                self.by_target_group[suffix].append(index)
+
+    def candidates(self, service: _Service) -> list[_Alarm]:
+        """The alarms that share a dependency, a service name or a target group with ``service``, each once."""
+        buckets = [self.by_dependency.get(service.urn, ())]
+        buckets += [self.by_dependency.get(urn, ()) for urn in service.target_group_urns]
+        if service.name:
+            if service.cluster:
+                buckets.append(self.by_service_name_any_cluster.get(service.name, ()))
+                buckets.append(self.by_service_in_cluster.get((service.name, service.cluster), ()))
+            else:
+                buckets.append(self.by_service_name.get(service.name, ()))
+        buckets += [self.by_target_group.get(suffix, ()) for suffix in service.target_group_suffixes]
+        return [self.alarms[i] for i in dict.fromkeys(i for bucket in buckets for i in bucket)]
+
+
 def _required_metrics(config: Mapping[str, Any]) -> list[str]:
     configured = config.get("requiredMetrics")
     if configured is None:
@@ -195,8 +240,9 @@ def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple
     if any(a.unknown_metric for a in maybe_anyone):
         return
     maybe_metrics = set().union(*(a.metrics for a in maybe_anyone))
+    index = _AlarmIndex(alarms)
     for service in services:
-        linked = [a for a in alarms if _watches(a, service)]
+        linked = [a for a in index.candidates(service) if _watches(a, service)]
         if any(a.unknown_metric for a in linked):
             continue
         watched = set().union(*(a.metrics for a in linked)) | maybe_metrics

@@ -12,8 +12,11 @@ import json
 from pathlib import Path
 
 import costing
+import costing.estimator
 import jsonschema
 import pytest
+from rules import enforce_monthly_budget
+from rules._common import StackResource
 from rules.enforce_monthly_budget import (
     LARGEST_COUNT,
     MSG_BAD_CONFIG,
@@ -155,3 +158,109 @@ def test_the_real_pack_reports_what_the_plan_estimates():
     found = [v for v in report.violations if v.policy == NAME]
     assert len(found) == 1 and found[0].level == "mandatory", found
     assert f"${estimate.total_usd:,.2f}" in found[0].message, (found[0].message, estimate.total_usd)
+
+
+class _CountingDict(dict):
+    """A node's props or dependencies, counting every read into ``reads``."""
+
+    reads = 0
+    bound = 0
+
+    def _count(self) -> None:
+        _CountingDict.reads += 1
+        assert _CountingDict.reads <= _CountingDict.bound, "links are found by scanning the stack: quadratic"
+
+    def get(self, key, default=None):
+        self._count()
+        return super().get(key, default)
+
+    def __getitem__(self, key):
+        self._count()
+        return super().__getitem__(key)
+
+
+def _large_stack(services: int) -> list[StackResource]:
+    """``services`` Fargate services, each with its component, task definition, log group, scalable target (minimum
+    1, 2 or 3 tasks) and two scheduled actions (none overnight on weekdays) on one cluster with a default strategy.
+    Even services are linked by property dependencies, odd ones only by names (resources read from state)."""
+    stack = StackResource("pulumi:pulumi:Stack", {}, "urn:stack", "fp-prod")
+    cluster = StackResource("aws:ecs/cluster:Cluster", {"name": "fp-prod", "settings": [
+        {"name": "containerInsights", "value": "enabled"}]}, "urn:cluster", "fp-prod-cluster", stack)
+    resources = [stack, cluster, StackResource(
+        "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders", {
+            "clusterName": "fp-prod", "defaultCapacityProviderStrategies": [
+                {"capacityProvider": "FARGATE", "weight": 1.0, "base": 1.0},
+                {"capacityProvider": "FARGATE_SPOT", "weight": 3.0}]},
+        "urn:capacity", "fp-prod-capacity", stack, property_dependencies={"clusterName": [cluster]}),
+        StackResource("aws:ec2/natGateway:NatGateway", {"subnetId": "subnet-1"}, "urn:nat", "nat", stack)]
+
+    def add(rtype, name, suffix, props, parent, linked, **deps):
+        resource = StackResource(rtype, props, f"urn:{name}:{suffix}", f"{name}-{suffix}", parent,
+                                 property_dependencies=deps if linked else {})
+        resources.append(resource)
+        return resource
+
+    for i in range(services):
+        name, linked = f"svc{i:05d}", i % 2 == 0
+        component = add("fargate-platform:index:FargateService", name, "component", {}, stack, linked)
+        logs = add("aws:cloudwatch/logGroup:LogGroup", name, "logs", {"name": f"/ecs/{name}", "retentionInDays": 30.0},
+                   component, linked)
+        td = add("aws:ecs/taskDefinition:TaskDefinition", name, "task", {
+            "family": name, "cpu": "512", "memory": "1024", "requiresCompatibilities": ["FARGATE"],
+            "containerDefinitions": json.dumps([{"name": name, "image": "nginx:1.27", "logConfiguration": {
+                "logDriver": "awslogs", "options": {"awslogs-group": f"/ecs/{name}"}}}]),
+        }, component, linked, containerDefinitions=[logs])
+        svc = add("aws:ecs/service:Service", name, "service", {
+            "name": name, "cluster": "arn:aws:ecs:us-east-1:123456789012:cluster/fp-prod", "desiredCount": 2.0,
+            "taskDefinition": f"arn:aws:ecs:us-east-1:123456789012:task-definition/{name}:1",
+        }, component, linked, cluster=[cluster], taskDefinition=[td])
+        resource_id = f"service/fp-prod/{name}"
+        target = add("aws:appautoscaling/target:Target", name, "target", {
+            "resourceId": resource_id, "scalableDimension": "ecs:service:DesiredCount", "serviceNamespace": "ecs",
+            "minCapacity": float(1 + i % 3), "maxCapacity": 10.0,
+        }, component, linked, resourceId=[svc, cluster])
+        for action, cron, low in (("night", "cron(0 20 ? * MON-FRI *)", 0.0), ("day", "cron(0 7 ? * MON-FRI *)", None)):
+            add("aws:appautoscaling/scheduledAction:ScheduledAction", name, action, {
+                "resourceId": resource_id, "scalableDimension": "ecs:service:DesiredCount", "schedule": cron,
+                "scalableTargetAction": {"minCapacity": float(1 + i % 3) if low is None else low, "maxCapacity": 10.0},
+            }, component, linked, resourceId=[target])
+    return resources
+
+
+def test_large_stack_is_linked_through_indexes(monkeypatch):
+    """2,000 services: each is priced with its own task definition, target, schedule and log group, and the
+    estimate reads each resource's props a bounded number of times: linking a service is a lookup, not a scan
+    of every task definition, target and scheduled action (which would read props millions of times)."""
+    services = 2_000
+    resources = _large_stack(services)
+    normalize = costing.estimator.normalize
+
+    def counted(items):
+        nodes = normalize(items)
+        for node in nodes:
+            node.props, node.deps = _CountingDict(node.props), _CountingDict(node.deps)
+        return nodes
+
+    estimates = []
+
+    def kept(resources, config):
+        estimates.append(costing.estimate_for_config(resources, config))
+        return estimates[-1]
+
+    _CountingDict.reads, _CountingDict.bound = 0, 20 * len(resources)
+    monkeypatch.setattr(costing.estimator, "normalize", counted)
+    monkeypatch.setattr(enforce_monthly_budget, "estimate_for_config", kept)
+    found = list(enforce_monthly_budget.check(resources, {"usd": 1.0}))
+
+    (estimate,) = estimates
+    assert found == [(None, enforce_monthly_budget.over_budget_message(estimate, 1.0))]
+    assert not estimate.unpriced, estimate.unpriced[:3]
+    items = {i.name: i for i in estimate.items}
+    for i in range(services):
+        name = f"svc{i:05d}"
+        service, logs = items[f"{name}-service"], items[f"{name}-logs"]
+        assert f"autoscaling minimum {1 + i % 3}; scheduled: 0 tasks" in service.detail, service.detail
+        assert "cluster default strategy" in service.detail, service.detail
+        assert service.service == logs.service == f"{name}-component" and logs.detail.startswith("service logs")
+    assert len({items[f"svc{i:05d}-service"].monthly_usd for i in range(services)}) == 3
+    assert _CountingDict.reads <= _CountingDict.bound

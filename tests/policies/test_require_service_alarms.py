@@ -194,3 +194,47 @@ def test_target_group_suffix():
     assert rule.target_group_suffix(tg_arn("api")) == tg_suffix("api")
     assert rule.target_group_suffix(tg_suffix("api")) == tg_suffix("api")
     assert rule.target_group_suffix(None) is None and rule.target_group_suffix("  ") is None
+
+
+def test_large_stack_is_linked_through_an_index(monkeypatch):
+    """2,000 services (half linked by dependencies, half by dimension values): the one service short of an
+    alarm is found, and each service's alarms come from an index: ``_watches`` is tried on a handful of
+    alarms per service, not on all 12,000 alarms for every service (24 million tries)."""
+    services = 2_000
+    cluster = StackResource(ECS_CLUSTER[0], {"name": "fp-prod"}, "urn:cluster", "fp-prod")
+    lb = StackResource(LOAD_BALANCER[0], {}, "urn:alb", "alb")
+    resources: list[StackResource] = [cluster, lb]
+    for i in range(services):
+        name, by_dependency = f"svc{i:05d}", i % 2 == 0
+        tg = StackResource(TARGET_GROUP[0], {"port": 8080.0}, f"urn:tg:{name}", f"{name}-tg")
+        service = StackResource(ECS_SERVICE[0], {"name": name, "cluster": CLUSTER_ARN,
+                                                 "loadBalancers": [{"targetGroupArn": tg_arn(name)}]},
+                                f"urn:svc:{name}", name, property_dependencies={"loadBalancers": [tg]})
+        service_dims = {"ClusterName": "fp-prod", "ServiceName": name}
+        target_dims = {"TargetGroup": tg_suffix(name), "LoadBalancer": LB_SUFFIX}
+        metrics = [("CPUUtilization", service_dims, service), ("MemoryUtilization", service_dims, service),
+                   ("RunningTaskCount", service_dims, service), ("HTTPCode_Target_5XX_Count", target_dims, tg),
+                   ("TargetResponseTime", target_dims, tg), ("UnHealthyHostCount", target_dims, tg)]
+        if i == 1_235:
+            metrics = metrics[:1] + metrics[2:]
+        alarms = [StackResource(ALARM, alarm_props(metric, dims), f"urn:alarm:{name}:{metric}", f"{name}-{metric}",
+                                property_dependencies={"dimensions": [cluster, linked, lb]} if by_dependency else {})
+                  for metric, dims, linked in metrics]
+        resources += [tg, service, *alarms]
+    alarm_count = sum(r.resource_type == ALARM for r in resources)
+    assert alarm_count == 6 * services - 1
+
+    tries = 0
+    bound = 4 * alarm_count  # each alarm is a candidate of its own service by at most two keys
+    watches = rule._watches
+
+    def counted(alarm, service):
+        nonlocal tries
+        tries += 1
+        assert tries <= bound, "every service is compared with every alarm: the check is quadratic"
+        return watches(alarm, service)
+
+    monkeypatch.setattr(rule, "_watches", counted)
+    found = list(rule.check(resources, {}))
+    assert found == [("urn:svc:svc01235", rule.MSG_MISSING.format(service="svc01235", metrics="MemoryUtilization"))]
+    assert alarm_count <= tries <= bound
