@@ -66,6 +66,9 @@ _GRPC_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024),
 ENGINE_ADDRESS_PLACEHOLDER = "127.0.0.1:0"
 DEFAULT_START_TIMEOUT = 60.0
 RPC_TIMEOUT = 300.0
+# Analyze requests in flight at once: enough to keep the pack busy, few enough that a stack of tens of
+# thousands of resources does not queue them all at the server (which then cancels the backlog).
+MAX_IN_FLIGHT = 32
 
 
 class PolicyPackError(Exception):
@@ -488,6 +491,7 @@ class AnalysisSession:
                  config_source: str, secret_keys: Iterable[str], provider_config: Mapping[str, str] | None) -> None:
         self._pack = pack
         self._lock = threading.Lock()
+        self._in_flight = threading.BoundedSemaphore(MAX_IN_FLIGHT)
         self._ready = False
         self._backlog: list[RecordedResource] = []
         self._sent: dict[str, Any] = {}
@@ -539,7 +543,13 @@ class AnalysisSession:
                 type=resource.type, properties=to_struct(resource.inputs), urn=resource.urn, name=resource.name,
                 options=analyzer_pb2.AnalyzerResourceOptions(protect=resource.protect, parent=resource.parent or ""),
                 provider=self._providers.for_resource(resource))
-            future = self._pack.connect().Analyze.future(request, timeout=RPC_TIMEOUT)
+            self._in_flight.acquire()
+            try:
+                future = self._pack.connect().Analyze.future(request, timeout=RPC_TIMEOUT)
+            except BaseException:
+                self._in_flight.release()
+                raise
+            future.add_done_callback(lambda _: self._in_flight.release())
         except BaseException:
             with self._lock:
                 self._sent.pop(resource.urn, None)
