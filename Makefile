@@ -14,7 +14,7 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt polici
 	touch $@
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2
 
 plan: $(VENV)/.installed
 	$(PY) -m stacks plan $(STACK)
