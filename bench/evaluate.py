@@ -1,0 +1,263 @@
+"""Worker processes of the scaling benchmark (each run is its own ``python -m bench.evaluate ...`` process).
+
+``record N OUT.pickle``
+    Run the real program for prod with N synthetic services
+    (:mod:`bench.synthetic`) and pickle what it recorded; print the
+    recording time as JSON.
+``evaluate IN.pickle [--max-in-flight N]``
+    Load a recording and evaluate it with the policy pack through
+    :func:`stacks.analyzer.run_policy_pack` (the real pack process and gRPC
+    protocol) and the prod policy config; print the evaluation time, the pack
+    process's peak RSS and the findings as JSON. ``--max-in-flight`` holds
+    back Analyze requests so that at most N are outstanding (a workaround,
+    applied in this process only, for the analyzer sending every request at
+    once, which large stacks answer with CANCELLED).
+``profile IN.pickle``
+    The same requests served in-process by ``pulumi_policy``'s analyzer
+    servicer, one at a time, with every policy's ``validate`` timed: seconds
+    per policy, and the SDK's own share (deserialising properties for each
+    policy, building stack-policy arguments).
+``export IN.pickle OUT.json``
+    Write the recording's Terraform plan JSON (:mod:`stacks.tfplan`).
+``rules``
+    Each pack policy's declared checkov equivalents (its rule's ``checkov`` attribute).
+
+The pack sees the stack config as ``PULUMI_CONFIG``, without the services
+list (see :data:`PACK_CONFIG_EXCLUDE`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import resource
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PACK_DIR = REPO_ROOT / "policies"
+STACK = "prod"
+PACK_CONFIG_EXCLUDE = ("fargate-platform:services",)
+"""Config keys not passed to the pack. No rule reads them, and the services list of a large synthetic stack
+is over Linux's 128 KiB limit for one environment string (the pack would not start); pulumi_policy also
+re-parses all of PULUMI_CONFIG on every Analyze call."""
+
+
+def _rss_mib(who: int) -> float:
+    return resource.getrusage(who).ru_maxrss / 1024
+
+
+def policy_config(pack_dir: Path = PACK_DIR, stack: str = STACK) -> tuple[dict[str, Any], str]:
+    """The stack's policy config (``policies/config/<stack>.json``) and where it came from."""
+    from stacks import analyzer
+
+    path = pack_dir / "config" / f"{stack}.json"
+    if path.is_file():
+        return analyzer.load_policy_config(path), str(path.relative_to(REPO_ROOT))
+    return {}, "none (pack defaults)"
+
+
+def pack_config(values: Mapping[str, str]) -> dict[str, str]:
+    return {k: v for k, v in values.items() if k not in PACK_CONFIG_EXCLUDE}
+
+
+def record(count: int, out: Path) -> dict[str, Any]:
+    from bench.synthetic import overrides
+    from stacks.offline import run_program
+
+    started = time.perf_counter()
+    program = run_program(REPO_ROOT, STACK, config_overrides=overrides(count))
+    seconds = time.perf_counter() - started
+    with out.open("wb") as handle:
+        pickle.dump({"project": program.project, "stack": program.stack, "resources": program.resources,
+                     "config": program.config.values, "secret_keys": sorted(program.config.secret_keys)},
+                    handle, protocol=pickle.HIGHEST_PROTOCOL)
+    return {"services": count, "resources": len(program.resources), "record_seconds": seconds,
+            "record_rss_mib": _rss_mib(resource.RUSAGE_SELF)}
+
+
+def _load(path: Path) -> dict[str, Any]:
+    with path.open("rb") as handle:
+        return pickle.load(handle)
+
+
+def _findings(report: Any) -> list[dict[str, str]]:
+    return [{"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message} for v in report.violations]
+
+
+def _bound_in_flight(limit: int) -> None:
+    """Let at most ``limit`` Analyze requests be outstanding (patches the analyzer in this process only)."""
+    from stacks import analyzer
+
+    session = getattr(analyzer, "AnalysisSession", None)
+    if session is None or not hasattr(session, "_send"):
+        raise RuntimeError("stacks.analyzer has no AnalysisSession._send to bound")
+    gate = threading.BoundedSemaphore(limit)
+    send = session._send
+
+    def bounded(self: Any, resource: Any) -> None:
+        gate.acquire()
+        try:
+            send(self, resource)
+        except BaseException:
+            gate.release()
+            raise
+        future = self._sent.get(resource.urn)
+        if future is None or not hasattr(future, "add_done_callback"):
+            gate.release()
+        else:
+            future.add_done_callback(lambda _done: gate.release())
+
+    session._send = bounded
+
+
+def evaluate(path: Path, max_in_flight: int | None = None) -> dict[str, Any]:
+    from stacks import analyzer
+
+    if max_in_flight:
+        _bound_in_flight(max_in_flight)
+    recording = _load(path)
+    config, source = policy_config()
+    loaded_rss = _rss_mib(resource.RUSAGE_SELF)
+    started = time.perf_counter()
+    report = analyzer.run_policy_pack(PACK_DIR, recording["project"], recording["stack"], recording["resources"],
+                                      config, config=pack_config(recording["config"]),
+                                      secret_keys=recording["secret_keys"], config_source=source)
+    seconds = time.perf_counter() - started
+    return {"resources": len(recording["resources"]), "analyzed": report.analyzed, "eval_seconds": seconds,
+            "client_rss_mib": _rss_mib(resource.RUSAGE_SELF), "client_loaded_rss_mib": loaded_rss,
+            "pack_rss_mib": _rss_mib(resource.RUSAGE_CHILDREN), "policy_config": source,
+            "policies": len(report.pack.policies), "findings": _findings(report)}
+
+
+class _InProcessStub:
+    """The Analyzer stub's methods (plain and ``.future``), served in this process one call at a time."""
+
+    def __init__(self, servicer: Any) -> None:
+        self._servicer = servicer
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> _InProcessMethod:
+        return _InProcessMethod(getattr(self._servicer, name), self._lock)
+
+
+class _InProcessMethod:
+    def __init__(self, method: Callable[..., Any], lock: threading.Lock) -> None:
+        self._method = method
+        self._lock = lock
+
+    def __call__(self, request: Any, timeout: float | None = None) -> Any:
+        with self._lock:
+            return self._method(request, None)
+
+    def future(self, request: Any, timeout: float | None = None) -> Future[Any]:
+        done: Future[Any] = Future()
+        try:
+            done.set_result(self(request, timeout))
+        except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
+            done.set_exception(exc)
+        return done
+
+
+def profile(path: Path) -> dict[str, Any]:
+    """Per-policy seconds for the recording, served in-process (no gRPC, no threads overlapping)."""
+    import os
+
+    from pulumi_policy.policy import EnforcementLevel, _PolicyAnalyzerServicer
+
+    from stacks import analyzer
+
+    recording = _load(path)
+    config, source = policy_config()
+    os.environ.update({"PULUMI_PROJECT": recording["project"], "PULUMI_STACK": recording["stack"],
+                       "PULUMI_DRY_RUN": "true", "PULUMI_CONFIG": json.dumps(pack_config(recording["config"]))})
+    sys.path.insert(0, str(PACK_DIR))
+    from rules import ALL_POLICIES  # the pack's rules, as its __main__ assembles them
+
+    spent: dict[str, float] = defaultdict(float)
+    calls: dict[str, int] = defaultdict(int)
+    for policy in ALL_POLICIES:
+        original = policy.validate
+
+        def timed(args: Any, report_violation: Any, _name: str = policy.name, _validate: Any = original) -> Any:
+            started = time.perf_counter()
+            try:
+                return _validate(args, report_violation)
+            finally:
+                spent[_name] += time.perf_counter() - started
+                calls[_name] += 1
+        policy.validate = timed  # an instance attribute shadows the method for this process only
+
+    servicer = _PolicyAnalyzerServicer("fargate-platform", "0.0.1", ALL_POLICIES, EnforcementLevel.ADVISORY)
+    pack = analyzer.PolicyPackProcess(PACK_DIR, recording["project"], recording["stack"],
+                                      config=pack_config(recording["config"]))
+    pack.stub = _InProcessStub(servicer)
+    started = time.perf_counter()
+    report = pack.analyze(recording["resources"], config, config_source=source,
+                          secret_keys=recording["secret_keys"])
+    total = time.perf_counter() - started
+    kinds = {p.name: p.policy_type for p in report.pack.policies}
+    levels = {name: level for name, (level, _) in report.config.items()}
+    policies = sorted(({"policy": name, "type": kinds.get(name, ""), "level": levels.get(name, ""),
+                        "seconds": spent[name], "calls": calls[name]} for name in kinds),
+                      key=lambda p: -p["seconds"])
+    return {"resources": len(recording["resources"]), "total_seconds": total,
+            "policy_seconds": sum(spent.values()), "policies": policies, "policy_config": source,
+            "findings": _findings(report)}
+
+
+def export(path: Path, out: Path) -> dict[str, Any]:
+    from stacks.tfplan import write_terraform_plan
+
+    recording = _load(path)
+    result = write_terraform_plan(recording["resources"], out)
+    return {"exported": len(result.addresses), "unmapped": result.unmapped, "skipped": len(result.skipped),
+            "addresses": result.addresses}
+
+
+def rules() -> dict[str, Any]:
+    sys.path.insert(0, str(PACK_DIR))
+    from rules import ALL_POLICIES
+
+    return {"checkov": {p.name: list(getattr(p, "checkov", ())) for p in ALL_POLICIES}}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.evaluate", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    rec = sub.add_parser("record")
+    rec.add_argument("count", type=int)
+    rec.add_argument("out", type=Path)
+    evaluate_parser = sub.add_parser("evaluate")
+    evaluate_parser.add_argument("path", type=Path)
+    evaluate_parser.add_argument("--max-in-flight", type=int, default=None, metavar="N")
+    sub.add_parser("profile").add_argument("path", type=Path)
+    exp = sub.add_parser("export")
+    exp.add_argument("path", type=Path)
+    exp.add_argument("out", type=Path)
+    sub.add_parser("rules")
+    args = parser.parse_args(argv)
+    if args.command == "record":
+        result = record(args.count, args.out)
+    elif args.command == "evaluate":
+        result = evaluate(args.path, args.max_in_flight)
+    elif args.command == "profile":
+        result = profile(args.path)
+    elif args.command == "export":
+        result = export(args.path, args.out)
+    else:
+        result = rules()
+    json.dump(result, sys.stdout)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

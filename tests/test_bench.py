@@ -1,0 +1,61 @@
+"""Smoke test of the benchmark: `make bench QUICK=1` keeps working. It asserts the report's shape, never a time."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from bench import checkov as ckv
+from bench.synthetic import services_config
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_benchmark_writes_a_well_formed_report(tmp_path):
+    output = tmp_path / "RESULTS.md"
+    done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--sizes", "2", "--no-checkov",
+                           "--output", str(output)], cwd=ROOT, capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    report = output.read_text(encoding="utf-8")
+    for heading in ("# Benchmark results", "## Machine", "## 1. Offline plan vs its floor",
+                    "## 2. Policy evaluation scaling", "## 3. This pack vs checkov", "## Commands"):
+        assert heading in report, heading
+    assert re.search(r"^- CPUs: \d+ ", report, re.MULTILINE)
+    assert re.search(r"^- Python: 3\.\d+", report, re.MULTILINE)
+    # One plan row for prod and one scaling row for 2 services, each with numbers where the figures go.
+    assert re.search(r"^\| prod \| \d+ \| [\d.]+ \| [\d.]+ \| [\d.]+× \| \d+ / \d+ \| \d+ \| 1 \|", report,
+                     re.MULTILINE), report
+    assert re.search(r"^\| 2 \| \d+ \| [\d.]+ \(1\) \| \d+ \| [\d.]+ \(1\) \|", report, re.MULTILINE), report
+    assert "Not run (`--no-checkov`)." in report
+    assert "python -m stacks plan prod" in report and "python -m bench.evaluate evaluate" in report
+    assert str(tmp_path) not in report.split("## Commands")[0]
+
+
+def test_synthetic_services_are_distinct():
+    import json
+
+    services = json.loads(services_config(3))
+    assert len({s["name"] for s in services}) == 3
+    assert len({s["priority"] for s in services}) == 3
+    assert len({tuple(s["pathPatterns"]) for s in services}) == 3
+
+
+def test_checkov_output_parsing_and_comparison():
+    text = ('{"check_type": "terraform_plan", "results": {"failed_checks": [{"check_id": "CKV_AWS_65", '
+            '"resource": "aws_ecs_cluster.c", "check_name": "Container insights"}, {"check_id": "CKV_AWS_18", '
+            '"resource": "aws_s3_bucket.b", "check_name": "Access logging"}]}, '
+            '"summary": {"passed": 3, "failed": 2, "resource_count": 2, "parsing_errors": 0}}')
+    parsed = ckv.parse_output(text)
+    assert parsed.passed == 3 and [f.check_id for f in parsed.failed] == ["CKV_AWS_65", "CKV_AWS_18"]
+    rows = ckv.compare(
+        [{"policy": "require-container-insights", "urn": "urn:c"}, {"policy": "require-tags", "urn": "urn:b"}],
+        parsed.failed, {"urn:c": "aws_ecs_cluster.c", "urn:b": "aws_s3_bucket.b"},
+        {"require-container-insights": ["CKV_AWS_65"], "require-tags": []})
+    by_key = {(r.pack_policy, r.checkov_ids): r for r in rows}
+    insights = by_key[("require-container-insights", ("CKV_AWS_65",))]
+    assert (insights.pack, insights.checkov, insights.both) == (1, 1, 1)
+    assert by_key[("require-tags", ())].pack_only == 1
+    assert by_key[("", ("CKV_AWS_18",))].checkov_only == 1
