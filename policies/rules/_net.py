@@ -42,7 +42,7 @@ from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
 
-from ._common import VPC, as_int, get
+from ._common import VPC, get
 
 # Types the stack rules read that ``_common`` has no tuple for.
 MAIN_ROUTE_TABLE_ASSOCIATION = ("aws:ec2/mainRouteTableAssociation:MainRouteTableAssociation",)
@@ -52,14 +52,6 @@ IAM_ROLE_POLICY_ATTACHMENT = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment
 # Props under which a resource can be referred to. A VPC is also referred to by the id of its main route table.
 _KEYS = ("id", "arn", "name")
 _EXTRA_KEYS: Mapping[str, tuple[str, ...]] = {t: ("mainRouteTableId", "defaultRouteTableId") for t in VPC}
-
-
-def whole_number(value: Any) -> int | None:
-    """``_common.as_int``, except that a string of non-ASCII digits ('²') gives None instead of raising."""
-    try:
-        return as_int(value)
-    except ValueError:
-        return None
 
 
 def known_string(props: Any, *path: str | int) -> str | None:
@@ -94,18 +86,6 @@ def reference_values(props: Any, *path: str | int) -> tuple[list[str], UnknownVa
             if isinstance(item, str) and item:
                 values.append(item)
     return values, unknown, unknown_count
-
-
-def plain(value: Any) -> Any:
-    """``value`` with pulumi-policy's proxies turned back into dicts and lists, for ``show``.
-
-    ``_common.show`` renders a proxied mapping or list as its ``repr``; pass nested values through this first.
-    """
-    if isinstance(value, Mapping):
-        return {str(k): plain(v) for k, v in value.items()}
-    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
-        return [plain(v) for v in value]
-    return value
 
 
 def label(resource: Any) -> str:

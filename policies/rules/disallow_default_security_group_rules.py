@@ -8,7 +8,6 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ._common import DEFAULT_SECURITY_GROUP, get, resource_rule, show
-from ._net import plain
 
 MSG_HAS_RULES = (
     "{prop} has {count} rule(s): {value}; set {prop} to an empty list so the default security group "
@@ -23,9 +22,9 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
         if rules is None:
             continue  # absent: the provider removes every rule of the default group
         if isinstance(rules, str | bytes) or not isinstance(rules, Sequence):
-            yield MSG_INVALID.format(prop=prop, value=show(plain(rules)))
+            yield MSG_INVALID.format(prop=prop, value=show(rules))
         elif len(rules) > 0:
-            yield MSG_HAS_RULES.format(prop=prop, count=len(rules), value=show(plain(rules)))
+            yield MSG_HAS_RULES.format(prop=prop, count=len(rules), value=show(rules))
 
 
 POLICY = resource_rule(

@@ -8,7 +8,6 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ._common import ECS_SERVICE, NotApplicable, as_bool, get, resource_rule, show
-from ._net import plain
 
 MSG_PUBLIC_IP = (
     "networkConfiguration.assignPublicIp is {value}; set it to false and reach the internet through a NAT "
@@ -26,9 +25,9 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
         return
     value = as_bool(raw)
     if value is None:
-        yield MSG_INVALID.format(value=show(plain(raw)))
+        yield MSG_INVALID.format(value=show(raw))
     elif value:
-        yield MSG_PUBLIC_IP.format(value=show(plain(raw)))
+        yield MSG_PUBLIC_IP.format(value=show(raw))
 
 
 POLICY = resource_rule(

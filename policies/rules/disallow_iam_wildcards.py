@@ -20,7 +20,7 @@ from ._common import (
     show,
     stack_rule,
 )
-from ._net import IAM_ROLE_POLICY_ATTACHMENT, StackIndex, label, plain
+from ._net import IAM_ROLE_POLICY_ATTACHMENT, StackIndex, label
 
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 
@@ -170,9 +170,9 @@ def findings(document_raw: Any, config: Mapping[str, Any], where: str, role: str
             elif service_wildcards and _SERVICE_WILDCARD.match(folded):
                 yield MSG_SERVICE_ACTION.format(value=show(action), **fields)
         if get(statement, "NotAction") is not None:
-            yield MSG_NOT_ACTION.format(value=show(plain(get(statement, "NotAction"))), **fields)
+            yield MSG_NOT_ACTION.format(value=show(get(statement, "NotAction")), **fields)
         if get(statement, "NotResource") is not None:
-            yield MSG_NOT_RESOURCE.format(value=show(plain(get(statement, "NotResource"))), **fields)
+            yield MSG_NOT_RESOURCE.format(value=show(get(statement, "NotResource")), **fields)
         resources = [r.strip() for r in _strings(get(statement, "Resource"))]
         if "*" in resources and "*" not in allowed_resources:
             if actions and not all(a.strip().lower() in star_actions for a in actions):
@@ -192,7 +192,7 @@ def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple
             if policy_name is None:
                 where = WHERE_INLINE.format(index=i)
             else:
-                where = WHERE_INLINE_NAMED.format(index=i, name=show(plain(policy_name)))
+                where = WHERE_INLINE_NAMED.format(index=i, name=show(policy_name))
             if get(inline, "policy") is None:
                 continue  # an empty inline policy block removes the role's inline policies
             for message in findings(get(inline, "policy"), config, where, label(role)):

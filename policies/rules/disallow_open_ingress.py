@@ -11,13 +11,14 @@ from pulumi_policy import Severity
 from ._common import (
     LOAD_BALANCER,
     SECURITY_GROUP,
+    as_int,
     as_list,
     config_value,
     get,
     show,
     stack_rule,
 )
-from ._net import StackIndex, is_world, label, whole_number
+from ._net import StackIndex, is_world, label
 
 EC2_RULE = ("aws:ec2/securityGroupRule:SecurityGroupRule",)
 VPC_INGRESS_RULE = ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",)
@@ -70,7 +71,7 @@ def _protocol(raw: Any) -> str:
     if isinstance(raw, bool):
         return str(raw).lower()
     if isinstance(raw, int | float):
-        number = whole_number(raw)
+        number = as_int(raw)
         return _PROTOCOL_NUMBERS.get(number, str(number)) if number is not None else str(raw)
     if isinstance(raw, str):
         text = raw.strip().lower()
@@ -86,7 +87,7 @@ def _ports(protocol: str, from_port: Any, to_port: Any) -> tuple[int, int] | Non
         return (0, 65535)
     if protocol not in ("tcp", "udp"):
         return None
-    low, high = whole_number(from_port), whole_number(to_port)
+    low, high = as_int(from_port), as_int(to_port)
     if low is None or high is None:
         return (0, 65535)  # unset or unreadable: assume the widest
     return (min(low, high), max(low, high))
@@ -179,7 +180,7 @@ class _LoadBalancerGroups:
 
 def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
     raw_ports = config_value(config, "loadBalancerPorts", DEFAULT_LB_PORTS)
-    lb_ports = sorted({p for p in (whole_number(v) for v in as_list(raw_ports)) if p is not None})
+    lb_ports = sorted({p for p in (as_int(v) for v in as_list(raw_ports)) if p is not None})
     index = StackIndex(resources)
     groups: _LoadBalancerGroups | None = None
     for opening in _openings(index):

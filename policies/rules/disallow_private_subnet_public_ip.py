@@ -8,7 +8,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ._common import SUBNET, as_bool, get, show, stack_rule
-from ._net import StackIndex, plain
+from ._net import StackIndex
 from ._routing import TYPES as ROUTING_TYPES
 from ._routing import Routing
 
@@ -27,7 +27,7 @@ def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple
             continue
         routing = routing or Routing(index)
         if routing.verdict(subnet).private:
-            yield subnet.urn, MSG_PUBLIC_IP.format(value=show(plain(raw)))
+            yield subnet.urn, MSG_PUBLIC_IP.format(value=show(raw))
 
 
 POLICY = stack_rule(

@@ -8,7 +8,6 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ._common import ECS_CLUSTER, as_list, get, resource_rule, show
-from ._net import plain
 
 ACCEPTED = ("enabled", "enhanced")
 
@@ -27,7 +26,7 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
         return
     for value in values:
         if not isinstance(value, str) or value.strip().lower() not in ACCEPTED:
-            yield MSG_DISABLED.format(value=show(plain(value)))
+            yield MSG_DISABLED.format(value=show(value))
 
 
 POLICY = resource_rule(

@@ -16,7 +16,6 @@ from ._common import (
     resource_rule,
     show,
 )
-from ._net import plain
 
 # How MSG_UNREADABLE describes containerDefinitions ({what}) and MSG_NO_LOG_CONFIGURATION a bad value ({value}).
 NOT_SET = "not set"
@@ -66,7 +65,7 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
             continue
         driver = log_configuration.get("logDriver")
         if not isinstance(driver, str) or not driver.strip():
-            yield MSG_NO_LOG_DRIVER.format(container=name, value=show(plain(driver)))
+            yield MSG_NO_LOG_DRIVER.format(container=name, value=show(driver))
 
 
 POLICY = resource_rule(

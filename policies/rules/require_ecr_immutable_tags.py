@@ -8,7 +8,6 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ._common import ECR_REPOSITORY, get, resource_rule, show
-from ._net import plain
 
 ACCEPTED = ("IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION")
 
@@ -19,7 +18,7 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
     raw = get(props, "imageTagMutability")
     if not isinstance(raw, str) or raw.strip().upper() not in ACCEPTED:
         # Absent, ECR uses MUTABLE.
-        yield MSG_MUTABLE.format(value=show(plain(raw)))
+        yield MSG_MUTABLE.format(value=show(raw))
 
 
 POLICY = resource_rule(

@@ -8,7 +8,6 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ._common import ECR_REPOSITORY, as_bool, get, resource_rule, show
-from ._net import plain
 
 MSG_NO_SCAN = "imageScanningConfiguration.scanOnPush is {value}; set it to true."
 
@@ -16,7 +15,7 @@ MSG_NO_SCAN = "imageScanningConfiguration.scanOnPush is {value}; set it to true.
 def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
     raw = get(props, "imageScanningConfiguration", "scanOnPush")
     if as_bool(raw) is not True:
-        yield MSG_NO_SCAN.format(value=show(plain(raw)))
+        yield MSG_NO_SCAN.format(value=show(raw))
 
 
 POLICY = resource_rule(

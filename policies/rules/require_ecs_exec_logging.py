@@ -8,7 +8,6 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ._common import ECS_CLUSTER, get, resource_rule, show
-from ._net import plain
 
 PATH = "configuration.executeCommandConfiguration"
 
@@ -30,20 +29,20 @@ MSG_NO_DESTINATION = (
 def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
     execute = get(props, "configuration", "executeCommandConfiguration")
     if not isinstance(execute, Mapping):
-        yield MSG_NO_CONFIGURATION.format(value=show(plain(execute)))
+        yield MSG_NO_CONFIGURATION.format(value=show(execute))
         return
     raw = get(execute, "logging")
     # Absent, the API applies DEFAULT: the task's awslogs configuration.
     logging = raw.strip().upper() if isinstance(raw, str) else ("DEFAULT" if raw is None else None)
     if logging == "NONE":
-        yield MSG_LOGGING_NONE.format(value=show(plain(raw)))
+        yield MSG_LOGGING_NONE.format(value=show(raw))
     elif logging == "OVERRIDE":
         cloudwatch = get(execute, "logConfiguration", "cloudWatchLogGroupName")
         s3 = get(execute, "logConfiguration", "s3BucketName")
         if not any(isinstance(v, str) and v.strip() for v in (cloudwatch, s3)):
-            yield MSG_NO_DESTINATION.format(cloudwatch=show(plain(cloudwatch)), s3=show(plain(s3)))
+            yield MSG_NO_DESTINATION.format(cloudwatch=show(cloudwatch), s3=show(s3))
     elif logging != "DEFAULT":
-        yield MSG_LOGGING_INVALID.format(value=show(plain(raw)))
+        yield MSG_LOGGING_INVALID.format(value=show(raw))
 
 
 POLICY = resource_rule(

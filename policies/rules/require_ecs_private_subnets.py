@@ -8,7 +8,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ._common import ECS_SERVICE, SUBNET, NotApplicable, as_bool, get, show, stack_rule
-from ._net import StackIndex, label, plain
+from ._net import StackIndex, label
 from ._routing import TYPES as ROUTING_TYPES
 from ._routing import Routing
 
@@ -45,7 +45,7 @@ def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple
                 message = MSG_INTERNET_ROUTE.format(subnet=label(subnet), route=verdict.internet_route)
                 findings.append((service.urn, message))
             elif as_bool(public_ip) is True:
-                message = MSG_PUBLIC_IP_ON_LAUNCH.format(subnet=label(subnet), value=show(plain(public_ip)))
+                message = MSG_PUBLIC_IP_ON_LAUNCH.format(subnet=label(subnet), value=show(public_ip))
                 findings.append((service.urn, message))
         if not link.targets:
             if link.external:

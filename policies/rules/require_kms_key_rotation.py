@@ -7,8 +7,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from ._common import KMS_KEY, NotApplicable, as_bool, config_value, get, resource_rule, show
-from ._net import plain, whole_number
+from ._common import KMS_KEY, NotApplicable, as_bool, as_int, config_value, get, resource_rule, show
 
 MSG_NO_ROTATION = "enableKeyRotation is {value}; set it to true."
 MSG_PERIOD_TOO_LONG = "rotationPeriodInDays is {value}, above the maximum of {max} days; set it to {max} or less."
@@ -27,18 +26,18 @@ CONFIG = {
 def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
     spec = get(props, "customerMasterKeySpec")
     if spec is not None and spec != "SYMMETRIC_DEFAULT":
-        raise NotApplicable(f"customerMasterKeySpec is {show(plain(spec))}: KMS rotates only SYMMETRIC_DEFAULT keys")
+        raise NotApplicable(f"customerMasterKeySpec is {show(spec)}: KMS rotates only SYMMETRIC_DEFAULT keys")
     if get(props, "customKeyStoreId") is not None:
         raise NotApplicable("the key lives in a custom key store, where KMS does not rotate key material")
     raw = get(props, "enableKeyRotation")
     if as_bool(raw) is not True:
-        yield MSG_NO_ROTATION.format(value=show(plain(raw)))
+        yield MSG_NO_ROTATION.format(value=show(raw))
         return
-    limit = whole_number(config_value(config, "maxRotationPeriodDays", 365)) or 365
+    limit = as_int(config_value(config, "maxRotationPeriodDays", 365)) or 365
     period = get(props, "rotationPeriodInDays")
-    days = whole_number(period)
+    days = as_int(period)
     if period is not None and (days is None or days > limit):
-        yield MSG_PERIOD_TOO_LONG.format(value=show(plain(period)), max=limit)
+        yield MSG_PERIOD_TOO_LONG.format(value=show(period), max=limit)
 
 
 POLICY = resource_rule(

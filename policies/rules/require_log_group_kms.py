@@ -8,7 +8,6 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ._common import LOG_GROUP, NotApplicable, as_bool, config_value, get, resource_rule, show
-from ._net import plain
 
 MSG_NO_KEY = "kmsKeyId is {value}; set it to the ARN of a customer managed KMS key that CloudWatch Logs may use."
 
@@ -26,7 +25,7 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
         raise NotApplicable("the policy config sets required to false")
     key = get(props, "kmsKeyId")
     if not isinstance(key, str) or not key.strip():
-        yield MSG_NO_KEY.format(value=show(plain(key)))
+        yield MSG_NO_KEY.format(value=show(key))
 
 
 POLICY = resource_rule(

@@ -7,8 +7,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from ._common import LOG_GROUP, NotApplicable, config_value, get, resource_rule, show
-from ._net import plain, whole_number
+from ._common import LOG_GROUP, NotApplicable, as_int, config_value, get, resource_rule, show
 
 #: The values CloudWatch Logs accepts for retentionInDays (0 means never expire).
 ALLOWED_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
@@ -52,23 +51,23 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
     log_class = get(props, "logGroupClass")
     if isinstance(log_class, str) and log_class.upper() == "DELIVERY":
         raise NotApplicable("log groups of class DELIVERY have a retention CloudWatch fixes at 2 days")
-    low = whole_number(config_value(config, "minRetentionDays", 1))
-    high = whole_number(config_value(config, "maxRetentionDays", 3653))
+    low = as_int(config_value(config, "minRetentionDays", 1))
+    high = as_int(config_value(config, "maxRetentionDays", 3653))
     low = 1 if low is None else low
     high = 3653 if high is None else high
     allowed = show(_allowed_between(low, high) or list(ALLOWED_DAYS))
     raw = get(props, "retentionInDays")
-    days = whole_number(raw)
+    days = as_int(raw)
     if raw is None or days == 0:
-        yield MSG_NEVER_EXPIRES.format(value=show(plain(raw)), allowed=allowed, min=low, max=high)
+        yield MSG_NEVER_EXPIRES.format(value=show(raw), allowed=allowed, min=low, max=high)
     elif days is None:
-        yield MSG_INVALID.format(value=show(plain(raw)), allowed=allowed)
+        yield MSG_INVALID.format(value=show(raw), allowed=allowed)
     elif days not in ALLOWED_DAYS:
-        yield MSG_NOT_ALLOWED.format(value=show(plain(raw)), allowed=allowed, min=low, max=high)
+        yield MSG_NOT_ALLOWED.format(value=show(raw), allowed=allowed, min=low, max=high)
     elif days < low:
-        yield MSG_TOO_SHORT.format(value=show(plain(raw)), min=low, allowed=allowed)
+        yield MSG_TOO_SHORT.format(value=show(raw), min=low, allowed=allowed)
     elif days > high:
-        yield MSG_TOO_LONG.format(value=show(plain(raw)), max=high, allowed=allowed)
+        yield MSG_TOO_LONG.format(value=show(raw), max=high, allowed=allowed)
 
 
 POLICY = resource_rule(
