@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ._common import (
+    NotApplicable,
     as_list,
     container_definitions,
     container_label,
@@ -78,6 +79,13 @@ def is_windows(props: Mapping[str, Any]) -> bool:
     """True for a task definition whose runtimePlatform names a WINDOWS_SERVER_* family."""
     return is_windows_family(operating_system_family(props))
 
+
+
+def linux_containers(props: Mapping[str, Any], windows_message: str) -> list[tuple[str, Mapping[str, Any]]] | None:
+    """``labelled_containers`` of a Linux task; Windows tasks raise NotApplicable with ``windows_message``."""
+    if is_windows(props):
+        raise NotApplicable(windows_message.format(family=show(operating_system_family(props))))
+    return labelled_containers(props)
 
 def compatibilities(props: Mapping[str, Any]) -> list[str]:
     """``requiresCompatibilities`` upper-cased; a lone string counts as a one-item list."""

@@ -7,13 +7,11 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from ._common import ECS_TASK_DEFINITION, NotApplicable, as_bool, resource_rule
+from ._common import ECS_TASK_DEFINITION, as_bool, resource_rule
 from ._ecs import (
     MSG_BAD_CONTAINERS,
     bad_containers_reason,
-    is_windows,
-    labelled_containers,
-    operating_system_family,
+    linux_containers,
     show,
 )
 
@@ -25,9 +23,7 @@ MSG_WINDOWS = (
 
 
 def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
-    if is_windows(props):
-        raise NotApplicable(MSG_WINDOWS.format(family=show(operating_system_family(props))))
-    containers = labelled_containers(props)
+    containers = linux_containers(props, MSG_WINDOWS)
     if containers is None:
         yield MSG_BAD_CONTAINERS.format(what=bad_containers_reason(props))
         return
