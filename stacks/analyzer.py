@@ -495,6 +495,8 @@ class AnalysisSession:
         self._ready = False
         self._backlog: list[RecordedResource] = []
         self._sent: dict[str, Any] = {}
+        self._structs: dict[str, struct_pb2.Struct] = {}
+        """Each analyzed resource's properties, built once for Analyze and reused for AnalyzeStack."""
         self._error: BaseException | None = None
         self._providers = _Providers(provider_config if provider_config is not None else pack.config)
         self.info: PackInfo | None = None
@@ -539,8 +541,9 @@ class AnalysisSession:
                 return
             self._sent[resource.urn] = None
         try:
+            properties = self._structs[resource.urn] = to_struct(resource.inputs)
             request = analyzer_pb2.AnalyzeRequest(
-                type=resource.type, properties=to_struct(resource.inputs), urn=resource.urn, name=resource.name,
+                type=resource.type, properties=properties, urn=resource.urn, name=resource.name,
                 options=analyzer_pb2.AnalyzerResourceOptions(protect=resource.protect, parent=resource.parent or ""),
                 provider=self._providers.for_resource(resource))
             self._in_flight.acquire()
@@ -610,8 +613,10 @@ class AnalysisSession:
     def _stack_request(self, resources: Sequence[RecordedResource]) -> analyzer_pb2.AnalyzeStackRequest:
         request = analyzer_pb2.AnalyzeStackRequest()
         for r in [*resources, *self._providers.defaults()]:
+            properties = self._structs.get(r.urn)
             item = request.resources.add(
-                type=r.type, properties=to_struct(r.inputs), urn=r.urn, name=r.name, parent=r.parent or "",
+                type=r.type, properties=properties if properties is not None else to_struct(r.inputs), urn=r.urn,
+                name=r.name, parent=r.parent or "",
                 dependencies=list(r.dependencies),
                 options=analyzer_pb2.AnalyzerResourceOptions(protect=r.protect, parent=r.parent or ""))
             provider = self._providers.for_resource(r)
@@ -635,6 +640,7 @@ class _Providers:
         self._by_urn: dict[str, RecordedResource] = {}
         self._config = config
         self._defaults: dict[str, RecordedResource] = {}
+        self._messages: dict[str, analyzer_pb2.AnalyzerProviderResource] = {}
         self._lock = threading.Lock()
 
     def add(self, resource: RecordedResource) -> None:
@@ -670,8 +676,13 @@ class _Providers:
         provider = self.resolve(resource)
         if provider is None:
             return None
-        return analyzer_pb2.AnalyzerProviderResource(type=provider.type, properties=to_struct(provider.inputs),
-                                                     urn=provider.urn, name=provider.name)
+        message = self._messages.get(provider.urn)
+        if message is None:  # a provider's inputs are final once it is registered: build its message once
+            message = analyzer_pb2.AnalyzerProviderResource(type=provider.type, properties=to_struct(provider.inputs),
+                                                            urn=provider.urn, name=provider.name)
+            with self._lock:
+                self._messages[provider.urn] = message
+        return message
 
     def defaults(self) -> list[RecordedResource]:
         with self._lock:

@@ -490,3 +490,12 @@ def test_estimator_never_raises_on_random_props(resources):
 @pytest.mark.parametrize("junk", [None, 42, "stack", b"x", {"a": 1}, [None, 1, "x", {}, {"type": 5}]])
 def test_estimator_survives_junk_resource_lists(junk):
     assert estimate(junk).total_usd == 0
+
+
+@pytest.mark.parametrize("name", ["dev", "prod"])
+def test_reading_only_the_read_types_changes_no_figure(stacks, name, monkeypatch):
+    """The estimator copies props only of TYPES_READ; copying every resource's props gives the same estimate."""
+    monkeypatch.setattr(costing.estimator, "_READ", None)
+    every = cost.plan_cost(REPO, name)
+    assert stacks[name].items == every.items and stacks[name].unpriced == every.unpriced
+    assert stacks[name].total_usd == every.total_usd > 0

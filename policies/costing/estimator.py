@@ -708,6 +708,9 @@ def _log_group_from_arn(value: Any) -> str | None:
     return value
 
 
+_READ = frozenset(T.TYPES_READ)
+
+
 def estimate(resources: Any, *, prices: PriceTable | Mapping[str, Any] | None = None,
              assumptions: Mapping[str, Any] | None = None, region: str = DEFAULT_REGION) -> Estimate:
     """The monthly estimate of a stack's resources (recorded resources, PolicyResources or mappings).
@@ -718,7 +721,7 @@ def estimate(resources: Any, *, prices: PriceTable | Mapping[str, Any] | None = 
     """
     table = prices if isinstance(prices, PriceTable) else load_prices(region or DEFAULT_REGION, prices)
     values = resolve_assumptions(assumptions)
-    estimator = _Estimator(Graph(normalize(resources)), table, values)
+    estimator = _Estimator(Graph(normalize(resources, _READ)), table, values)
     priced, unpriced, free = estimator.run()
     ordered = tuple(sorted(priced, key=lambda i: (-i.monthly_usd, i.service, i.name, i.urn)))
     by_service: dict[str, float] = defaultdict(float)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import json
 import math
 from collections import defaultdict
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -125,8 +125,12 @@ def _deps(value: Any) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def normalize(resources: Any) -> list[Node]:
-    """Every readable resource of ``resources`` as a :class:`Node`; anything unreadable is skipped."""
+def normalize(resources: Any, read_types: Collection[str] | None = None) -> list[Node]:
+    """Every readable resource of ``resources`` as a :class:`Node`; anything unreadable is skipped.
+
+    With ``read_types``, only resources of those types get their props copied (the others' are empty): the
+    copy is most of the work, and a reader that looks only at those types' props gets the same result.
+    """
     if resources is None or isinstance(resources, str | bytes | Mapping) or not isinstance(resources, Iterable):
         return []
     nodes: list[Node] = []
@@ -152,7 +156,7 @@ def normalize(resources: Any) -> list[Node]:
         if parent is None:
             opts = _attr(resource, "opts")
             parent = _urn_of(_attr(opts, "parent")) if opts is not None else None
-        props = plain(_attr(resource, "props", "inputs"))
+        props = plain(_attr(resource, "props", "inputs")) if read_types is None or rtype in read_types else {}
         custom = _attr(resource, "custom")
         nodes.append(Node(urn=urn, type=rtype, name=name, parent=parent,
                           props=props if isinstance(props, dict) else {},

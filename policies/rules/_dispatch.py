@@ -1,16 +1,23 @@
 """Make the analyzer's cost grow with what each policy reads, not with policies × resources.
 
-pulumi-policy's analyzer, for every Analyze request, decodes the resource's
-properties once per resource policy of the pack, although each of this pack's
-rules applies to a handful of types; and for AnalyzeStack it decodes the whole
-stack once per stack policy. On a stack of 15,000 resources that decoding is
-most of the time. :func:`install` puts in a servicer that
+pulumi-policy's analyzer, for every Analyze request, reconfigures its runtime
+from the environment and decodes the resource's properties (and its
+provider's) once per resource policy of the pack, although each of this
+pack's rules applies to a handful of types; and for AnalyzeStack it decodes
+the whole stack once per stack policy. On a stack of 15,000 resources that
+work is most of the time. :func:`install` puts in a servicer that
 
 - routes each Analyze request only to the resource policies whose
   ``resource_types`` include the request's type (the others would return at
-  once without a finding, so the results are the same), and
-- decodes the stack once per AnalyzeStack request and shares the resources
-  among the stack policies (which only read them).
+  once without a finding, so the results are the same);
+- decodes a request's properties once, in one pass (:mod:`rules._decode`),
+  and shares them among the policies (which only read them); a provider is
+  decoded once per distinct provider;
+- decodes the stack once per AnalyzeStack request and shares the resources,
+  and the :class:`rules._net.StackIndex` built over them, among the stack
+  policies; and
+- configures the runtime settings once per server thread instead of once
+  per request (they come from the environment, which does not change).
 
 Everything else (config, enforcement levels, reporting, not-applicable and
 unknown-value handling) stays the SDK's own. If the SDK no longer has the
@@ -21,15 +28,20 @@ at the SDK's speed.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import threading
 from inspect import isawaitable
 from typing import Any
 
-from google.protobuf import json_format
 from pulumi.runtime import proto
 from pulumi_policy import policy as sdk
-from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+from pulumi_policy.proxy import UnknownValueError
+
+from rules._decode import decode
+from rules._net import shared_indexes
+
+_MAX_PROVIDERS = 256
+"""Decoded providers kept for reuse; a stack has a few, the bound only guards a pathological engine."""
 
 _BASE = getattr(sdk, "_PolicyAnalyzerServicer", None)
 _NEEDED = ("Analyze", "AnalyzeStack", "_get_enforcement_level", "_create_report_violation",
@@ -55,20 +67,16 @@ if supported():
     class RoutedServicer(_BASE):  # type: ignore[misc,valid-type]
         """The SDK's servicer, with type routing for Analyze and one decoding per AnalyzeStack."""
 
-        _narrowed = threading.local()
-
-        # The SDK keeps its policy list in a name-mangled attribute; reads during Analyze see only the
-        # policies routed to the request's type (per thread: gRPC serves requests concurrently).
-        @property
-        def _PolicyAnalyzerServicer__policies(self) -> list[sdk.Policy]:
-            narrowed = getattr(self._narrowed, "policies", None)
-            return narrowed if narrowed is not None else self._all_policies
-
-        @_PolicyAnalyzerServicer__policies.setter
-        def _PolicyAnalyzerServicer__policies(self, policies: list[sdk.Policy]) -> None:
-            self._all_policies = list(policies)
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
             self._routes: dict[str, list[sdk.Policy]] = {}
             self._routes_lock = threading.Lock()
+            self._contexts = threading.local()
+            self._providers: dict[tuple[str, str, str, bytes], sdk.PolicyProviderResource] = {}
+
+        @property
+        def _all_policies(self) -> list[sdk.Policy]:
+            return self._PolicyAnalyzerServicer__policies  # the SDK's name-mangled policy list
 
         def _routed(self, resource_type: str) -> list[sdk.Policy]:
             routes = self._routes.get(resource_type)
@@ -80,15 +88,77 @@ if supported():
                     self._routes[resource_type] = routes
             return routes
 
+        def _in_configured_context(self, method: Any, request: Any) -> Any:
+            """``method(request)`` in a context holding the SDK's runtime settings, configured once per thread.
+
+            gRPC gives every call a fresh context, and the SDK configures the
+            runtime's context variables from the environment (which does not
+            change) on every call. One configured context per server thread
+            (a context cannot be entered by two threads at once) gives each
+            call the same settings for a fraction of the work.
+            """
+            context = getattr(self._contexts, "context", None)
+            if context is None:
+                context = contextvars.Context()
+                context.run(self._configure_runtime_settings)
+                self._contexts.context = context
+            return context.run(method, request)
+
+        def _provider(self, request) -> sdk.PolicyProviderResource | None:
+            """The request's provider, decoded once per distinct provider (a stack has a handful)."""
+            if not request.HasField("provider"):
+                return None
+            prov = request.provider
+            key = (prov.type, prov.urn, prov.name, prov.properties.SerializeToString(deterministic=True))
+            found = self._providers.get(key)
+            if found is None:
+                found = sdk.PolicyProviderResource(prov.type, decode(prov.properties), prov.urn, prov.name)
+                if len(self._providers) >= _MAX_PROVIDERS:
+                    self._providers.clear()
+                self._providers[key] = found
+            return found
+
         def Analyze(self, request, context):  # noqa: N802 - gRPC method name
-            self._narrowed.policies = self._routed(request.type)
+            return self._in_configured_context(self._analyze, request)
+
+        def _analyze(self, request: Any) -> Any:
+            response = proto.AnalyzeResponse()
+            routed = [(p, self._get_enforcement_level(p)) for p in self._routed(request.type)]
+            routed = [(p, level) for p, level in routed if level != sdk.EnforcementLevel.DISABLED]
+            if not routed:
+                return response
+            # Decoded once and shared: rules only read their arguments.
+            props = decode(request.properties)
+            opts = self._get_resource_options(request)
+            provider = self._provider(request)
+            stack_tags = getattr(self, "_PolicyAnalyzerServicer__stack_tags", {})
+            for policy, level in routed:
+                if not policy.has_validation():
+                    response.not_applicable.append(proto.PolicyNotApplicable(
+                        policy_name=policy.name, reason="Policy does not implement validate"))
+                    continue
+                if level == sdk.EnforcementLevel.REMEDIATE:
+                    level = sdk.EnforcementLevel.MANDATORY  # a violation left after remediation
+                report = self._create_report_violation(response, policy.name, policy.description, level,
+                                                       policy.severity)
+                args = sdk.ResourceValidationArgs(request.type, props, request.urn, request.name, opts, provider,
+                                                  self._get_policy_config(policy.name), stack_tags)
+                self._validate(policy, args, report, response)
+            return response
+
+        def _validate(self, policy: sdk.Policy, args: Any, report: Any, response: Any) -> None:
             try:
-                return super().Analyze(request, context)
-            finally:
-                self._narrowed.policies = None
+                _run(policy.validate(args, report))
+            except UnknownValueError as exc:
+                response.diagnostics.append(self._cannot_decide(policy, exc))
+            except sdk._NotApplicableError as exc:
+                response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name,
+                                                                         reason=exc.reason or ""))
 
         def AnalyzeStack(self, request, context):  # noqa: N802 - gRPC method name
-            self._configure_runtime_settings()
+            return self._in_configured_context(self._analyze_stack, request)
+
+        def _analyze_stack(self, request: Any) -> Any:
             response = proto.AnalyzeResponse()
             stack_policies = [p for p in self._all_policies if isinstance(p, sdk.StackValidationPolicy)
                               and self._get_enforcement_level(p) != sdk.EnforcementLevel.DISABLED]
@@ -96,20 +166,15 @@ if supported():
                 return response
             resources = self._decode_stack(request)
             stack_tags = getattr(self, "_PolicyAnalyzerServicer__stack_tags", {})
-            for policy in stack_policies:
-                level = self._get_enforcement_level(policy)
-                if level == sdk.EnforcementLevel.REMEDIATE:
-                    level = sdk.EnforcementLevel.MANDATORY  # stack policies cannot remediate
-                report = self._create_report_violation(response, policy.name, policy.description, level,
-                                                       policy.severity)
-                args = sdk.StackValidationArgs(resources, self._get_policy_config(policy.name), stack_tags)
-                try:
-                    _run(policy.validate(args, report))
-                except UnknownValueError as exc:
-                    response.diagnostics.append(self._cannot_decide(policy, exc))
-                except sdk._NotApplicableError as exc:
-                    response.not_applicable.append(proto.PolicyNotApplicable(policy_name=policy.name,
-                                                                             reason=exc.reason or ""))
+            with shared_indexes():  # every stack policy reads the same list: index it once
+                for policy in stack_policies:
+                    level = self._get_enforcement_level(policy)
+                    if level == sdk.EnforcementLevel.REMEDIATE:
+                        level = sdk.EnforcementLevel.MANDATORY  # stack policies cannot remediate
+                    report = self._create_report_violation(response, policy.name, policy.description, level,
+                                                           policy.severity)
+                    args = sdk.StackValidationArgs(resources, self._get_policy_config(policy.name), stack_tags)
+                    self._validate(policy, args, report, response)
             return response
 
         def _decode_stack(self, request) -> list[sdk.PolicyResource]:
@@ -117,9 +182,8 @@ if supported():
             decoded = []
             by_urn: dict[str, sdk.PolicyResource] = {}
             for r in request.resources:
-                props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(r.properties)))
-                resource = sdk.PolicyResource(r.type, props, r.urn, r.name, self._get_resource_options(r),
-                                              self._get_provider_resource(r), None, [], {})
+                resource = sdk.PolicyResource(r.type, decode(r.properties), r.urn, r.name,
+                                              self._get_resource_options(r), self._provider(r), None, [], {})
                 by_urn[r.urn] = resource
                 decoded.append((resource, r))
             for resource, r in decoded:

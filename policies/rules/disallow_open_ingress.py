@@ -18,7 +18,7 @@ from ._common import (
     show,
     stack_rule,
 )
-from ._net import StackIndex, is_world, label
+from ._net import StackIndex, is_world, label, stack_index
 
 EC2_RULE = ("aws:ec2/securityGroupRule:SecurityGroupRule",)
 VPC_INGRESS_RULE = ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",)
@@ -181,7 +181,7 @@ class _LoadBalancerGroups:
 def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
     raw_ports = config_value(config, "loadBalancerPorts", DEFAULT_LB_PORTS)
     lb_ports = sorted({p for p in (as_int(v) for v in as_list(raw_ports)) if p is not None})
-    index = StackIndex(resources)
+    index = stack_index(resources)
     groups: _LoadBalancerGroups | None = None
     for opening in _openings(index):
         low, high = opening.ports if opening.ports is not None else (-1, -1)

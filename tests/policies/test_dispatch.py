@@ -47,3 +47,43 @@ def test_routing_changes_no_result(findings, stack):
 def test_the_violating_fixture_really_violates(findings):
     violations, _ = findings["routed", "bad"]
     assert len({v[0] for v in violations}) >= 4, violations
+
+
+def test_rules_see_the_runtime_settings_in_every_call(monkeypatch):
+    """Each gRPC call runs in a fresh context; the routed servicer still gives rules the stack and its config."""
+    import contextvars
+    import json
+    from concurrent.futures import ThreadPoolExecutor
+
+    import pulumi
+    from google.protobuf import struct_pb2
+    from pulumi.runtime.proto import analyzer_pb2
+    from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
+    from pulumi_policy import policy as sdk
+
+    monkeypatch.setenv("PULUMI_PROJECT", "proj")
+    monkeypatch.setenv("PULUMI_STACK", "stage-7")
+    monkeypatch.setenv("PULUMI_DRY_RUN", "true")
+    monkeypatch.setenv("PULUMI_CONFIG", json.dumps({"proj:region": "eu-west-3"}))
+    seen = []
+
+    def validate(args, report):
+        seen.append((pulumi.get_stack(), pulumi.runtime.is_dry_run(), pulumi.Config("proj").get("region"),
+                     args.props["name"]))
+
+    policy = ResourceValidationPolicy(name="see-settings", description="Reads the runtime settings.",
+                                      validate=validate)
+    policy.resource_types = ["aws:s3/bucket:Bucket"]
+    servicer = _dispatch.RoutedServicer("pack", "0.0.1", [policy], EnforcementLevel.ADVISORY)
+
+    def call(index):
+        props = struct_pb2.Struct()
+        props.update({"name": f"b{index}"})
+        request = analyzer_pb2.AnalyzeRequest(type="aws:s3/bucket:Bucket", properties=props, urn=f"urn:{index}",
+                                              name=f"b{index}")
+        return contextvars.Context().run(servicer.Analyze, request, None)  # a fresh context, as gRPC gives
+
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        list(pool.map(call, range(12)))
+    assert sorted(seen) == sorted(("stage-7", True, "eu-west-3", f"b{i}") for i in range(12))
+    assert isinstance(servicer, sdk._PolicyAnalyzerServicer)
