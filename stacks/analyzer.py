@@ -23,7 +23,9 @@ The pack process is killed at the end, also on errors and Ctrl-C.
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import concurrent.futures
 import json
 import os
 import queue
@@ -291,6 +293,114 @@ def _pack_info(info: analyzer_pb2.AnalyzerInfo, version: str) -> PackInfo:
 # ---------------------------------------------------------------------------
 # The pack process.
 # ---------------------------------------------------------------------------
+class _Pipeline:
+    """Analyze requests from any thread, sent over a ``grpc.aio`` channel that one event-loop thread drives.
+
+    The synchronous stub costs a thread handoff and a future per call on both
+    ends; with tens of thousands of resources that is most of an evaluation.
+    Here callers only append to a queue; the loop keeps at most ``limit``
+    calls in flight, starting the next one as each finishes, and files each
+    response (or ``grpc.RpcError``) under its key. :meth:`wait` blocks until
+    everything queued so far is answered.
+    """
+
+    def __init__(self, target: str, limit: int) -> None:
+        self._target = target
+        self._limit = limit
+        self._loop = asyncio.new_event_loop()
+        self._queue: deque[tuple[str, Any]] = deque()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._outstanding = 0
+        self._running = 0
+        self._wake_pending = False
+        self.results: dict[str, Any] = {}
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._channel: Any = None
+        self._stub: Any = None
+        started = threading.Event()
+        self._thread = threading.Thread(target=self._serve, args=(started,), name="policy-pack-analyze",
+                                        daemon=True)
+        self._thread.start()
+        started.wait()
+
+    def _serve(self, started: threading.Event) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._channel = grpc.aio.insecure_channel(self._target, options=_GRPC_OPTIONS)
+        self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        started.set()
+        self._loop.run_forever()
+
+    def send(self, key: str, request: analyzer_pb2.AnalyzeRequest) -> None:
+        """Queue ``Analyze(request)``; its response is filed under ``key``."""
+        with self._lock:
+            self._queue.append((key, request))
+            self._outstanding += 1
+            if self._wake_pending:
+                return
+            self._wake_pending = True
+        self._loop.call_soon_threadsafe(self._start_more)
+
+    def _start_more(self) -> None:
+        with self._lock:
+            self._wake_pending = False
+            batch = []
+            while self._queue and self._running < self._limit:
+                batch.append(self._queue.popleft())
+                self._running += 1
+        for key, request in batch:
+            task = self._loop.create_task(self._analyze(key, request))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def _analyze(self, key: str, request: analyzer_pb2.AnalyzeRequest) -> None:
+        try:
+            result: Any = await self._stub.Analyze(request, timeout=RPC_TIMEOUT)
+        except grpc.RpcError as exc:
+            result = exc
+        except asyncio.CancelledError:
+            result = grpc.aio.AioRpcError(grpc.StatusCode.CANCELLED, grpc.aio.Metadata(), grpc.aio.Metadata(),
+                                          details="the analyzer was closed")
+        with self._lock:
+            self.results[key] = result
+            self._running -= 1
+            self._outstanding -= 1
+            if not self._outstanding:
+                self._idle.notify_all()
+        self._start_more()
+
+    def call(self, name: str, request: Any) -> concurrent.futures.Future[Any]:
+        """Start the unary call ``name`` on the loop; its future."""
+
+        async def call() -> Any:
+            return await getattr(self._stub, name)(request, timeout=RPC_TIMEOUT)
+
+        return asyncio.run_coroutine_threadsafe(call(), self._loop)
+
+    def wait(self) -> dict[str, Any]:
+        """Every response so far, once every queued request is answered."""
+        with self._idle:
+            self._idle.wait_for(lambda: not self._outstanding)
+            return self.results
+
+    def close(self) -> None:
+        if not self._thread.is_alive():
+            return
+
+        async def shut() -> None:
+            with self._lock:
+                self._queue.clear()  # never started: nothing to wait for
+            await self._channel.close()  # cancels the calls in flight
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+            self._loop.stop()
+
+        self._loop.call_soon_threadsafe(lambda: self._loop.create_task(shut()))
+        self._thread.join(timeout=10)
+        if not self._thread.is_alive():
+            self._loop.close()
+
+
 class PolicyPackProcess:
     """A running policy pack. Start it early (:meth:`start`), use it, and always :meth:`close` it.
 
@@ -308,6 +418,9 @@ class PolicyPackProcess:
         self.process: subprocess.Popen[bytes] | None = None
         self.channel: grpc.Channel | None = None
         self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
+        self._address = ""
+        self._pipeline: _Pipeline | None = None
+        self._pipeline_lock = threading.Lock()
         self._port: queue.Queue[int | None] = queue.Queue()
         self._stderr: deque[str] = deque(maxlen=60)
         self._stdout: deque[str] = deque(maxlen=60)
@@ -393,13 +506,22 @@ class PolicyPackProcess:
             code = self.process.wait(timeout=10) if self.process else None
             words = self._last_words()
             raise self._fail(f"exited with code {code} before serving" + (f": {words}" if words else ""))
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=_GRPC_OPTIONS)
+        self._address = f"127.0.0.1:{port}"
+        self.channel = grpc.insecure_channel(self._address, options=_GRPC_OPTIONS)
         try:
             grpc.channel_ready_future(self.channel).result(timeout=self.timeout)
         except grpc.FutureTimeoutError:
             raise self._fail(f"port {port} did not accept connections within {self.timeout:g}s") from None
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
         return self.stub
+
+    def pipeline(self) -> _Pipeline:
+        """The asynchronous channel for Analyze and AnalyzeStack (connecting first)."""
+        self.connect()
+        with self._pipeline_lock:
+            if self._pipeline is None:
+                self._pipeline = _Pipeline(self._address, MAX_IN_FLIGHT)
+            return self._pipeline
 
     def _rpc(self, name: str, request: Any) -> Any:
         stub = self.connect()
@@ -438,7 +560,11 @@ class PolicyPackProcess:
         self._rpc("Configure", request)
 
     def close(self) -> None:
-        """Close the channel and kill the pack process (safe to call twice)."""
+        """Close the channels and kill the pack process (safe to call twice)."""
+        with self._pipeline_lock:
+            pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            pipeline.close()
         if self.channel is not None:
             self.channel.close()
             self.channel = None
@@ -491,10 +617,9 @@ class AnalysisSession:
                  config_source: str, secret_keys: Iterable[str], provider_config: Mapping[str, str] | None) -> None:
         self._pack = pack
         self._lock = threading.Lock()
-        self._in_flight = threading.BoundedSemaphore(MAX_IN_FLIGHT)
         self._ready = False
         self._backlog: list[RecordedResource] = []
-        self._sent: dict[str, Any] = {}
+        self._sent: set[str] = set()
         self._structs: dict[str, struct_pb2.Struct] = {}
         """Each analyzed resource's properties, built once for Analyze and reused for AnalyzeStack."""
         self._error: BaseException | None = None
@@ -539,26 +664,18 @@ class AnalysisSession:
         with self._lock:
             if resource.urn in self._sent:
                 return
-            self._sent[resource.urn] = None
+            self._sent.add(resource.urn)
         try:
             properties = self._structs[resource.urn] = to_struct(resource.inputs)
             request = analyzer_pb2.AnalyzeRequest(
                 type=resource.type, properties=properties, urn=resource.urn, name=resource.name,
                 options=analyzer_pb2.AnalyzerResourceOptions(protect=resource.protect, parent=resource.parent or ""),
                 provider=self._providers.for_resource(resource))
-            self._in_flight.acquire()
-            try:
-                future = self._pack.connect().Analyze.future(request, timeout=RPC_TIMEOUT)
-            except BaseException:
-                self._in_flight.release()
-                raise
-            future.add_done_callback(lambda _: self._in_flight.release())
+            self._pack.pipeline().send(resource.urn, request)
         except BaseException:
             with self._lock:
-                self._sent.pop(resource.urn, None)
+                self._sent.discard(resource.urn)
             raise
-        with self._lock:
-            self._sent[resource.urn] = future
 
     def finish(self, resources: Sequence[RecordedResource]) -> PolicyReport:
         """Wait for every ``Analyze``, run ``AnalyzeStack`` over ``resources``; the pack's findings."""
@@ -573,8 +690,8 @@ class AnalysisSession:
         for resource in custom:
             self._send(resource)
         root_urn = next((r.urn for r in resources if r.type == ROOT_STACK_TYPE), "")
-        stack_future = self._pack.connect().AnalyzeStack.future(self._stack_request(resources),
-                                                                timeout=RPC_TIMEOUT)
+        pipeline = self._pack.pipeline()
+        stack_future = pipeline.call("AnalyzeStack", self._stack_request(resources))
         pack = self.info
         descriptions = {p.name: p.description for p in pack.policies}
         violations: list[Violation] = []
@@ -595,13 +712,12 @@ class AnalysisSession:
             for item in response.not_applicable:
                 not_applicable.append(NotApplicable(policy=item.policy_name, urn=urn, reason=item.reason))
 
+        responses = pipeline.wait()
         for resource in custom:
-            with self._lock:
-                future = self._sent.get(resource.urn)
-            try:
-                collect(future.result(), resource.urn)
-            except grpc.RpcError as exc:
-                raise self._pack._rpc_error(f"Analyze({resource.urn})", exc) from None
+            response = responses[resource.urn]
+            if isinstance(response, grpc.RpcError):
+                raise self._pack._rpc_error(f"Analyze({resource.urn})", response) from None
+            collect(response, resource.urn)
         try:
             collect(stack_future.result(), root_urn)
         except grpc.RpcError as exc:

@@ -494,8 +494,28 @@ def test_estimator_survives_junk_resource_lists(junk):
 
 @pytest.mark.parametrize("name", ["dev", "prod"])
 def test_reading_only_the_read_types_changes_no_figure(stacks, name, monkeypatch):
-    """The estimator copies props only of TYPES_READ; copying every resource's props gives the same estimate."""
+    """The estimator copies props only of TYPES_READ (and of some, only KEYS_READ); copying every resource's
+    props gives the same estimate."""
     monkeypatch.setattr(costing.estimator, "_READ", None)
+    monkeypatch.setattr(costing.estimator.T, "KEYS_READ", {})
     every = cost.plan_cost(REPO, name)
     assert stacks[name].items == every.items and stacks[name].unpriced == every.unpriced
     assert stacks[name].total_usd == every.total_usd > 0
+
+
+def test_alarms_are_priced_from_the_keys_read_alone(monkeypatch):
+    """A metric-math alarm with an anomaly band and a high-resolution metric: the same price from the keys in
+    KEYS_READ as from all its props."""
+    alarm = rec("aws:cloudwatch/metricAlarm:MetricAlarm", "anomaly", {
+        "comparisonOperator": "GreaterThanUpperThreshold", "evaluationPeriods": 2, "thresholdMetricId": "band",
+        "alarmActions": ["arn:aws:sns:us-east-1:1:topic"], "dimensions": {"ServiceName": "web"},
+        "metricQueries": [
+            {"id": "m1", "metric": {"metricName": "CPUUtilization", "namespace": "AWS/ECS", "period": 10,
+                                    "stat": "Average"}, "returnData": True},
+            {"id": "band", "expression": "ANOMALY_DETECTION_BAND(m1, 2)"},
+        ]})
+    narrow = estimate([alarm])
+    monkeypatch.setattr(costing.estimator.T, "KEYS_READ", {})
+    full = estimate([alarm])
+    assert narrow.items == full.items and narrow.items[0].monthly_usd > 0
+    assert "3 metrics, high resolution" in narrow.items[0].detail

@@ -721,7 +721,7 @@ def estimate(resources: Any, *, prices: PriceTable | Mapping[str, Any] | None = 
     """
     table = prices if isinstance(prices, PriceTable) else load_prices(region or DEFAULT_REGION, prices)
     values = resolve_assumptions(assumptions)
-    estimator = _Estimator(Graph(normalize(resources, _READ)), table, values)
+    estimator = _Estimator(Graph(normalize(resources, _READ, T.KEYS_READ)), table, values)
     priced, unpriced, free = estimator.run()
     ordered = tuple(sorted(priced, key=lambda i: (-i.monthly_usd, i.service, i.name, i.urn)))
     by_service: dict[str, float] = defaultdict(float)

@@ -46,6 +46,29 @@ class Node:
     """False for component resources, when the source says so."""
 
 
+def _is_policy_proxy(cls: type) -> bool:
+    return any(c.__module__ == "pulumi_policy.proxy" and c.__name__ in ("_DictProxy", "_ListProxy")
+               for c in cls.__mro__)
+
+
+_PROXY_TYPES: dict[type, bool] = {}
+
+
+def _unproxied(value: Any) -> Any:
+    """What a pulumi-policy unknown-checking proxy wraps (``proxy["__target"]``, as the SDK's serializer reads
+    it), so that copying it skips a check per read; any other value as it is."""
+    cls = type(value)
+    proxy = _PROXY_TYPES.get(cls)
+    if proxy is None:
+        proxy = _PROXY_TYPES[cls] = _is_policy_proxy(cls)
+    if proxy:
+        try:
+            return value["__target"]
+        except Exception:  # noqa: BLE001 - read it through the proxy instead
+            return value
+    return value
+
+
 def plain(value: Any, depth: int = 0) -> Any:
     """A plain copy of a property value: dicts, lists, str, int, float, bool or None (unknowns as None)."""
     if depth > _MAX_DEPTH:
@@ -54,6 +77,11 @@ def plain(value: Any, depth: int = 0) -> Any:
         return value
     if isinstance(value, str):
         return None if value in UNKNOWN_SENTINELS else value
+    value = _unproxied(value)
+    if type(value) is dict:
+        return {str(key): plain(item, depth + 1) for key, item in value.items()}
+    if type(value) is list:
+        return [plain(item, depth + 1) for item in value[:10_000]]
     if type(value).__name__ == "SecretValue":
         return plain(getattr(value, "value", None), depth + 1)
     if isinstance(value, Mapping):
@@ -82,6 +110,22 @@ def plain(value: Any, depth: int = 0) -> Any:
                 items.append(None)
         return items
     return None
+
+
+def _plain_keys(value: Any, keys: Sequence[str]) -> dict[str, Any]:
+    """Plain copies of ``value``'s entries at ``keys`` (read one by one, so a lazy mapping decodes only those)."""
+    if not isinstance(value, Mapping):
+        return {}
+    out: dict[str, Any] = {}
+    for key in keys:
+        try:
+            if key not in value:
+                continue
+            item = value[key]
+        except Exception:  # noqa: BLE001 - unknown at preview
+            item = None
+        out[key] = plain(item, 1)
+    return out
 
 
 def _attr(resource: Any, *names: str) -> Any:
@@ -125,11 +169,14 @@ def _deps(value: Any) -> dict[str, tuple[str, ...]]:
     return out
 
 
-def normalize(resources: Any, read_types: Collection[str] | None = None) -> list[Node]:
+def normalize(resources: Any, read_types: Collection[str] | None = None,
+              read_keys: Mapping[str, Sequence[str]] | None = None) -> list[Node]:
     """Every readable resource of ``resources`` as a :class:`Node`; anything unreadable is skipped.
 
-    With ``read_types``, only resources of those types get their props copied (the others' are empty): the
-    copy is most of the work, and a reader that looks only at those types' props gets the same result.
+    With ``read_types``, only resources of those types get their props and dependencies copied (the others'
+    are empty): the copy is most of the work, and a reader that looks only at those types' props and
+    dependencies gets the same result. ``read_keys`` narrows it further: a type listed there gets only those
+    top-level props, and no dependencies.
     """
     if resources is None or isinstance(resources, str | bytes | Mapping) or not isinstance(resources, Iterable):
         return []
@@ -156,11 +203,14 @@ def normalize(resources: Any, read_types: Collection[str] | None = None) -> list
         if parent is None:
             opts = _attr(resource, "opts")
             parent = _urn_of(_attr(opts, "parent")) if opts is not None else None
-        props = plain(_attr(resource, "props", "inputs")) if read_types is None or rtype in read_types else {}
+        keys = read_keys.get(rtype) if read_keys else None
+        read = (read_types is None or rtype in read_types) and keys is None
+        source = _attr(resource, "props", "inputs")
+        props = plain(source) if read else _plain_keys(source, keys) if keys is not None else {}
         custom = _attr(resource, "custom")
         nodes.append(Node(urn=urn, type=rtype, name=name, parent=parent,
                           props=props if isinstance(props, dict) else {},
-                          deps=_deps(_attr(resource, "property_dependencies")),
+                          deps=_deps(_attr(resource, "property_dependencies")) if read else {},
                           custom=custom if isinstance(custom, bool) else None))
     return nodes
 

@@ -127,3 +127,10 @@ LINK_TYPES: tuple[str, ...] = (
 
 TYPES_READ: tuple[str, ...] = tuple(dict.fromkeys((*PRICED_TYPES, *LINK_TYPES)))
 """Every type whose props the estimate depends on."""
+
+KEYS_READ: dict[str, tuple[str, ...]] = {
+    **dict.fromkeys(METRIC_ALARM, ("metricQueries", "period")),
+}
+"""Types of :data:`TYPES_READ` whose props the estimate reads only at these top-level keys (and whose
+dependencies it does not read). A stack holds several alarms per service, so copying only what the price
+depends on saves most of the copying."""

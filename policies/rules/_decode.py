@@ -1,14 +1,20 @@
-"""Decode a request's ``Struct`` into what rules read, in one walk.
+"""Decode a request's ``Struct`` into what rules read, as they read it.
 
-pulumi-policy turns a resource's properties into rule input in three passes:
-``json_format.MessageToDict`` (protobuf to plain values),
+pulumi-policy turns a resource's properties into rule input in three passes
+over everything: ``json_format.MessageToDict`` (protobuf to plain values),
 ``deserialize_properties`` (secrets unwrapped, assets and archives rebuilt) and
 ``unknown_checking_proxy`` (every dict and list wrapped so that reading an
-unknown value raises ``UnknownValueError`` with its path). :func:`decode`
-does all three in one pass over the message and builds the same objects: the
-SDK's own ``_DictProxy`` and ``_ListProxy`` holding the same values and
-paths. The rare asset and archive values are handed to the SDK's own
-deserializer.
+unknown value raises ``UnknownValueError`` with its path). Rules read a few
+properties of each resource, and stack rules a few of most resources, so most
+of that work is thrown away.
+
+:func:`decode` does the three passes in one, and lazily: an object becomes a
+:class:`LazyDict`, an SDK ``_DictProxy`` that decodes an entry the first time
+it is read. Every read gives what the SDK's proxy gives (the same values,
+``UnknownValueError`` paths, ``KeyError`` for a missing key, keys in the same
+order); asking for the whole target (``proxy["__target"]``, as the SDK's own
+serializer does) or writing to it decodes the rest first. The rare asset and
+archive values are handed to the SDK's own deserializer.
 """
 
 from __future__ import annotations
@@ -24,19 +30,63 @@ from pulumi_policy.deserialize import (
     SPECIAL_SIG_KEY,
     _deserialize_property,
 )
-from pulumi_policy.proxy import _DictProxy, _ListProxy, _proxy_helper
+from pulumi_policy.proxy import _DictProxy, _ListProxy, _proxy_helper, _raise_if_unknown
 
 
 def decode(struct: Any) -> _DictProxy:
-    """``unknown_checking_proxy(deserialize_properties(MessageToDict(struct)))``, in one pass."""
+    """What ``unknown_checking_proxy(deserialize_properties(MessageToDict(struct)))`` gives, decoded on read.
+
+    The result refers to ``struct``, which must not change while it is read.
+    """
     return _struct(struct, [])
+
+
+class LazyDict(_DictProxy):
+    """The SDK's unknown-checking dict proxy over a protobuf ``Struct``'s fields, each decoded when first read."""
+
+    def __init__(self, fields: Any, path: list[str]) -> None:
+        super().__init__({}, path)
+        self._fields: Any = fields  # None once every entry is decoded
+
+    def _complete(self) -> dict[str, Any]:
+        target = self._DictProxy__target
+        fields = self._fields
+        if fields is not None:
+            path = self._DictProxy__props_acc
+            target = {key: target[key] if key in target else _value(value, [*path, key])
+                      for key, value in fields.items()}
+            self._DictProxy__target = target
+            self._fields = None
+        return target
+
+    def __getitem__(self, key: Any) -> Any:
+        fields = self._fields
+        if fields is None or key == "__target":
+            return super().__getitem__(key) if fields is None else self._complete()
+        target = self._DictProxy__target
+        if key in target:
+            value = target[key]
+        elif isinstance(key, str) and key in fields:
+            value = target[key] = _value(fields[key], [*self._DictProxy__props_acc, key])
+        else:
+            raise KeyError(key)
+        return _raise_if_unknown(key, value, self._DictProxy__props_acc)
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        self._complete()[key] = value
+
+    def __len__(self) -> int:
+        return len(self._fields) if self._fields is not None else len(self._DictProxy__target)
+
+    def __iter__(self) -> Any:
+        return iter(self._fields) if self._fields is not None else iter(self._DictProxy__target)
 
 
 def _struct(struct: Any, path: list[str]) -> Any:
     fields = struct.fields
     if SPECIAL_SIG_KEY in fields:
         return _signed(struct, path)
-    return _DictProxy({key: _value(value, [*path, key]) for key, value in fields.items()}, path)
+    return LazyDict(fields, path)
 
 
 def _value(value: Any, path: list[str]) -> Any:

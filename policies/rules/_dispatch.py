@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import threading
+from collections.abc import Iterator, Mapping
 from inspect import isawaitable
 from typing import Any
 
@@ -178,19 +179,18 @@ if supported():
             return response
 
         def _decode_stack(self, request) -> list[sdk.PolicyResource]:
-            """Every resource of the request, decoded once, with parents and dependencies linked."""
+            """Every resource of the request, decoded once (lazily), with parents and dependencies linked."""
             decoded = []
             by_urn: dict[str, sdk.PolicyResource] = {}
             for r in request.resources:
                 resource = sdk.PolicyResource(r.type, decode(r.properties), r.urn, r.name,
-                                              self._get_resource_options(r), self._provider(r), None, [], {})
+                                              self._get_resource_options(r), self._provider(r), None, [],
+                                              _Dependencies(r.propertyDependencies, by_urn))
                 by_urn[r.urn] = resource
                 decoded.append((resource, r))
             for resource, r in decoded:
                 resource.parent = by_urn.get(r.parent) if r.parent else None
-                resource.dependencies.extend(by_urn[d] for d in r.dependencies if d in by_urn)
-                for key, urns in r.propertyDependencies.items():
-                    resource.property_dependencies[key] = [by_urn[u] for u in urns.urns if u in by_urn]
+                resource.dependencies.extend([by_urn[d] for d in r.dependencies if d in by_urn])
             return [resource for resource, _ in decoded]
 
         def _cannot_decide(self, policy: sdk.Policy, exc: UnknownValueError) -> Any:
@@ -203,6 +203,34 @@ if supported():
                 urn="", description=policy.description,
                 enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY),
             )
+
+
+class _Dependencies(Mapping):
+    """A stack resource's property dependencies (property -> the resources it came from), each list built
+    when first read: most resources' are never read, and building them all is a sizeable share of a large
+    stack's decoding. Reads as the SDK's dict does."""
+
+    __slots__ = ("_built", "_by_urn", "_wire")
+
+    def __init__(self, wire: Any, by_urn: Mapping[str, Any]) -> None:
+        self._wire = wire
+        self._by_urn = by_urn
+        self._built: dict[str, list[Any]] = {}
+
+    def __getitem__(self, key: str) -> list[Any]:
+        built = self._built.get(key)
+        if built is None:
+            if not isinstance(key, str) or key not in self._wire:  # indexing a protobuf map would add the key
+                raise KeyError(key)
+            by_urn = self._by_urn
+            built = self._built[key] = [by_urn[u] for u in self._wire[key].urns if u in by_urn]
+        return built
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._wire)
+
+    def __len__(self) -> int:
+        return len(self._wire)
 
 
 def install() -> bool:

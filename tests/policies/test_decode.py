@@ -1,4 +1,4 @@
-"""rules._decode builds exactly what pulumi-policy's three decoding passes build, from any Struct."""
+"""rules._decode gives exactly what pulumi-policy's three decoding passes give, from any Struct, read in any order."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from pulumi_policy.deserialize import (
     deserialize_properties,
 )
 from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy, unknown_checking_proxy
-from rules._decode import decode
+from rules._decode import LazyDict, decode
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
@@ -101,18 +101,60 @@ def test_assets_and_archives_become_the_sdks_objects(asset):
     {SPECIAL_SIG_KEY: "not-a-signature"},
     {SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG},
 ])
-def test_malformed_signed_values_fail_like_the_sdk(bad):
-    struct = to_struct({"x": bad})
+def test_malformed_signed_values_fail_like_the_sdk_when_read(bad):
+    """The SDK fails while decoding the request; a lazy read fails with the same error when the value is read
+    (inside the rule, which reports it as a finding)."""
+    struct = to_struct({"x": bad, "ok": 1})
+    decoded = decode(struct)
+    assert decoded["ok"] == 1
     with pytest.raises(AssertionError) as ours:
-        decode(struct)
+        decoded["x"]
     with pytest.raises(AssertionError) as theirs:
         sdk_decode(struct)
     assert str(ours.value) == str(theirs.value)
 
 
-def test_numbers_json_cannot_hold_fail_like_the_sdk():
+def test_numbers_json_cannot_hold_fail_like_the_sdk_when_read():
     struct = to_struct({"n": math.inf})
     with pytest.raises(ValueError, match="Infinity"):
-        decode(struct)
+        decode(struct)["n"]
     with pytest.raises(ValueError, match="Infinity"):
         sdk_decode(struct)
+
+
+def _reads(draw_keys: list[str], proxy: Any, reference: Any) -> None:
+    """Read ``draw_keys`` (and ``in``, ``get``, ``len``) from both proxies, expecting the same outcome."""
+    for key in draw_keys:
+        for op in (lambda p, k=key: p[k], lambda p, k=key: k in p, lambda p, k=key: p.get(k, "missing"), len):
+            outcome = []
+            for target in (proxy, reference):
+                try:
+                    outcome.append(("ok", shape(op(target))))
+                except (KeyError, UnknownValueError) as exc:
+                    outcome.append((type(exc).__name__, getattr(exc, "props", exc.args)))
+            assert outcome[0] == outcome[1], (key, outcome)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(keys, values, max_size=6), st.lists(keys, max_size=8))
+def test_partial_reads_in_any_order_match_the_sdk(props, reads):
+    """Entries read before the rest (in any order, including missing and unknown keys) read as the SDK's do,
+    and the keys still come out in the SDK's order."""
+    struct = to_struct(props)
+    ours, theirs = decode(struct), sdk_decode(struct)
+    _reads([*reads, *props], ours, theirs)
+    assert list(ours) == list(theirs) and len(ours) == len(theirs)
+    assert shape(ours) == shape(theirs)
+
+
+def test_nested_objects_are_lazy_too_and_writes_keep_every_key():
+    struct = to_struct({"a": {"x": 1, "y": {"z": UNKNOWN}}, "b": 2})
+    decoded = decode(struct)
+    nested = decoded["a"]
+    assert isinstance(nested, LazyDict) and nested._DictProxy__props_acc == ["a"]
+    with pytest.raises(UnknownValueError) as raised:
+        nested["y"]["z"]
+    assert raised.value.props == ["a", "y", "z"]
+    decoded["c"] = 3
+    assert list(decoded) == ["a", "b", "c"] and decoded["b"] == 2 and decoded["c"] == 3
+    assert decoded["__target"]["c"] == 3

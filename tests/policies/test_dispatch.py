@@ -87,3 +87,39 @@ def test_rules_see_the_runtime_settings_in_every_call(monkeypatch):
         list(pool.map(call, range(12)))
     assert sorted(seen) == sorted(("stage-7", True, "eu-west-3", f"b{i}") for i in range(12))
     assert isinstance(servicer, sdk._PolicyAnalyzerServicer)
+
+
+def test_the_decoded_stack_reads_like_the_sdks():
+    """Parents, dependencies and property dependencies of every resource of prod, as the SDK's own AnalyzeStack
+    decoding gives them (the routed servicer builds property dependency lists only when read)."""
+    from pulumi_policy import EnforcementLevel
+    from pulumi_policy import policy as sdk
+
+    from stacks.analyzer import AnalysisSession, _Providers
+
+    program = run_program(ROOT, "prod")
+    session = AnalysisSession.__new__(AnalysisSession)  # only its request building is used
+    session._providers, session._structs = _Providers({"aws:region": "us-east-1"}), {}
+    for r in program.resources:
+        session._providers.add(r)
+    request = session._stack_request(program.resources)
+    captured = []
+    theirs_policy = sdk.StackValidationPolicy(name="capture", description="Captures the resources.",
+                                              validate=lambda args, report: captured.extend(args.resources))
+    sdk._PolicyAnalyzerServicer("p", "0.0.1", [theirs_policy], EnforcementLevel.ADVISORY).AnalyzeStack(request, None)
+    ours = _dispatch.RoutedServicer("p", "0.0.1", [theirs_policy], EnforcementLevel.ADVISORY)._decode_stack(request)
+    assert len(ours) == len(captured) == len(request.resources)
+
+    def links(resources):
+        return [(r.urn, r.parent.urn if r.parent else None, [d.urn for d in r.dependencies],
+                 {k: [d.urn for d in v] for k, v in r.property_dependencies.items()}, len(r.property_dependencies))
+                for r in resources]
+
+    assert links(ours) == links(captured)
+    assert any(r.property_dependencies for r in ours), "prod has property dependencies to compare"
+    service = next(r for r in ours if r.property_dependencies)
+    missing = "not-a-property"
+    assert missing not in service.property_dependencies and service.property_dependencies.get(missing) is None
+    with pytest.raises(KeyError):
+        service.property_dependencies[missing]
+    assert missing not in list(service.property_dependencies)  # reading a missing key added nothing

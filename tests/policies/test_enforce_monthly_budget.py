@@ -235,8 +235,8 @@ def test_large_stack_is_linked_through_indexes(monkeypatch):
     resources = _large_stack(services)
     normalize = costing.estimator.normalize
 
-    def counted(items, read_types=None):
-        nodes = normalize(items, read_types)
+    def counted(items, *read):
+        nodes = normalize(items, *read)
         for node in nodes:
             node.props, node.deps = _CountingDict(node.props), _CountingDict(node.deps)
         return nodes
