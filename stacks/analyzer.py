@@ -29,6 +29,7 @@ import concurrent.futures
 import json
 import os
 import queue
+import struct as struct_module
 import subprocess
 import sys
 import threading
@@ -260,6 +261,69 @@ def to_struct(props: Mapping[str, Any]) -> struct_pb2.Struct:
     return struct
 
 
+# ---------------------------------------------------------------------------
+# Protobuf encoding, by hand where it is hot.
+#
+# A large stack is tens of thousands of property bags, and building each as a
+# ``Struct`` message (whose ``update`` is Python code per value) and keeping
+# the messages for the AnalyzeStack request cost more time and memory than the
+# pack's evaluation. The bags are encoded straight to the wire format instead
+# (``google.protobuf.Struct``: a map of ``Value``s) and kept as bytes; a
+# request is its small fields serialized by protobuf, followed by the encoded
+# properties field (protobuf concatenates fields on parsing).
+# ---------------------------------------------------------------------------
+_PACK_DOUBLE = struct_module.Struct("<d").pack
+
+
+def _varint(value: int) -> bytes:
+    if value < 0x80:
+        return bytes((value,))
+    out = bytearray()
+    while value >= 0x80:
+        out.append((value & 0x7F) | 0x80)
+        value >>= 7
+    out.append(value)
+    return bytes(out)
+
+
+def _field(tag: bytes, payload: bytes) -> bytes:
+    return tag + _varint(len(payload)) + payload
+
+
+def _encode_value(value: Any) -> bytes:
+    """A ``google.protobuf.Value``, typed as ``Struct.update`` types it."""
+    if value is None:
+        return b"\x08\x00"  # null_value
+    if isinstance(value, bool):
+        return b"\x20\x01" if value else b"\x20\x00"
+    if isinstance(value, str):
+        return _field(b"\x1a", value.encode("utf-8"))
+    if isinstance(value, int | float):
+        return b"\x11" + _PACK_DOUBLE(value)
+    if isinstance(value, Mapping):
+        return _field(b"\x2a", _encode_fields(value))
+    if isinstance(value, list | tuple):
+        return _field(b"\x32", b"".join([_field(b"\x0a", _encode_value(item)) for item in value]))
+    raise ValueError(f"Unexpected type {type(value).__name__} in a property value")
+
+
+def _encode_fields(props: Mapping[str, Any]) -> bytes:
+    return b"".join([_field(b"\x0a", _field(b"\x0a", str(key).encode("utf-8")) + b"\x12"
+                            + _varint(len(encoded := _encode_value(item))) + encoded)
+                     for key, item in props.items()])
+
+
+def encode_properties(props: Mapping[str, Any]) -> bytes:
+    """``to_struct(props).SerializeToString()``, encoded directly (the same message when parsed)."""
+    return _encode_fields(to_wire(props))
+
+
+def _properties_field(message: type, encoded: bytes) -> bytes:
+    """``encoded`` properties as the ``properties`` field of ``message``."""
+    number = message.DESCRIPTOR.fields_by_name["properties"].number
+    return _varint(number << 3 | 2) + _varint(len(encoded)) + encoded
+
+
 def _pack_version(pack_dir: Path) -> str:
     try:
         doc = yaml.safe_load((pack_dir / "PulumiPolicy.yaml").read_text(encoding="utf-8")) or {}
@@ -293,6 +357,9 @@ def _pack_info(info: analyzer_pb2.AnalyzerInfo, version: str) -> PackInfo:
 # ---------------------------------------------------------------------------
 # The pack process.
 # ---------------------------------------------------------------------------
+_SERVICE = analyzer_pb2.DESCRIPTOR.services_by_name["Analyzer"].full_name
+
+
 class _Pipeline:
     """Analyze requests from any thread, sent over a ``grpc.aio`` channel that one event-loop thread drives.
 
@@ -308,7 +375,7 @@ class _Pipeline:
         self._target = target
         self._limit = limit
         self._loop = asyncio.new_event_loop()
-        self._queue: deque[tuple[str, Any]] = deque()
+        self._queue: deque[tuple[str, bytes]] = deque()
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)
         self._outstanding = 0
@@ -317,7 +384,7 @@ class _Pipeline:
         self.results: dict[str, Any] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._channel: Any = None
-        self._stub: Any = None
+        self._methods: dict[str, Any] = {}
         started = threading.Event()
         self._thread = threading.Thread(target=self._serve, args=(started,), name="policy-pack-analyze",
                                         daemon=True)
@@ -327,12 +394,15 @@ class _Pipeline:
     def _serve(self, started: threading.Event) -> None:
         asyncio.set_event_loop(self._loop)
         self._channel = grpc.aio.insecure_channel(self._target, options=_GRPC_OPTIONS)
-        self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        # Requests arrive serialized (see encode_properties); responses are parsed as usual.
+        self._methods = {name: self._channel.unary_unary(f"/{_SERVICE}/{name}", request_serializer=None,
+                                                         response_deserializer=analyzer_pb2.AnalyzeResponse.FromString)
+                         for name in ("Analyze", "AnalyzeStack")}
         started.set()
         self._loop.run_forever()
 
-    def send(self, key: str, request: analyzer_pb2.AnalyzeRequest) -> None:
-        """Queue ``Analyze(request)``; its response is filed under ``key``."""
+    def send(self, key: str, request: bytes) -> None:
+        """Queue ``Analyze`` with the serialized ``request``; its response is filed under ``key``."""
         with self._lock:
             self._queue.append((key, request))
             self._outstanding += 1
@@ -353,9 +423,9 @@ class _Pipeline:
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _analyze(self, key: str, request: analyzer_pb2.AnalyzeRequest) -> None:
+    async def _analyze(self, key: str, request: bytes) -> None:
         try:
-            result: Any = await self._stub.Analyze(request, timeout=RPC_TIMEOUT)
+            result: Any = await self._methods["Analyze"](request, timeout=RPC_TIMEOUT)
         except grpc.RpcError as exc:
             result = exc
         except asyncio.CancelledError:
@@ -369,11 +439,11 @@ class _Pipeline:
                 self._idle.notify_all()
         self._start_more()
 
-    def call(self, name: str, request: Any) -> concurrent.futures.Future[Any]:
-        """Start the unary call ``name`` on the loop; its future."""
+    def call(self, name: str, request: bytes) -> concurrent.futures.Future[Any]:
+        """Start ``name`` (``Analyze`` or ``AnalyzeStack``) with the serialized ``request``; its future."""
 
         async def call() -> Any:
-            return await getattr(self._stub, name)(request, timeout=RPC_TIMEOUT)
+            return await self._methods[name](request, timeout=RPC_TIMEOUT)
 
         return asyncio.run_coroutine_threadsafe(call(), self._loop)
 
@@ -620,8 +690,8 @@ class AnalysisSession:
         self._ready = False
         self._backlog: list[RecordedResource] = []
         self._sent: set[str] = set()
-        self._structs: dict[str, struct_pb2.Struct] = {}
-        """Each analyzed resource's properties, built once for Analyze and reused for AnalyzeStack."""
+        self._encoded: dict[str, bytes] = {}
+        """Each analyzed resource's encoded properties, built once for Analyze and reused for AnalyzeStack."""
         self._error: BaseException | None = None
         self._providers = _Providers(provider_config if provider_config is not None else pack.config)
         self.info: PackInfo | None = None
@@ -666,12 +736,13 @@ class AnalysisSession:
                 return
             self._sent.add(resource.urn)
         try:
-            properties = self._structs[resource.urn] = to_struct(resource.inputs)
+            properties = self._encoded[resource.urn] = encode_properties(resource.inputs)
             request = analyzer_pb2.AnalyzeRequest(
-                type=resource.type, properties=properties, urn=resource.urn, name=resource.name,
+                type=resource.type, urn=resource.urn, name=resource.name,
                 options=analyzer_pb2.AnalyzerResourceOptions(protect=resource.protect, parent=resource.parent or ""),
                 provider=self._providers.for_resource(resource))
-            self._pack.pipeline().send(resource.urn, request)
+            self._pack.pipeline().send(resource.urn, request.SerializeToString()
+                                       + _properties_field(analyzer_pb2.AnalyzeRequest, properties))
         except BaseException:
             with self._lock:
                 self._sent.discard(resource.urn)
@@ -691,7 +762,7 @@ class AnalysisSession:
             self._send(resource)
         root_urn = next((r.urn for r in resources if r.type == ROOT_STACK_TYPE), "")
         pipeline = self._pack.pipeline()
-        stack_future = pipeline.call("AnalyzeStack", self._stack_request(resources))
+        stack_request = self._stack_request(resources)
         pack = self.info
         descriptions = {p.name: p.description for p in pack.policies}
         violations: list[Violation] = []
@@ -712,7 +783,9 @@ class AnalysisSession:
             for item in response.not_applicable:
                 not_applicable.append(NotApplicable(policy=item.policy_name, urn=urn, reason=item.reason))
 
+        # As the engine does: the whole stack once every resource has been analyzed.
         responses = pipeline.wait()
+        stack_future = pipeline.call("AnalyzeStack", stack_request)
         for resource in custom:
             response = responses[resource.urn]
             if isinstance(response, grpc.RpcError):
@@ -726,21 +799,25 @@ class AnalysisSession:
                             not_applicable=sorted(not_applicable, key=lambda n: (n.policy, n.urn)),
                             config=self.config, unknown_policies=tuple(self.unknown), analyzed=len(custom))
 
-    def _stack_request(self, resources: Sequence[RecordedResource]) -> analyzer_pb2.AnalyzeStackRequest:
-        request = analyzer_pb2.AnalyzeStackRequest()
+    def _stack_request(self, resources: Sequence[RecordedResource]) -> bytes:
+        """The serialized AnalyzeStackRequest: every resource, then the default providers."""
+        items = []
+        tag = _varint(analyzer_pb2.AnalyzeStackRequest.DESCRIPTOR.fields_by_name["resources"].number << 3 | 2)
         for r in [*resources, *self._providers.defaults()]:
-            properties = self._structs.get(r.urn)
-            item = request.resources.add(
-                type=r.type, properties=properties if properties is not None else to_struct(r.inputs), urn=r.urn,
-                name=r.name, parent=r.parent or "",
-                dependencies=list(r.dependencies),
+            item = analyzer_pb2.AnalyzerResource(
+                type=r.type, urn=r.urn, name=r.name, parent=r.parent or "", dependencies=list(r.dependencies),
                 options=analyzer_pb2.AnalyzerResourceOptions(protect=r.protect, parent=r.parent or ""))
             provider = self._providers.for_resource(r)
             if provider is not None:
                 item.provider.CopyFrom(provider)
             for key, urns in r.property_dependencies.items():
                 item.propertyDependencies[key].urns.extend(urns)
-        return request
+            encoded = self._encoded.get(r.urn)
+            if encoded is None:
+                encoded = encode_properties(r.inputs)
+            body = item.SerializeToString() + _properties_field(analyzer_pb2.AnalyzerResource, encoded)
+            items.append(tag + _varint(len(body)) + body)
+        return b"".join(items)
 
 
 def _sorted_violations(violations: list[Violation]) -> list[Violation]:

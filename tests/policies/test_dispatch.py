@@ -92,6 +92,7 @@ def test_rules_see_the_runtime_settings_in_every_call(monkeypatch):
 def test_the_decoded_stack_reads_like_the_sdks():
     """Parents, dependencies and property dependencies of every resource of prod, as the SDK's own AnalyzeStack
     decoding gives them (the routed servicer builds property dependency lists only when read)."""
+    from pulumi.runtime.proto import analyzer_pb2
     from pulumi_policy import EnforcementLevel
     from pulumi_policy import policy as sdk
 
@@ -99,10 +100,10 @@ def test_the_decoded_stack_reads_like_the_sdks():
 
     program = run_program(ROOT, "prod")
     session = AnalysisSession.__new__(AnalysisSession)  # only its request building is used
-    session._providers, session._structs = _Providers({"aws:region": "us-east-1"}), {}
+    session._providers, session._encoded = _Providers({"aws:region": "us-east-1"}), {}
     for r in program.resources:
         session._providers.add(r)
-    request = session._stack_request(program.resources)
+    request = analyzer_pb2.AnalyzeStackRequest.FromString(session._stack_request(program.resources))
     captured = []
     theirs_policy = sdk.StackValidationPolicy(name="capture", description="Captures the resources.",
                                               validate=lambda args, report: captured.extend(args.resources))
