@@ -34,7 +34,6 @@ FULL_SIZES = (10, 100, 1000)
 QUICK_SIZES = (2, 10)
 LARGE = 100
 """Above this many services, recording and checkov run once (a 1,000-service recording takes minutes)."""
-MAX_IN_FLIGHT = 16
 """Outstanding Analyze requests in the fallback evaluation, when the plain one fails."""
 
 
@@ -151,23 +150,8 @@ def bench_scaling(options: Options, results: Results) -> None:
                 error = str(exc)
                 options.log(f"scaling {size} services: {error}")
                 break
-        workaround = ""
-        if error:
-            # Measure anyway, with the requests held back, so the report can say how fast it would be.
-            bounded = [*evaluate_command, "--max-in-flight", str(MAX_IN_FLIGHT)]
-            results.commands.append(_display(bounded))
-            evaluations = []
-            try:
-                for index in range(options.scaling_runs):
-                    options.log(f"scaling {size} services: evaluate (≤ {MAX_IN_FLIGHT} in flight) "
-                                f"{index + 1}/{options.scaling_runs}")
-                    evaluations.append(_json_run(bounded, f"evaluate {size} --max-in-flight"))
-                workaround = f"at most {MAX_IN_FLIGHT} Analyze requests in flight"
-            except BenchError as exc:
-                options.log(f"scaling {size} services: {exc}")
-                evaluations = []
         entry: dict[str, Any] = {
-            "services": size, "resources": records[0][0]["resources"], "workaround": workaround,
+            "services": size, "resources": records[0][0]["resources"],
             "record": [r[0]["record_seconds"] for r in records],
             "record_rss": [r[0]["record_rss_mib"] for r in records], "recording": recording, "error": error,
             "eval": [], "eval_process": [], "client_rss": [], "pack_rss": [], "tree_rss": [], "findings": [],
@@ -357,9 +341,8 @@ def render(options: Options, results: Results) -> str:
                 continue
             evaluate = _median(entry["eval"])
             rss = _median(entry["client_rss"]) + _median(entry["pack_rss"])
-            marker = " †" if entry["workaround"] else ""
             lines.append(
-                f"| {entry['services']:,}{marker} | {entry['resources']:,} | {_median(entry['record']):.2f} "
+                f"| {entry['services']:,} | {entry['resources']:,} | {_median(entry['record']):.2f} "
                 f"({len(entry['record'])}) | {_median(entry['record_rss']):.0f} | {evaluate:.2f} "
                 f"({len(entry['eval'])}) | {_median(entry['eval_process']):.2f} | "
                 f"{evaluate / max(entry['resources'], 1) * 1000:.2f} | {rss:.0f} | "
@@ -367,13 +350,7 @@ def render(options: Options, results: Results) -> str:
         lines.append("")
         for entry in results.scaling:
             if entry["error"]:
-                lines += [f"**`run_policy_pack` failed on {entry['services']:,} services**: {entry['error']}"]
-                if entry["workaround"]:
-                    lines += ["", f"† So the row above is measured with {entry['workaround']} "
-                              f"(`--max-in-flight {MAX_IN_FLIGHT}`: the benchmark's worker holds requests back; "
-                              "stacks/analyzer.py is unchanged). The targets below are judged on that row, and "
-                              "are met only once the analyzer itself works at this size."]
-                lines.append("")
+                lines += [f"**`run_policy_pack` failed on {entry['services']:,} services**: {entry['error']}", ""]
         by_size = {e["services"]: e for e in results.scaling if e["eval"]}
         if 1000 in by_size:
             top = by_size[1000]
@@ -467,7 +444,6 @@ def _checkov_lines(options: Options, results: Results) -> list[str]:
         entry = scaling[comparison["services"]]
         pack = _median(entry["eval_process"]) if entry["eval_process"] else float("nan")
         pack_text = f"{pack:.2f}" if entry["eval_process"] else "failed"
-        pack_text += " †" if entry["eval_process"] and entry["workaround"] else ""
         if comparison["timed_out"]:
             ratio = options.checkov_timeout / pack if entry["eval_process"] else float("nan")
             lines.append(f"| {comparison['services']:,} | {comparison['exported']:,} | {pack_text} | "
@@ -482,9 +458,6 @@ def _checkov_lines(options: Options, results: Results) -> list[str]:
                      f"{format(ratio, '.1f') + '×' if entry['eval_process'] else 'n/a'} | "
                      f"{_yes(ratio >= CHECKOV_TARGET) if entry['eval_process'] else 'n/a'} | "
                      f"{parsed.passed:,} / {len(parsed.failed):,} |")
-    if any(e["workaround"] for e in results.scaling):
-        lines.append("")
-        lines.append("† Measured with the requests held back (see section 2): `run_policy_pack` failed at that size.")
     lines.append("")
     comparisons = [c for c in results.checkov.get("comparisons", []) if not c["timed_out"]]
     if comparisons:

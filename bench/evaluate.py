@@ -4,14 +4,11 @@
     Run the real program for prod with N synthetic services
     (:mod:`bench.synthetic`) and pickle what it recorded; print the
     recording time as JSON.
-``evaluate IN.pickle [--max-in-flight N]``
+``evaluate IN.pickle``
     Load a recording and evaluate it with the policy pack through
     :func:`stacks.analyzer.run_policy_pack` (the real pack process and gRPC
     protocol) and the prod policy config; print the evaluation time, the pack
-    process's peak RSS and the findings as JSON. ``--max-in-flight`` holds
-    back Analyze requests so that at most N are outstanding (a workaround,
-    applied in this process only, for the analyzer sending every request at
-    once, which large stacks answer with CANCELLED).
+    process's peak RSS and the findings as JSON.
 ``profile IN.pickle``
     The same requests served in-process by ``pulumi_policy``'s analyzer
     servicer, one at a time, with every policy's ``validate`` timed: seconds
@@ -92,37 +89,9 @@ def _findings(report: Any) -> list[dict[str, str]]:
     return [{"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message} for v in report.violations]
 
 
-def _bound_in_flight(limit: int) -> None:
-    """Let at most ``limit`` Analyze requests be outstanding (patches the analyzer in this process only)."""
+def evaluate(path: Path) -> dict[str, Any]:
     from stacks import analyzer
 
-    session = getattr(analyzer, "AnalysisSession", None)
-    if session is None or not hasattr(session, "_send"):
-        raise RuntimeError("stacks.analyzer has no AnalysisSession._send to bound")
-    gate = threading.BoundedSemaphore(limit)
-    send = session._send
-
-    def bounded(self: Any, resource: Any) -> None:
-        gate.acquire()
-        try:
-            send(self, resource)
-        except BaseException:
-            gate.release()
-            raise
-        future = self._sent.get(resource.urn)
-        if future is None or not hasattr(future, "add_done_callback"):
-            gate.release()
-        else:
-            future.add_done_callback(lambda _done: gate.release())
-
-    session._send = bounded
-
-
-def evaluate(path: Path, max_in_flight: int | None = None) -> dict[str, Any]:
-    from stacks import analyzer
-
-    if max_in_flight:
-        _bound_in_flight(max_in_flight)
     recording = _load(path)
     config, source = policy_config()
     loaded_rss = _rss_mib(resource.RUSAGE_SELF)
@@ -135,6 +104,37 @@ def evaluate(path: Path, max_in_flight: int | None = None) -> dict[str, Any]:
             "client_rss_mib": _rss_mib(resource.RUSAGE_SELF), "client_loaded_rss_mib": loaded_rss,
             "pack_rss_mib": _rss_mib(resource.RUSAGE_CHILDREN), "policy_config": source,
             "policies": len(report.pack.policies), "findings": _findings(report)}
+
+
+class _InProcessPipeline:
+    """What :meth:`stacks.analyzer.PolicyPackProcess.pipeline` gives, served in this process one call at a time:
+    requests arrive serialized, as on the wire, and are parsed before the servicer sees them."""
+
+    _REQUESTS = {"Analyze": "AnalyzeRequest", "AnalyzeStack": "AnalyzeStackRequest"}
+
+    def __init__(self, servicer: Any) -> None:
+        self._servicer = servicer
+        self.results: dict[str, Any] = {}
+
+    def _serve(self, name: str, request: bytes) -> Any:
+        from pulumi.runtime.proto import analyzer_pb2
+
+        message = getattr(analyzer_pb2, self._REQUESTS[name]).FromString(request)
+        return getattr(self._servicer, name)(message, None)
+
+    def send(self, key: str, request: bytes) -> None:
+        self.results[key] = self._serve("Analyze", request)
+
+    def wait(self) -> dict[str, Any]:
+        return self.results
+
+    def call(self, name: str, request: bytes) -> Future[Any]:
+        done: Future[Any] = Future()
+        try:
+            done.set_result(self._serve(name, request))
+        except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
+            done.set_exception(exc)
+        return done
 
 
 class _InProcessStub:
@@ -199,6 +199,8 @@ def profile(path: Path) -> dict[str, Any]:
     pack = analyzer.PolicyPackProcess(PACK_DIR, recording["project"], recording["stack"],
                                       config=pack_config(recording["config"]))
     pack.stub = _InProcessStub(servicer)
+    pipeline = _InProcessPipeline(servicer)
+    pack.pipeline = lambda: pipeline  # an instance attribute shadows the method for this process only
     started = time.perf_counter()
     report = pack.analyze(recording["resources"], config, config_source=source,
                           secret_keys=recording["secret_keys"])
@@ -235,9 +237,7 @@ def main(argv: list[str] | None = None) -> int:
     rec = sub.add_parser("record")
     rec.add_argument("count", type=int)
     rec.add_argument("out", type=Path)
-    evaluate_parser = sub.add_parser("evaluate")
-    evaluate_parser.add_argument("path", type=Path)
-    evaluate_parser.add_argument("--max-in-flight", type=int, default=None, metavar="N")
+    sub.add_parser("evaluate").add_argument("path", type=Path)
     sub.add_parser("profile").add_argument("path", type=Path)
     exp = sub.add_parser("export")
     exp.add_argument("path", type=Path)
@@ -247,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "record":
         result = record(args.count, args.out)
     elif args.command == "evaluate":
-        result = evaluate(args.path, args.max_in_flight)
+        result = evaluate(args.path)
     elif args.command == "profile":
         result = profile(args.path)
     elif args.command == "export":

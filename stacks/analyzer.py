@@ -291,13 +291,27 @@ def _field(tag: bytes, payload: bytes) -> bytes:
 
 
 def _encode_value(value: Any) -> bytes:
-    """A ``google.protobuf.Value``, typed as ``Struct.update`` types it."""
+    """``to_wire(value)`` as a ``google.protobuf.Value``, typed as ``Struct.update`` types it."""
+    kind = type(value)
+    if kind is str:
+        encoded = value.encode("utf-8")
+        size = len(encoded)
+        return (b"\x1a" + bytes((size,)) if size < 0x80 else b"\x1a" + _varint(size)) + encoded
+    if kind is dict:
+        return _field(b"\x2a", _encode_fields(value))
+    if kind is bool:
+        return b"\x20\x01" if value else b"\x20\x00"
+    if kind is int or kind is float:
+        return b"\x11" + _PACK_DOUBLE(value)
     if value is None:
         return b"\x08\x00"  # null_value
-    if isinstance(value, bool):
-        return b"\x20\x01" if value else b"\x20\x00"
+    if kind is list or kind is tuple:
+        return _field(b"\x32", b"".join([_field(b"\x0a", _encode_value(item)) for item in value]))
+    # Secrets, unknowns and subclasses of the types above (an IntEnum, a str enum, a mapping type).
+    if isinstance(value, SecretValue) or value is UNKNOWN:
+        return _encode_value(to_wire(value))
     if isinstance(value, str):
-        return _field(b"\x1a", value.encode("utf-8"))
+        return _encode_value("".join((value,)))  # the characters, not the subclass's str()
     if isinstance(value, int | float):
         return b"\x11" + _PACK_DOUBLE(value)
     if isinstance(value, Mapping):
@@ -308,14 +322,18 @@ def _encode_value(value: Any) -> bytes:
 
 
 def _encode_fields(props: Mapping[str, Any]) -> bytes:
-    return b"".join([_field(b"\x0a", _field(b"\x0a", str(key).encode("utf-8")) + b"\x12"
-                            + _varint(len(encoded := _encode_value(item))) + encoded)
-                     for key, item in props.items()])
+    parts = []
+    for key, item in props.items():
+        name = str(key).encode("utf-8")
+        value = _encode_value(item)
+        entry = b"\x0a" + _varint(len(name)) + name + b"\x12" + _varint(len(value)) + value
+        parts.append(b"\x0a" + _varint(len(entry)) + entry)
+    return b"".join(parts)
 
 
 def encode_properties(props: Mapping[str, Any]) -> bytes:
     """``to_struct(props).SerializeToString()``, encoded directly (the same message when parsed)."""
-    return _encode_fields(to_wire(props))
+    return _encode_fields(props)
 
 
 def _properties_field(message: type, encoded: bytes) -> bytes:
@@ -736,7 +754,9 @@ class AnalysisSession:
                 return
             self._sent.add(resource.urn)
         try:
-            properties = self._encoded[resource.urn] = encode_properties(resource.inputs)
+            properties = self._encoded.get(resource.urn)
+            if properties is None:
+                properties = self._encoded[resource.urn] = encode_properties(resource.inputs)
             request = analyzer_pb2.AnalyzeRequest(
                 type=resource.type, urn=resource.urn, name=resource.name,
                 options=analyzer_pb2.AnalyzerResourceOptions(protect=resource.protect, parent=resource.parent or ""),
@@ -750,19 +770,24 @@ class AnalysisSession:
 
     def finish(self, resources: Sequence[RecordedResource]) -> PolicyReport:
         """Wait for every ``Analyze``, run ``AnalyzeStack`` over ``resources``; the pack's findings."""
+        for resource in resources:
+            self._providers.add(resource)
+        # Encode what is not sent yet while the pack starts (the encoding is most of this process's work, and
+        # doing it before the requests flow leaves this process's interpreter to the flow).
+        for resource in resources:
+            if resource.urn not in self._encoded:
+                self._encoded[resource.urn] = encode_properties(resource.inputs)
+        stack_request = self._stack_request(resources)
         self._thread.join()
         if self._error is not None:
             raise self._error
         assert self.info is not None
-        for resource in resources:
-            self._providers.add(resource)
         # Created custom resources; components and reads of existing resources are not analyzed one by one.
         custom = [r for r in resources if r.custom and not r.read]
         for resource in custom:
             self._send(resource)
         root_urn = next((r.urn for r in resources if r.type == ROOT_STACK_TYPE), "")
         pipeline = self._pack.pipeline()
-        stack_request = self._stack_request(resources)
         pack = self.info
         descriptions = {p.name: p.description for p in pack.policies}
         violations: list[Violation] = []

@@ -45,3 +45,21 @@ def test_a_request_with_appended_properties_parses_whole():
 def test_values_protobuf_cannot_hold_are_refused():
     with pytest.raises(ValueError, match="Unexpected type"):
         encode_properties({"when": object()})
+
+
+def test_subclasses_encode_as_their_base_types():
+    import enum
+    from collections import OrderedDict
+
+    class Size(enum.IntEnum):
+        SMALL = 256
+
+    class Token(str):
+        def __str__(self) -> str:
+            return "<token>"
+
+    arm = Token("ARM64")
+    props = {"cpu": Size.SMALL, "arch": arm, "nested": OrderedDict(a=[Size.SMALL, arm])}
+    parsed = struct_pb2.Struct.FromString(encode_properties(props))
+    assert parsed == to_struct({"cpu": 256, "arch": "ARM64", "nested": {"a": [256, "ARM64"]}})
+    assert parsed == to_struct(props)
