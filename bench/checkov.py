@@ -45,8 +45,8 @@ NOTES: dict[str, str] = {
     "CKV_AWS_378": "Target groups use HTTP: TLS ends at the ALB and tasks listen on plain HTTP in private subnets. "
                    "Fixing it means TLS inside every container (target group protocol HTTPS); does not apply to "
                    "this design.",
-    "CKV2_AWS_76": "The web ACL lacks the AWSManagedRulesAnonymousIpList rule group (it has KnownBadInputs); add it "
-                   "to the managed groups in components/waf.py.",
+    "CKV2_AWS_76": "The web ACL lacks the AWSManagedRulesAnonymousIpList or AWSManagedRulesKnownBadInputsRuleSet "
+                   "rule group (components/waf.py has both; see the WAF config).",
     "CKV2_AWS_28": "No WAFv2 web ACL is associated with the public ALB; set `wafEnabled: true`.",
     "CKV2_AWS_5": "A security group checkov sees attached to nothing: the attachment is inside a nested block whose "
                   "reference the export could not resolve (false positive of the plan view).",

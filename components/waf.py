@@ -13,9 +13,14 @@ LOG_GROUP_PREFIX = "aws-waf-logs-"  # WAF refuses log destinations whose name do
 # (priority, rule group) of the AWS managed rule groups, cheapest verdicts first.
 MANAGED_RULE_GROUPS = (
     (0, "AWSManagedRulesAmazonIpReputationList"),
-    (2, "AWSManagedRulesCommonRuleSet"),
-    (3, "AWSManagedRulesKnownBadInputsRuleSet"),
+    (2, "AWSManagedRulesAnonymousIpList"),
+    (3, "AWSManagedRulesCommonRuleSet"),
+    (4, "AWSManagedRulesKnownBadInputsRuleSet"),
 )
+# Rules of those groups that only count (are observed, never block): clients calling from cloud hosts, such as
+# other companies' backends and CI systems, are common callers of a service API. VPNs, Tor and other
+# anonymizers (the group's AnonymousIPList rule) stay blocked.
+COUNT_ONLY_RULES = {"AWSManagedRulesAnonymousIpList": ("HostingProviderIPList",)}
 RATE_RULE_PRIORITY = 1
 RATE_RULE_NAME = "rate-limit-per-ip"
 # Request headers that carry credentials; WAF logs keep them redacted.
@@ -43,12 +48,21 @@ def _visibility(metric_name: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
                                                     sampled_requests_enabled=True)
 
 
+def _count_only(rule: str) -> aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArgs:
+    override = aws.wafv2
+    return override.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideArgs(
+        name=rule,
+        action_to_use=override.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseArgs(
+            count=override.WebAclRuleStatementManagedRuleGroupStatementRuleActionOverrideActionToUseCountArgs()))
+
+
 class Waf(pulumi.ComponentResource):
     """A regional web ACL (default allow) associated with the load balancer, with its requests logged.
 
     Children:
-    - ``{name}-acl``: the web ACL: AWS IP reputation list, common rule set, known bad inputs (each with the
-      group's own actions) and a per-IP rate-based block rule; metrics and sampled requests for every rule.
+    - ``{name}-acl``: the web ACL: AWS IP reputation list, anonymous IP list (hosting providers only
+      counted), common rule set, known bad inputs (Log4j included; each with the group's own actions) and a
+      per-IP rate-based block rule; metrics and sampled requests for every rule.
     - ``{name}-association``: attaches the web ACL to the load balancer.
     - ``{name}-logs``: log group ``aws-waf-logs-{name}`` with retention (and the KMS key when given).
     - ``{name}-logging``: sends the web ACL's logs there, credentials headers redacted.
@@ -73,7 +87,8 @@ class Waf(pulumi.ComponentResource):
                     none=aws.wafv2.WebAclRuleOverrideActionNoneArgs()),
                 statement=aws.wafv2.WebAclRuleStatementArgs(
                     managed_rule_group_statement=aws.wafv2.WebAclRuleStatementManagedRuleGroupStatementArgs(
-                        name=group, vendor_name="AWS")),
+                        name=group, vendor_name="AWS",
+                        rule_action_overrides=[_count_only(rule) for rule in COUNT_ONLY_RULES.get(group, ())] or None)),
                 visibility_config=_visibility(f"{name}-{group}"),
             )
             for priority, group in MANAGED_RULE_GROUPS

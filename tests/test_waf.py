@@ -16,7 +16,7 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 LB_ARN = "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/app/fp-test-alb/50dc6c495c0c9188"
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/0d6f7c2e-2b1e-4a5c-9b7d-3f1c2a4e5d6f"
 MANAGED = {"AWSManagedRulesCommonRuleSet", "AWSManagedRulesKnownBadInputsRuleSet",
-           "AWSManagedRulesAmazonIpReputationList"}
+           "AWSManagedRulesAmazonIpReputationList", "AWSManagedRulesAnonymousIpList"}
 
 
 def build(mocks: Any, **extra: Any) -> Built:
@@ -71,7 +71,7 @@ def test_rate_rule_blocks_per_ip_at_the_configured_limit(pulumi_mocks: Any) -> N
 
 def test_every_rule_has_metrics_and_a_unique_priority(pulumi_mocks: Any) -> None:
     urn, by_name = rules(build(pulumi_mocks))
-    assert len(by_name) == 4, f"{urn}: {sorted(by_name)}"
+    assert len(by_name) == len(MANAGED) + 1, f"{urn}: {sorted(by_name)}"
     priorities = [r["priority"] for r in by_name.values()]
     assert len(set(priorities)) == len(priorities), f"{urn}: priorities {priorities}"
     metric_names = set()
@@ -80,7 +80,19 @@ def test_every_rule_has_metrics_and_a_unique_priority(pulumi_mocks: Any) -> None
         assert vis["cloudwatchMetricsEnabled"] is True and vis["sampledRequestsEnabled"] is True, \
             f"{urn}: {name} {vis}"
         metric_names.add(vis["metricName"])
-    assert len(metric_names) == 4, f"{urn}: metric names {metric_names}"
+    assert len(metric_names) == len(MANAGED) + 1, f"{urn}: metric names {metric_names}"
+
+
+def test_anonymous_ips_are_blocked_and_hosting_providers_only_counted(pulumi_mocks: Any) -> None:
+    """VPNs and Tor are blocked; calls from cloud hosts (other backends, CI) are counted, not blocked."""
+    urn, by_name = rules(build(pulumi_mocks))
+    group = by_name["AWSManagedRulesAnonymousIpList"]
+    assert group["overrideAction"] == {"none": {}}, f"{urn}: the group keeps its rules' own actions"
+    overrides = group["statement"]["managedRuleGroupStatement"]["ruleActionOverrides"]
+    assert overrides == [{"name": "HostingProviderIPList", "actionToUse": {"count": {}}}], f"{urn}: {overrides}"
+    for name in MANAGED - {"AWSManagedRulesAnonymousIpList"}:
+        statement = by_name[name]["statement"]["managedRuleGroupStatement"]
+        assert "ruleActionOverrides" not in statement, f"{urn}: {name} overrides {statement}"
 
 
 def test_association_attaches_the_acl_to_the_load_balancer(pulumi_mocks: Any) -> None:
