@@ -389,13 +389,14 @@ def _profile_lines(results: Results) -> list[str]:
     top = results.profiles[sizes[-1]]
     low = results.profiles[sizes[0]] if len(sizes) > 1 else None
     lines = [f"### Where evaluation time goes ({sizes[-1]:,} services)", "",
-             "The same Analyze/AnalyzeStack requests served in-process by pulumi_policy's analyzer servicer, one "
-             "at a time, with every policy's `validate` timed (`python -m bench.evaluate profile`). "
+             "The same Analyze/AnalyzeStack requests served in-process by the pack's servicer "
+             "(policies/rules/_dispatch.py), one at a time, with every policy's `validate` timed "
+             "(`python -m bench.evaluate profile`). "
              f"Total {top['total_seconds']:.2f} s, of which the rules' own code {top['policy_seconds']:.2f} s "
-             f"({top['policy_seconds'] / max(top['total_seconds'], 1e-9) * 100:.0f}%); the rest is the SDK "
-             "(deserialising each request's properties once per policy, building every stack policy's resource "
-             "list) and request building. Served serially in one process, the total is not comparable with "
-             "*evaluate s* above; the split between rules and SDK is what it shows.", ""]
+             f"({top['policy_seconds'] / max(top['total_seconds'], 1e-9) * 100:.0f}%); the rest is building and "
+             "parsing the requests, decoding the properties the rules read, and routing. Served serially in one "
+             "process, without gRPC, the total is not comparable with *evaluate s* above; where the rules' time "
+             "goes is what it shows.", ""]
     header = "| policy | type | s | calls |"
     rule = "|---|---|---:|---:|"
     if low:

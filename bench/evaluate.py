@@ -10,10 +10,10 @@
     protocol) and the prod policy config; print the evaluation time, the pack
     process's peak RSS and the findings as JSON.
 ``profile IN.pickle``
-    The same requests served in-process by ``pulumi_policy``'s analyzer
-    servicer, one at a time, with every policy's ``validate`` timed: seconds
-    per policy, and the SDK's own share (deserialising properties for each
-    policy, building stack-policy arguments).
+    The same requests served in-process by the pack's servicer
+    (``policies/rules/_dispatch.py``), one at a time, with every policy's
+    ``validate`` timed: seconds per policy, and the share of everything else
+    (parsing requests, decoding properties, routing).
 ``export IN.pickle OUT.json``
     Write the recording's Terraform plan JSON (:mod:`stacks.tfplan`).
 ``rules``
@@ -170,7 +170,7 @@ def profile(path: Path) -> dict[str, Any]:
     """Per-policy seconds for the recording, served in-process (no gRPC, no threads overlapping)."""
     import os
 
-    from pulumi_policy.policy import EnforcementLevel, _PolicyAnalyzerServicer
+    from pulumi_policy import policy as sdk
 
     from stacks import analyzer
 
@@ -180,6 +180,9 @@ def profile(path: Path) -> dict[str, Any]:
                        "PULUMI_DRY_RUN": "true", "PULUMI_CONFIG": json.dumps(pack_config(recording["config"]))})
     sys.path.insert(0, str(PACK_DIR))
     from rules import ALL_POLICIES  # the pack's rules, as its __main__ assembles them
+    from rules._dispatch import install
+
+    install()  # the pack's own servicer, as its __main__ installs it
 
     spent: dict[str, float] = defaultdict(float)
     calls: dict[str, int] = defaultdict(int)
@@ -195,7 +198,7 @@ def profile(path: Path) -> dict[str, Any]:
                 calls[_name] += 1
         policy.validate = timed  # an instance attribute shadows the method for this process only
 
-    servicer = _PolicyAnalyzerServicer("fargate-platform", "0.0.1", ALL_POLICIES, EnforcementLevel.ADVISORY)
+    servicer = sdk._PolicyAnalyzerServicer("fargate-platform", "0.0.1", ALL_POLICIES, sdk.EnforcementLevel.ADVISORY)
     pack = analyzer.PolicyPackProcess(PACK_DIR, recording["project"], recording["stack"],
                                       config=pack_config(recording["config"]))
     pack.stub = _InProcessStub(servicer)
