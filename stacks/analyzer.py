@@ -15,8 +15,13 @@ protocol with the stubs shipped in the Pulumi SDK:
    CLI's ``ReconcilePolicyPackConfig`` does (schema defaults, then the pack's
    initial config, then the config file; ``all`` sets every level), and
    validated against each policy's config schema.
-3. ``Analyze`` for every custom resource, then ``AnalyzeStack`` once with all
-   resources (parents, dependencies and property dependencies included).
+3. ``Analyze`` for every custom resource, then, once every one is answered,
+   ``AnalyzeStack`` once with all resources (parents, dependencies and
+   property dependencies included). The Analyze calls go over a ``grpc.aio``
+   channel, a bounded number in flight (:class:`_Pipeline`), and requests are
+   encoded to the wire format directly (:func:`encode_properties`): on stacks
+   of tens of thousands of resources the protocol's per-call cost is most of
+   the evaluation.
 
 The pack process is killed at the end, also on errors and Ctrl-C.
 """
