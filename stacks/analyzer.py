@@ -471,9 +471,10 @@ class _Pipeline:
         return asyncio.run_coroutine_threadsafe(call(), self._loop)
 
     def wait(self) -> dict[str, Any]:
-        """Every response so far, once every queued request is answered."""
+        """Every response so far, once every queued request is answered (or the loop has stopped)."""
         with self._idle:
-            self._idle.wait_for(lambda: not self._outstanding)
+            while self._outstanding and self._thread.is_alive():
+                self._idle.wait(timeout=1.0)
             return self.results
 
     def close(self) -> None:
@@ -817,7 +818,9 @@ class AnalysisSession:
         responses = pipeline.wait()
         stack_future = pipeline.call("AnalyzeStack", stack_request)
         for resource in custom:
-            response = responses[resource.urn]
+            response = responses.get(resource.urn)
+            if response is None:
+                raise self._pack._fail(f"Analyze({resource.urn}) got no answer (the analyzer's channel stopped)")
             if isinstance(response, grpc.RpcError):
                 raise self._pack._rpc_error(f"Analyze({resource.urn})", response) from None
             collect(response, resource.urn)

@@ -128,9 +128,22 @@ def _plain_keys(value: Any, keys: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+_MAPPING_TYPES: dict[type, bool] = {}
+
+
+def _is_mapping(value: Any) -> bool:
+    """``isinstance(value, Mapping)``, remembered per class (the ABC check is slow, and a stack is large)."""
+    cls = type(value)
+    known = _MAPPING_TYPES.get(cls)
+    if known is None:
+        known = _MAPPING_TYPES[cls] = isinstance(value, Mapping)
+    return known
+
+
 def _attr(resource: Any, *names: str) -> Any:
+    mapping = _is_mapping(resource)
     for name in names:
-        if isinstance(resource, Mapping):
+        if mapping:
             if name in resource:
                 return resource[name]
             continue
