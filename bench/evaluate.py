@@ -180,9 +180,10 @@ def profile(path: Path) -> dict[str, Any]:
                        "PULUMI_DRY_RUN": "true", "PULUMI_CONFIG": json.dumps(pack_config(recording["config"]))})
     sys.path.insert(0, str(PACK_DIR))
     from rules import ALL_POLICIES  # the pack's rules, as its __main__ assembles them
-    from rules._dispatch import install
+    from rules._dispatch import install, tune_collector
 
-    install()  # the pack's own servicer, as its __main__ installs it
+    install()  # the pack's own servicer and collector settings, as its __main__ sets them
+    tune_collector()
 
     spent: dict[str, float] = defaultdict(float)
     calls: dict[str, int] = defaultdict(int)

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import gc
 import threading
 from collections.abc import Iterator, Mapping
 from inspect import isawaitable
@@ -231,6 +232,19 @@ class _Dependencies(Mapping):
 
     def __len__(self) -> int:
         return len(self._wire)
+
+
+def tune_collector() -> None:
+    """Garbage-collector settings for the pack's process.
+
+    Evaluating a stack allocates a few objects for every property read, and
+    few of them ever form cycles; with the collector's default thresholds a
+    large stack spends a third of its time re-scanning live objects. The
+    objects of the imports are moved out of its sight, and full collections
+    become rare.
+    """
+    gc.freeze()
+    gc.set_threshold(10_000, 50, 1_000)
 
 
 def install() -> bool:

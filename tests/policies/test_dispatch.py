@@ -124,3 +124,18 @@ def test_the_decoded_stack_reads_like_the_sdks():
     with pytest.raises(KeyError):
         service.property_dependencies[missing]
     assert missing not in list(service.property_dependencies)  # reading a missing key added nothing
+
+
+def test_the_pack_process_collects_rarely():
+    """The pack's __main__ calls tune_collector: imports frozen out of the collector's sight, high thresholds."""
+    import gc
+
+    main = (ROOT / "policies" / "__main__.py").read_text(encoding="utf-8")
+    assert "tune_collector()" in main
+    before = gc.get_threshold()
+    try:
+        _dispatch.tune_collector()
+        assert gc.get_threshold()[0] >= 10_000 and gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*before)
