@@ -415,13 +415,16 @@ class _Pipeline:
         started.wait()
 
     def _serve(self, started: threading.Event) -> None:
-        asyncio.set_event_loop(self._loop)
-        self._channel = grpc.aio.insecure_channel(self._target, options=_GRPC_OPTIONS)
-        # Requests arrive serialized (see encode_properties); responses are parsed as usual.
-        self._methods = {name: self._channel.unary_unary(f"/{_SERVICE}/{name}", request_serializer=None,
-                                                         response_deserializer=analyzer_pb2.AnalyzeResponse.FromString)
-                         for name in ("Analyze", "AnalyzeStack")}
-        started.set()
+        try:
+            asyncio.set_event_loop(self._loop)
+            self._channel = grpc.aio.insecure_channel(self._target, options=_GRPC_OPTIONS)
+            # Requests arrive serialized (see encode_properties); responses are parsed as usual.
+            self._methods = {
+                name: self._channel.unary_unary(f"/{_SERVICE}/{name}", request_serializer=None,
+                                                response_deserializer=analyzer_pb2.AnalyzeResponse.FromString)
+                for name in ("Analyze", "AnalyzeStack")}
+        finally:
+            started.set()  # also when the channel could not be made: the caller must not wait forever
         self._loop.run_forever()
 
     def send(self, key: str, request: bytes) -> None:
@@ -449,7 +452,7 @@ class _Pipeline:
     async def _analyze(self, key: str, request: bytes) -> None:
         try:
             result: Any = await self._methods["Analyze"](request, timeout=RPC_TIMEOUT)
-        except grpc.RpcError as exc:
+        except Exception as exc:  # noqa: BLE001 - filed as the answer; finish() raises it
             result = exc
         except asyncio.CancelledError:
             result = grpc.aio.AioRpcError(grpc.StatusCode.CANCELLED, grpc.aio.Metadata(), grpc.aio.Metadata(),
@@ -823,6 +826,8 @@ class AnalysisSession:
                 raise self._pack._fail(f"Analyze({resource.urn}) got no answer (the analyzer's channel stopped)")
             if isinstance(response, grpc.RpcError):
                 raise self._pack._rpc_error(f"Analyze({resource.urn})", response) from None
+            if isinstance(response, Exception):
+                raise self._pack._fail(f"Analyze({resource.urn}) failed: {type(response).__name__}: {response}")
             collect(response, resource.urn)
         try:
             collect(stack_future.result(), root_urn)

@@ -63,3 +63,38 @@ def test_subclasses_encode_as_their_base_types():
     parsed = struct_pb2.Struct.FromString(encode_properties(props))
     assert parsed == to_struct({"cpu": 256, "arch": "ARM64", "nested": {"a": [256, "ARM64"]}})
     assert parsed == to_struct(props)
+
+
+def test_the_pipeline_files_every_failure_and_never_hangs():
+    """Unreachable pack: every call comes back as an RpcError. A call that raises anything else is filed too,
+    so waiting always ends."""
+    import threading
+
+    import grpc
+
+    from stacks.analyzer import _Pipeline
+
+    pipeline = _Pipeline("127.0.0.1:9", 4)  # nothing listens on the discard port
+    try:
+        for index in range(10):
+            pipeline.send(f"urn:{index}", b"")
+
+        def broken(request, timeout=None):
+            raise ValueError("broken method")
+
+        results: dict = {}
+        waiter = threading.Thread(target=lambda: results.update(pipeline.wait()), daemon=True)
+        waiter.start()
+        waiter.join(timeout=30)
+        assert not waiter.is_alive(), "wait() hung"
+        assert len(results) == 10 and all(isinstance(r, grpc.RpcError) for r in results.values()), results
+
+        pipeline._methods["Analyze"] = broken
+        pipeline.send("urn:broken", b"")
+        waiter = threading.Thread(target=lambda: results.update(pipeline.wait()), daemon=True)
+        waiter.start()
+        waiter.join(timeout=30)
+        assert not waiter.is_alive(), "wait() hung"
+        assert isinstance(results["urn:broken"], ValueError)
+    finally:
+        pipeline.close()
