@@ -110,10 +110,6 @@ def tree_pids(root: int) -> list[int]:
     return found
 
 
-def tree_rss_kib(root: int) -> int:
-    """Current RSS (KiB) of ``root`` and all its descendants."""
-    return sum(_rss_kib(pid) for pid in tree_pids(root))
-
 
 class _Sampler(threading.Thread):
     def __init__(self, pid: int) -> None:

@@ -297,32 +297,20 @@ def _field(tag: bytes, payload: bytes) -> bytes:
 
 def _encode_value(value: Any) -> bytes:
     """``to_wire(value)`` as a ``google.protobuf.Value``, typed as ``Struct.update`` types it."""
-    kind = type(value)
-    if kind is str:
-        encoded = value.encode("utf-8")
-        size = len(encoded)
-        return (b"\x1a" + bytes((size,)) if size < 0x80 else b"\x1a" + _varint(size)) + encoded
-    if kind is dict:
-        return _field(b"\x2a", _encode_fields(value))
-    if kind is bool:
+    if isinstance(value, str):
+        return _field(b"\x1a", value.encode("utf-8"))
+    if isinstance(value, bool):
         return b"\x20\x01" if value else b"\x20\x00"
-    if kind is int or kind is float:
+    if isinstance(value, int | float):
         return b"\x11" + _PACK_DOUBLE(value)
     if value is None:
         return b"\x08\x00"  # null_value
-    if kind is list or kind is tuple:
-        return _field(b"\x32", b"".join([_field(b"\x0a", _encode_value(item)) for item in value]))
-    # Secrets, unknowns and subclasses of the types above (an IntEnum, a str enum, a mapping type).
-    if isinstance(value, SecretValue) or value is UNKNOWN:
-        return _encode_value(to_wire(value))
-    if isinstance(value, str):
-        return _encode_value("".join((value,)))  # the characters, not the subclass's str()
-    if isinstance(value, int | float):
-        return b"\x11" + _PACK_DOUBLE(value)
-    if isinstance(value, Mapping):
+    if isinstance(value, dict | Mapping):
         return _field(b"\x2a", _encode_fields(value))
     if isinstance(value, list | tuple):
         return _field(b"\x32", b"".join([_field(b"\x0a", _encode_value(item)) for item in value]))
+    if isinstance(value, SecretValue) or value is UNKNOWN:
+        return _encode_value(to_wire(value))
     raise ValueError(f"Unexpected type {type(value).__name__} in a property value")
 
 

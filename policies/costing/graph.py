@@ -13,6 +13,7 @@ raise on a property access.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections import defaultdict
@@ -46,22 +47,16 @@ class Node:
     """False for component resources, when the source says so."""
 
 
+@functools.cache
 def _is_policy_proxy(cls: type) -> bool:
     return any(c.__module__ == "pulumi_policy.proxy" and c.__name__ in ("_DictProxy", "_ListProxy")
                for c in cls.__mro__)
 
 
-_PROXY_TYPES: dict[type, bool] = {}
-
-
 def _unproxied(value: Any) -> Any:
     """What a pulumi-policy unknown-checking proxy wraps (``proxy["__target"]``, as the SDK's serializer reads
     it), so that copying it skips a check per read; any other value as it is."""
-    cls = type(value)
-    proxy = _PROXY_TYPES.get(cls)
-    if proxy is None:
-        proxy = _PROXY_TYPES[cls] = _is_policy_proxy(cls)
-    if proxy:
+    if _is_policy_proxy(type(value)):
         try:
             return value["__target"]
         except Exception:  # noqa: BLE001 - read it through the proxy instead
@@ -128,20 +123,14 @@ def _plain_keys(value: Any, keys: Sequence[str]) -> dict[str, Any]:
     return out
 
 
-_MAPPING_TYPES: dict[type, bool] = {}
-
-
-def _is_mapping(value: Any) -> bool:
-    """``isinstance(value, Mapping)``, remembered per class (the ABC check is slow, and a stack is large)."""
-    cls = type(value)
-    known = _MAPPING_TYPES.get(cls)
-    if known is None:
-        known = _MAPPING_TYPES[cls] = isinstance(value, Mapping)
-    return known
+@functools.cache
+def _is_mapping_class(cls: type) -> bool:
+    """``issubclass(cls, Mapping)``, remembered (the ABC check is slow, and a stack is large)."""
+    return issubclass(cls, Mapping)
 
 
 def _attr(resource: Any, *names: str) -> Any:
-    mapping = _is_mapping(resource)
+    mapping = _is_mapping_class(type(resource))
     for name in names:
         if mapping:
             if name in resource:

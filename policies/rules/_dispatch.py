@@ -47,8 +47,7 @@ _MAX_PROVIDERS = 256
 
 _BASE = getattr(sdk, "_PolicyAnalyzerServicer", None)
 _NEEDED = ("Analyze", "AnalyzeStack", "_get_enforcement_level", "_create_report_violation",
-           "_get_resource_options", "_get_provider_resource", "_get_policy_config", "_configure_runtime_settings",
-           "_map_enforcement_level")
+           "_get_resource_options", "_get_policy_config", "_configure_runtime_settings", "_map_enforcement_level")
 
 
 def supported() -> bool:
@@ -67,7 +66,8 @@ def _run(result: Any) -> None:
 
 if supported():
     class RoutedServicer(_BASE):  # type: ignore[misc,valid-type]
-        """The SDK's servicer, with type routing for Analyze and one decoding per AnalyzeStack."""
+        """The SDK's servicer, with type routing, lazy decoding shared by a request's rules, and per-thread
+        runtime settings (see the module docstring)."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
             super().__init__(*args, **kwargs)
