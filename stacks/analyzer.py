@@ -592,11 +592,9 @@ class PolicyPackProcess:
             words = self._last_words()
             raise self._fail(f"exited with code {code} before serving" + (f": {words}" if words else ""))
         self._address = f"127.0.0.1:{port}"
+        # The pack listens before it prints its port, so the first call connects. (No channel_ready_future: its
+        # connectivity poller would hold up closing the channel by up to 0.2 s.)
         self.channel = grpc.insecure_channel(self._address, options=_GRPC_OPTIONS)
-        try:
-            grpc.channel_ready_future(self.channel).result(timeout=self.timeout)
-        except grpc.FutureTimeoutError:
-            raise self._fail(f"port {port} did not accept connections within {self.timeout:g}s") from None
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
         return self.stub
 
@@ -769,20 +767,22 @@ class AnalysisSession:
         """Wait for every ``Analyze``, run ``AnalyzeStack`` over ``resources``; the pack's findings."""
         for resource in resources:
             self._providers.add(resource)
-        # Encode what is not sent yet while the pack starts (the encoding is most of this process's work, and
-        # doing it before the requests flow leaves this process's interpreter to the flow).
-        for resource in resources:
+        # Created custom resources; components and reads of existing resources are not analyzed one by one.
+        custom = [r for r in resources if r.custom and not r.read]
+        # Encoding is most of this process's work. Encode while the pack starts; once it is configured, encode
+        # each resource as it is sent, so that the pack answers while the rest is encoded.
+        for resource in custom:
+            if not self._thread.is_alive():
+                break
             if resource.urn not in self._encoded:
                 self._encoded[resource.urn] = encode_properties(resource.inputs)
-        stack_request = self._stack_request(resources)
         self._thread.join()
         if self._error is not None:
             raise self._error
         assert self.info is not None
-        # Created custom resources; components and reads of existing resources are not analyzed one by one.
-        custom = [r for r in resources if r.custom and not r.read]
         for resource in custom:
             self._send(resource)
+        stack_request = self._stack_request(resources)
         root_urn = next((r.urn for r in resources if r.type == ROOT_STACK_TYPE), "")
         pipeline = self._pack.pipeline()
         pack = self.info

@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import shutil
+import socket
 from pathlib import Path
 
 import jsonschema
@@ -292,6 +293,17 @@ def test_pack_that_prints_no_port_times_out(tmp_path):
     (tmp_path / "__main__.py").write_text("import threading\nthreading.Event().wait()\n")
     with pytest.raises(PolicyPackError, match=f"policy pack {tmp_path}: printed no port within 0.3s"):
         run_policy_pack(tmp_path, "p", "s", RESOURCES, {}, timeout=0.3)
+
+
+def test_pack_that_prints_a_port_nobody_listens_on_fails_at_once(tmp_path):
+    with socket.socket() as probe:  # a port that was free a moment ago, and is closed now
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    (tmp_path / "PulumiPolicy.yaml").write_text("runtime: python\nversion: 0.0.1\n")
+    (tmp_path / "__main__.py").write_text(f"import threading\nprint({port}, flush=True)\nthreading.Event().wait()\n")
+    with pytest.raises(PolicyPackError, match=f"policy pack {tmp_path}: GetAnalyzerInfo failed: ") as caught:
+        run_policy_pack(tmp_path, "p", "s", RESOURCES, {}, timeout=30)
+    assert "\n" not in str(caught.value)
 
 
 def test_load_policy_config_reads_levels_and_properties(tmp_path):
