@@ -7,6 +7,7 @@ quoted as the median of its runs with its peak RSS. See bench/README.md.
 from __future__ import annotations
 
 import argparse
+import compileall
 import datetime as dt
 import json
 import os
@@ -253,6 +254,21 @@ def _yes(flag: bool) -> str:
     return "**yes**" if flag else "**no**"
 
 
+SOURCE_PACKAGES = ("components", "stacks", "policies", "bench")
+"""The project's packages, compiled to bytecode before anything is timed (see :func:`compile_sources`)."""
+
+
+def compile_sources(root: Path = REPO_ROOT) -> bool:
+    """Write the bytecode cache of the project's packages; False if a file did not compile.
+
+    Installed packages, checkov's among them, were compiled when pip installed them, and Python caches the
+    project's own modules on their first import. With ``PYTHONDONTWRITEBYTECODE`` set it never does, and
+    every process would compile the project again. Compiling first times every process as it runs on a
+    developer's machine or in CI after the first run.
+    """
+    return all(compileall.compile_dir(root / name, quiet=1) for name in SOURCE_PACKAGES if (root / name).is_dir())
+
+
 def _machine() -> list[str]:
     cpu = ""
     try:
@@ -277,7 +293,10 @@ def _machine() -> list[str]:
             f"- Memory: {memory or 'unknown'}",
             f"- Python: {platform.python_version()} ({sys.executable if not sys.executable.startswith(str(REPO_ROOT)) else os.path.relpath(sys.executable, REPO_ROOT)})",  # noqa: E501
             f"- OS: {platform.system()} {platform.release()}",
-            f"- Commit: {commit or 'unknown'} (working tree as it was during the run)"]
+            f"- Commit: {commit or 'unknown'} (working tree as it was during the run)",
+            f"- Bytecode: the project's packages ({', '.join(SOURCE_PACKAGES)}) compiled before the first run"
+            + (" (PYTHONDONTWRITEBYTECODE is set, so Python would not have cached them)"
+               if os.environ.get("PYTHONDONTWRITEBYTECODE") else "")]
 
 
 def render(options: Options, results: Results) -> str:
@@ -537,6 +556,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                       work=work, log=log)
     results = Results(started=dt.datetime.now(dt.UTC))
     started = dt.datetime.now(dt.UTC)
+    if not compile_sources():
+        print("error: the project's sources do not compile (python -m compileall shows where)", file=sys.stderr)
+        return 1
     try:
         bench_plan(options, results)
         bench_scaling(options, results)

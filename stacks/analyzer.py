@@ -19,9 +19,10 @@ protocol with the stubs shipped in the Pulumi SDK:
    ``AnalyzeStack`` once with all resources (parents, dependencies and
    property dependencies included). The Analyze calls go over a ``grpc.aio``
    channel, a bounded number in flight (:class:`_Pipeline`), and requests are
-   encoded to the wire format directly (:func:`encode_properties`): on stacks
-   of tens of thousands of resources the protocol's per-call cost is most of
-   the evaluation.
+   encoded to the wire format directly (:func:`encode_properties`), each one
+   sent as soon as it is encoded once the pack is configured: on stacks of
+   tens of thousands of resources the protocol's per-call cost is most of
+   the evaluation, and the pack answers while the rest is encoded.
 
 The pack process is killed at the end, also on errors and Ctrl-C.
 """

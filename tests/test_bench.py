@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from bench import checkov as ckv
+from bench.cli import SOURCE_PACKAGES, compile_sources
 from bench.synthetic import services_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,16 @@ def test_quick_benchmark_writes_a_well_formed_report(tmp_path):
     assert "Not run (`--no-checkov`)." in report
     assert "python -m stacks plan prod" in report and "python -m bench.evaluate evaluate" in report
     assert str(tmp_path) not in report.split("## Commands")[0]
+
+
+def test_sources_are_compiled_before_timing_and_a_broken_one_is_reported(tmp_path):
+    package = tmp_path / SOURCE_PACKAGES[0]
+    package.mkdir()
+    (package / "good.py").write_text("VALUE = 1\n")
+    assert compile_sources(tmp_path) is True
+    assert [p.name.split(".")[0] for p in (package / "__pycache__").iterdir()] == ["good"]
+    (package / "broken.py").write_text("def (\n")
+    assert compile_sources(tmp_path) is False
 
 
 def test_synthetic_services_are_distinct():
