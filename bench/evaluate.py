@@ -30,7 +30,6 @@ import json
 import pickle
 import resource
 import sys
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -138,32 +137,14 @@ class _InProcessPipeline:
 
 
 class _InProcessStub:
-    """The Analyzer stub's methods (plain and ``.future``), served in this process one call at a time."""
+    """The Analyzer stub's methods (GetAnalyzerInfo, ConfigureStack, Configure), served in this process."""
 
     def __init__(self, servicer: Any) -> None:
         self._servicer = servicer
-        self._lock = threading.Lock()
 
-    def __getattr__(self, name: str) -> _InProcessMethod:
-        return _InProcessMethod(getattr(self._servicer, name), self._lock)
-
-
-class _InProcessMethod:
-    def __init__(self, method: Callable[..., Any], lock: threading.Lock) -> None:
-        self._method = method
-        self._lock = lock
-
-    def __call__(self, request: Any, timeout: float | None = None) -> Any:
-        with self._lock:
-            return self._method(request, None)
-
-    def future(self, request: Any, timeout: float | None = None) -> Future[Any]:
-        done: Future[Any] = Future()
-        try:
-            done.set_result(self(request, timeout))
-        except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
-            done.set_exception(exc)
-        return done
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        method = getattr(self._servicer, name)
+        return lambda request, timeout=None: method(request, None)
 
 
 def profile(path: Path) -> dict[str, Any]:

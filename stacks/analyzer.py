@@ -330,10 +330,14 @@ def encode_properties(props: Mapping[str, Any]) -> bytes:
     return _encode_fields(props)
 
 
+def _tag(message: type, name: str) -> bytes:
+    """The key of ``message``'s length-delimited field ``name``."""
+    return _varint(message.DESCRIPTOR.fields_by_name[name].number << 3 | 2)
+
+
 def _properties_field(message: type, encoded: bytes) -> bytes:
     """``encoded`` properties as the ``properties`` field of ``message``."""
-    number = message.DESCRIPTOR.fields_by_name["properties"].number
-    return _varint(number << 3 | 2) + _varint(len(encoded)) + encoded
+    return _field(_tag(message, "properties"), encoded)
 
 
 def _pack_version(pack_dir: Path) -> str:
@@ -829,7 +833,7 @@ class AnalysisSession:
     def _stack_request(self, resources: Sequence[RecordedResource]) -> bytes:
         """The serialized AnalyzeStackRequest: every resource, then the default providers."""
         items = []
-        tag = _varint(analyzer_pb2.AnalyzeStackRequest.DESCRIPTOR.fields_by_name["resources"].number << 3 | 2)
+        tag = _tag(analyzer_pb2.AnalyzeStackRequest, "resources")
         for r in [*resources, *self._providers.defaults()]:
             item = analyzer_pb2.AnalyzerResource(
                 type=r.type, urn=r.urn, name=r.name, parent=r.parent or "", dependencies=list(r.dependencies),
@@ -843,7 +847,7 @@ class AnalysisSession:
             if encoded is None:
                 encoded = encode_properties(r.inputs)
             body = item.SerializeToString() + _properties_field(analyzer_pb2.AnalyzerResource, encoded)
-            items.append(tag + _varint(len(body)) + body)
+            items.append(_field(tag, body))
         return b"".join(items)
 
 

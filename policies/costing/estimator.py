@@ -31,6 +31,7 @@ from .graph import (
     last_segment,
     normalize,
     num,
+    stem,
     text,
 )
 from .prices import DEFAULT_REGION, PriceTable, load_prices
@@ -166,8 +167,9 @@ class _Estimator:
             parts = value.split("/") if value else []
             if len(parts) == 3 and parts[0] == "service":
                 out.append(("name", parts[2]))
-                if "-" in parts[2]:
-                    out.append(("stem", parts[2].rsplit("-", 1)[0]))
+                logical = stem(parts[2])
+                if logical is not None:
+                    out.append(("stem", logical))
             return out
 
         return Index(self._service_targets, keys)
@@ -193,7 +195,7 @@ class _Estimator:
         return PhysicalNames(self.g.of(T.LOG_GROUP))
 
     @cached_property
-    def _interface_endpoint_nodes(self) -> list[Node]:
+    def _interface_endpoints(self) -> list[Node]:
         return [e for e in self.g.of(T.VPC_ENDPOINT)
                 if (text(e.props.get("vpcEndpointType")) or "").lower() == "interface"]
 
@@ -449,16 +451,13 @@ class _Estimator:
                      "performance logs")
 
     def nat_gateway(self, nat: Node) -> tuple[float, str]:
-        shift = self.a["natGbShiftedToEndpoints"] if self._interface_endpoints() else 0.0
+        shift = self.a["natGbShiftedToEndpoints"] if self._interface_endpoints else 0.0
         gb = self.a["natGbPerMonth"] * (1 - shift)
         usd = self.hours * self.p("natGateway", "hour") + gb * self.p("natGateway", "gb")
         detail = f"{_g(self.hours)} h + {_g(gb)} GB processed"
         if shift:
             detail += f" ({_g(shift * 100)}% of {_g(self.a['natGbPerMonth'])} GB moved to VPC endpoints)"
         return usd, detail
-
-    def _interface_endpoints(self) -> list[Node]:
-        return self._interface_endpoint_nodes
 
     def _fargate_by_cluster(self) -> dict[str | None, list[_Fargate]]:
         """The services priced so far, by cluster URN; rebuilt only when services were priced since."""

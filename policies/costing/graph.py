@@ -383,7 +383,7 @@ class Index:
         return sorted(found.values(), key=lambda n: self._position[id(n)])
 
 
-def _stem(value: str) -> str | None:
+def stem(value: str) -> str | None:
     """``value`` without its last ``-suffix``: the logical name an autoname ``<name>-<suffix>`` was made from."""
     return value.rsplit("-", 1)[0] if "-" in value else None
 
@@ -414,9 +414,9 @@ class PhysicalNames:
         keys: list[tuple[str, str]] = []
         for name in names:
             keys += [("name", name), ("auto", name)]
-            stem = _stem(name)
-            if stem is not None:
-                keys.append(("auto", stem))
+            logical = stem(name)
+            if logical is not None:
+                keys.append(("auto", logical))
             if self._prefixed:
                 keys += [("prefix", name[:end]) for end in range(1, len(name) + 1)]
         if not keys:
