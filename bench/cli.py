@@ -345,8 +345,10 @@ def render(options: Options, results: Results) -> str:
               "with `run_program(..., config_overrides=...)` and evaluated through "
               "`stacks.analyzer.run_policy_pack` (the real pack process and gRPC protocol) with the prod policy "
               f"config ({results.policy_config or 'n/a'}). Recording and evaluation are separate processes; "
-              "*evaluate s* is the `run_policy_pack` call (pack start, GetAnalyzerInfo, Configure, Analyze per "
-              "resource, AnalyzeStack), *process s* the whole evaluating process. Recording runs once above "
+              "*evaluate s* runs from launching the pack, first thing in the evaluating process, to the last "
+              "finding (the pack boots while the process imports its gRPC client and loads the resources; then "
+              "GetAnalyzerInfo, Configure, Analyze per resource, AnalyzeStack), *process s* is the whole "
+              "evaluating process. Recording runs once above "
               f"{LARGE} services.", ""]
     if results.scaling:
         lines += ["| services | resources | record s (n) | record RSS | evaluate s (n) | process s | "

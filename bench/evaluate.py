@@ -5,10 +5,12 @@
     (:mod:`bench.synthetic`) and pickle what it recorded; print the
     recording time as JSON.
 ``evaluate IN.pickle``
-    Load a recording and evaluate it with the policy pack through
+    Launch the policy pack for the recording's stack first thing
+    (:mod:`stacks.packlaunch`), then import the gRPC client and load the
+    recorded resources while the pack boots, and evaluate them through
     :func:`stacks.analyzer.run_policy_pack` (the real pack process and gRPC
-    protocol) and the prod policy config; print the evaluation time, the pack
-    process's peak RSS and the findings as JSON.
+    protocol) with the prod policy config; print the evaluation time (launch
+    to findings), the pack process's peak RSS and the findings as JSON.
 ``profile IN.pickle``
     The same requests served in-process by the pack's servicer
     (``policies/rules/_dispatch.py``), one at a time, with every policy's
@@ -20,12 +22,15 @@
     Each pack policy's declared checkov equivalents (its rule's ``checkov`` attribute).
 
 The pack sees the stack config as ``PULUMI_CONFIG``, without the services
-list (see :data:`PACK_CONFIG_EXCLUDE`).
+list (see :data:`PACK_CONFIG_EXCLUDE`). A recording is two pickles in one
+file: a header (project, stack, config, secret keys) that loads with the
+standard library alone, then the resources.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import pickle
 import resource
@@ -33,9 +38,11 @@ import sys
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from concurrent.futures import Future
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 PACK_DIR = REPO_ROOT / "policies"
@@ -72,16 +79,17 @@ def record(count: int, out: Path) -> dict[str, Any]:
     program = run_program(REPO_ROOT, STACK, config_overrides=overrides(count))
     seconds = time.perf_counter() - started
     with out.open("wb") as handle:
-        pickle.dump({"project": program.project, "stack": program.stack, "resources": program.resources,
-                     "config": program.config.values, "secret_keys": sorted(program.config.secret_keys)},
-                    handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump({"project": program.project, "stack": program.stack, "config": program.config.values,
+                     "secret_keys": sorted(program.config.secret_keys)}, handle, protocol=pickle.HIGHEST_PROTOCOL)
+        pickle.dump(program.resources, handle, protocol=pickle.HIGHEST_PROTOCOL)
     return {"services": count, "resources": len(program.resources), "record_seconds": seconds,
             "record_rss_mib": _rss_mib(resource.RUSAGE_SELF)}
 
 
 def _load(path: Path) -> dict[str, Any]:
     with path.open("rb") as handle:
-        return pickle.load(handle)
+        header = pickle.load(handle)
+        return {**header, "resources": pickle.load(handle)}
 
 
 def _findings(report: Any) -> list[dict[str, str]]:
@@ -89,17 +97,26 @@ def _findings(report: Any) -> list[dict[str, str]]:
 
 
 def evaluate(path: Path) -> dict[str, Any]:
-    from stacks import analyzer
+    from stacks import packlaunch
 
-    recording = _load(path)
-    config, source = policy_config()
+    with path.open("rb") as handle:
+        header = pickle.load(handle)  # plain data: no import beyond the standard library
+        started = time.perf_counter()
+        launched = packlaunch.launch(PACK_DIR, header["project"], header["stack"], pack_config(header["config"]))
+        try:
+            from stacks import analyzer  # while the pack boots
+
+            resources = pickle.load(handle)
+            config, source = policy_config()
+        except BaseException:
+            launched.kill()
+            raise
     loaded_rss = _rss_mib(resource.RUSAGE_SELF)
-    started = time.perf_counter()
-    report = analyzer.run_policy_pack(PACK_DIR, recording["project"], recording["stack"], recording["resources"],
-                                      config, config=pack_config(recording["config"]),
-                                      secret_keys=recording["secret_keys"], config_source=source)
+    report = analyzer.run_policy_pack(PACK_DIR, header["project"], header["stack"], resources, config,
+                                      config=pack_config(header["config"]), secret_keys=header["secret_keys"],
+                                      config_source=source, launched=launched)
     seconds = time.perf_counter() - started
-    return {"resources": len(recording["resources"]), "analyzed": report.analyzed, "eval_seconds": seconds,
+    return {"resources": len(resources), "analyzed": report.analyzed, "eval_seconds": seconds,
             "client_rss_mib": _rss_mib(resource.RUSAGE_SELF), "client_loaded_rss_mib": loaded_rss,
             "pack_rss_mib": _rss_mib(resource.RUSAGE_CHILDREN), "policy_config": source,
             "policies": len(report.pack.policies), "findings": _findings(report)}
@@ -128,6 +145,8 @@ class _InProcessPipeline:
         return self.results
 
     def call(self, name: str, request: bytes) -> Future[Any]:
+        from concurrent.futures import Future
+
         done: Future[Any] = Future()
         try:
             done.set_result(self._serve(name, request))
@@ -245,4 +264,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    code = main()
+    # As python -m stacks does: nothing is left to clean up, so skip collecting every object one by one at exit.
+    gc.freeze()
+    sys.exit(code)

@@ -1,13 +1,11 @@
 """Run a CrossGuard policy pack over recorded resources, the way the Pulumi CLI does.
 
-The CLI starts a Python pack through its ``pulumi-analyzer-policy-python``
-launcher, which runs ``python -u -m pulumi.policy <engine address> .`` in the
-pack's directory with ``PULUMI_PROJECT``, ``PULUMI_STACK``, ``PULUMI_DRY_RUN``
-and ``PULUMI_CONFIG`` set; ``pulumi.policy`` runs the pack's ``__main__.py``,
-whose ``PolicyPack`` serves the Analyzer gRPC service and prints its port on
-stdout. We do the same with the current interpreter (there is no engine, so
-the address is a placeholder the SDK only parses), then speak the Analyzer
-protocol with the stubs shipped in the Pulumi SDK:
+The pack is launched as the CLI's launcher launches it (:mod:`stacks.packlaunch`,
+with the current interpreter; there is no engine, so the address is a
+placeholder the SDK only parses); ``pulumi.policy`` runs the pack's
+``__main__.py``, whose ``PolicyPack`` serves the Analyzer gRPC service and
+prints its port on stdout. We then speak the Analyzer protocol with the stubs
+shipped in the Pulumi SDK:
 
 1. ``GetAnalyzerInfo``: the pack's policies, their enforcement levels, config
    schemas and remediation steps.
@@ -33,11 +31,9 @@ import asyncio
 import atexit
 import concurrent.futures
 import json
-import os
 import queue
 import struct as struct_module
 import subprocess
-import sys
 import threading
 from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
@@ -60,6 +56,7 @@ from stacks.offline import (
     RecordedResource,
     SecretValue,
 )
+from stacks.packlaunch import LaunchedPack, PolicyPackError, launch, pack_error
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 _LEVEL_FROM_PROTO = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory",
@@ -71,17 +68,11 @@ _SEVERITIES = {analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "", analyzer_pb2.POLICY
 _POLICY_TYPES = {analyzer_pb2.POLICY_TYPE_RESOURCE: "resource", analyzer_pb2.POLICY_TYPE_STACK: "stack"}
 _GRPC_OPTIONS = [("grpc.max_receive_message_length", 400 * 1024 * 1024),
                  ("grpc.max_send_message_length", 400 * 1024 * 1024)]
-# What the launcher passes as the engine address; pulumi.policy parses it but never dials it.
-ENGINE_ADDRESS_PLACEHOLDER = "127.0.0.1:0"
 DEFAULT_START_TIMEOUT = 60.0
 RPC_TIMEOUT = 300.0
 # Analyze requests in flight at once: enough to keep the pack busy, few enough that a stack of tens of
 # thousands of resources does not queue them all at the server (which then cancels the backlog).
 MAX_IN_FLIGHT = 32
-
-
-class PolicyPackError(Exception):
-    """The pack is missing, fails to start, or fails while analyzing. ``str()`` is one line naming the pack."""
 
 
 class PolicyConfigError(Exception):
@@ -506,6 +497,7 @@ class PolicyPackProcess:
         self.config = dict(config or {})
         self.timeout = timeout
         self.process: subprocess.Popen[bytes] | None = None
+        self._launched: LaunchedPack | None = None
         self.channel: grpc.Channel | None = None
         self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
         self._address = ""
@@ -525,25 +517,18 @@ class PolicyPackProcess:
         self.close()
 
     def _fail(self, problem: str) -> PolicyPackError:
-        return PolicyPackError(f"policy pack {self.pack_dir}: {problem}")
+        return pack_error(self.pack_dir, problem)
 
-    def start(self) -> PolicyPackProcess:
-        if not self.pack_dir.is_dir():
-            raise self._fail("not found (no such directory)")
-        if not (self.pack_dir / "PulumiPolicy.yaml").is_file():
-            raise self._fail("PulumiPolicy.yaml not found")
-        if not (self.pack_dir / "__main__.py").is_file():
-            raise self._fail("__main__.py not found")
-        env = {**os.environ, "PULUMI_PROJECT": self.project, "PULUMI_STACK": self.stack, "PULUMI_DRY_RUN": "true",
-               "PULUMI_CONFIG": json.dumps(self.config), "PYTHONUNBUFFERED": "1"}
-        env.pop("PULUMI_CONFIG_SECRET_KEYS", None)
-        command = [sys.executable, "-u", "-m", "pulumi.policy", ENGINE_ADDRESS_PLACEHOLDER, "."]
-        try:
-            # Same process group as ours, as under the CLI: Ctrl-C in a terminal reaches the pack too.
-            self.process = subprocess.Popen(command, cwd=self.pack_dir, env=env, stdin=subprocess.DEVNULL,
-                                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        except OSError as exc:
-            raise self._fail(f"cannot start {sys.executable}: {exc.strerror or exc}") from exc
+    def start(self, launched: LaunchedPack | None = None) -> PolicyPackProcess:
+        """Launch the pack, or take over ``launched``: the same pack, started earlier with the same project,
+        stack and config (:func:`stacks.packlaunch.launch`), so that it boots while the caller gets ready."""
+        if launched is None:
+            launched = launch(self.pack_dir, self.project, self.stack, self.config)
+        elif not launched.matches(self.pack_dir, self.project, self.stack, self.config):
+            launched.kill()
+            raise ValueError(f"{launched} was launched for another pack, project, stack or config")
+        self._launched = launched
+        self.process = launched.process
         atexit.register(self.close)
         for target in (self._read_stdout, self._read_stderr):
             thread = threading.Thread(target=target, daemon=True)
@@ -658,15 +643,11 @@ class PolicyPackProcess:
             self.channel = None
             self.stub = None
         process, self.process = self.process, None
-        if process is None:
+        launched, self._launched = self._launched, None
+        if process is None or launched is None:
             return
         atexit.unregister(self.close)
-        if process.poll() is None:
-            process.kill()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                pass
+        launched.kill()
         for thread in self._threads:
             thread.join(timeout=2)
         for stream in (process.stdout, process.stderr):
@@ -916,15 +897,16 @@ class _Providers:
 def run_policy_pack(pack_dir: Path, project: str, stack: str, resources: Sequence[RecordedResource],
                     policy_config: Mapping[str, tuple[str | None, Mapping[str, Any]]] | None = None, *,
                     config: Mapping[str, str] | None = None, secret_keys: Iterable[str] = (),
-                    config_source: str = "policy config",
-                    timeout: float = DEFAULT_START_TIMEOUT) -> PolicyReport:
+                    config_source: str = "policy config", timeout: float = DEFAULT_START_TIMEOUT,
+                    launched: LaunchedPack | None = None) -> PolicyReport:
     """Start the pack, analyze ``resources`` with ``policy_config``, kill the pack; return its findings.
 
     ``policy_config`` is what :func:`load_policy_config` returns (policy ->
     (level or None, properties)). ``config`` is the stack config the pack
-    sees as ``PULUMI_CONFIG`` (and the default providers' inputs).
+    sees as ``PULUMI_CONFIG`` (and the default providers' inputs). ``launched``
+    is the same pack already launched (see :meth:`PolicyPackProcess.start`).
     Raises :class:`PolicyPackError` or :class:`PolicyConfigError`.
     """
-    with PolicyPackProcess(pack_dir, project, stack, config=config, timeout=timeout) as pack:
+    with PolicyPackProcess(pack_dir, project, stack, config=config, timeout=timeout).start(launched) as pack:
         return pack.analyze(resources, policy_config, config_source=config_source, secret_keys=secret_keys)
 

@@ -277,8 +277,8 @@ def test_run_policy_pack_kills_the_process(monkeypatch):
     started = []
     original = PolicyPackProcess.start
 
-    def spy(self):
-        result = original(self)
+    def spy(self, launched=None):
+        result = original(self, launched)
         started.append(self.process)
         return result
 
