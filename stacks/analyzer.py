@@ -496,7 +496,6 @@ class PolicyPackProcess:
         self.stack = stack
         self.config = dict(config or {})
         self.timeout = timeout
-        self.process: subprocess.Popen[bytes] | None = None
         self._launched: LaunchedPack | None = None
         self.channel: grpc.Channel | None = None
         self.stub: analyzer_pb2_grpc.AnalyzerStub | None = None
@@ -507,6 +506,11 @@ class PolicyPackProcess:
         self._stderr: deque[str] = deque(maxlen=60)
         self._stdout: deque[str] = deque(maxlen=60)
         self._threads: list[threading.Thread] = []
+
+    @property
+    def process(self) -> subprocess.Popen[bytes] | None:
+        """The pack's process, from :meth:`start` until :meth:`close`."""
+        return self._launched.process if self._launched is not None else None
 
     def __enter__(self) -> PolicyPackProcess:
         if self.process is None:
@@ -528,7 +532,6 @@ class PolicyPackProcess:
             launched.kill()
             raise ValueError(f"{launched} was launched for another pack, project, stack or config")
         self._launched = launched
-        self.process = launched.process
         atexit.register(self.close)
         for target in (self._read_stdout, self._read_stderr):
             thread = threading.Thread(target=target, daemon=True)
@@ -642,12 +645,12 @@ class PolicyPackProcess:
             self.channel.close()
             self.channel = None
             self.stub = None
-        process, self.process = self.process, None
         launched, self._launched = self._launched, None
-        if process is None or launched is None:
+        if launched is None:
             return
         atexit.unregister(self.close)
         launched.kill()
+        process = launched.process
         for thread in self._threads:
             thread.join(timeout=2)
         for stream in (process.stdout, process.stderr):
