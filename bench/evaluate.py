@@ -92,6 +92,22 @@ def _load(path: Path) -> dict[str, Any]:
         return {**header, "resources": pickle.load(handle)}
 
 
+def _load_frozen(handle: Any) -> Any:
+    """The next pickle of ``handle``, loaded with the collector paused and then moved out of its sight.
+
+    Loading a large recording makes millions of objects that live until the process ends: the collector
+    would scan them over and over while they load (half the load time at 1,000 services) and again at every
+    full collection while they are analyzed.
+    """
+    gc.disable()
+    try:
+        loaded = pickle.load(handle)
+    finally:
+        gc.enable()
+    gc.freeze()
+    return loaded
+
+
 def _findings(report: Any) -> list[dict[str, str]]:
     return [{"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message} for v in report.violations]
 
@@ -106,7 +122,7 @@ def evaluate(path: Path) -> dict[str, Any]:
         try:
             from stacks import analyzer  # while the pack boots
 
-            resources = pickle.load(handle)
+            resources = _load_frozen(handle)
             config, source = policy_config()
         except BaseException:
             launched.kill()

@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench import checkov as ckv
 from bench.cli import SOURCE_PACKAGES, compile_sources
 from bench.synthetic import services_config
@@ -70,3 +72,33 @@ def test_checkov_output_parsing_and_comparison():
     assert (insights.pack, insights.checkov, insights.both) == (1, 1, 1)
     assert by_key[("require-tags", ())].pack_only == 1
     assert by_key[("", ("CKV_AWS_18",))].checkov_only == 1
+
+
+def test_a_recording_loads_out_of_the_collectors_sight(tmp_path):
+    """The evaluating process loads the resources with the collector paused, then freezes them; a load that
+    fails still turns the collector back on."""
+    import gc
+    import pickle
+
+    from bench.evaluate import _load_frozen
+
+    path = tmp_path / "recording.pickle"
+    resources = [{"urn": f"urn:{i}", "inputs": {"tags": {"n": [i]}}} for i in range(100)]
+    with path.open("wb") as handle:
+        pickle.dump({"project": "p"}, handle)
+        pickle.dump(resources, handle)
+    frozen = gc.get_freeze_count()
+    try:
+        with path.open("rb") as handle:
+            assert pickle.load(handle) == {"project": "p"}
+            assert _load_frozen(handle) == resources
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= frozen + 100
+        with path.open("rb") as handle:
+            pickle.load(handle)
+            pickle.load(handle)
+            with pytest.raises(EOFError):
+                _load_frozen(handle)  # nothing left to load
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()

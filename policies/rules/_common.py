@@ -34,7 +34,9 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy.proxy import UnknownValueError, _DictProxy
+
+from ._decode import LazyDict
 
 # ---------------------------------------------------------------------------
 # Type tokens. Each family lists every alias token the engine may send.
@@ -89,6 +91,11 @@ class StackResource:
     property_dependencies: dict[str, list[StackResource]] = field(default_factory=dict)
 
 
+_PLAIN_MAPPINGS = frozenset({dict, _DictProxy, LazyDict})
+"""Mappings whose ``in`` is ``[]`` without the value (their ``[]`` raises ``KeyError`` for a missing key, and
+``in`` is the Mapping default built on it, or the dict's own); an exact type test is cheaper than the ABC check."""
+
+
 # ---------------------------------------------------------------------------
 # Safe property access. Bad props never raise: they come back as ``default``.
 # ---------------------------------------------------------------------------
@@ -96,7 +103,14 @@ def get(props: Any, *path: str | int, default: Any = None) -> Any:
     """Follow ``path`` through nested mappings and lists; ``default`` on any miss."""
     current = props
     for step in path:
-        if isinstance(step, int):
+        if type(current) in _PLAIN_MAPPINGS and type(step) is str:
+            # The common case, read once: ``step in current`` then ``current[step]`` would read a proxy's entry
+            # twice. An unknown value raises here as it would in the ``in`` test.
+            try:
+                current = current[step]
+            except KeyError:
+                return default
+        elif isinstance(step, int):
             if isinstance(current, Sequence) and not isinstance(current, str | bytes) and -len(current) <= step < len(
                 current
             ):

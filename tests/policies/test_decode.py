@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
@@ -18,6 +19,7 @@ from pulumi_policy.deserialize import (
     deserialize_properties,
 )
 from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy, unknown_checking_proxy
+from rules._common import get
 from rules._decode import LazyDict, decode
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
@@ -158,3 +160,39 @@ def test_nested_objects_are_lazy_too_and_writes_keep_every_key():
     decoded["c"] = 3
     assert list(decoded) == ["a", "b", "c"] and decoded["b"] == 2 and decoded["c"] == 3
     assert decoded["__target"]["c"] == 3
+
+
+class _OpaqueMapping(Mapping):
+    """A mapping that ``rules._common.get`` knows nothing about: it takes the generic ``in``-then-``[]`` path."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def __getitem__(self, key: Any) -> Any:
+        value = self._inner[key]
+        return _OpaqueMapping(value) if isinstance(value, Mapping) else value
+
+    def __iter__(self) -> Any:
+        return iter(self._inner)
+
+    def __len__(self) -> int:
+        return len(self._inner)
+
+
+def _outcome(read: Any) -> Any:
+    try:
+        value = read()
+    except UnknownValueError as exc:
+        return ("unknown", exc.props)
+    return ("ok", shape(value._inner) if isinstance(value, _OpaqueMapping) else shape(value))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(keys, values, max_size=6), st.lists(st.one_of(keys, st.integers(-2, 3)), min_size=1, max_size=4))
+def test_get_reads_a_decoded_proxy_as_it_reads_any_mapping(props, path):
+    """``get`` reads the pack's own proxies in one step; the value, the default for a miss and the unknown-value
+    error are what the generic path gives over the SDK's proxy."""
+    struct = to_struct(props)
+    ours = _outcome(lambda: get(decode(struct), *path, default="missing"))
+    assert ours == _outcome(lambda: get(sdk_decode(struct), *path, default="missing"))
+    assert ours == _outcome(lambda: get(_OpaqueMapping(sdk_decode(struct)), *path, default="missing"))
