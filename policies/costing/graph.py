@@ -28,7 +28,10 @@ UNKNOWN_SENTINELS = frozenset({
     "030794c1-ac77-496b-92df-f27374a8bd58", "e48ece36-62e2-4504-bad9-02848725956a",
     "dd056dcd-154b-4c76-9bd3-c8f88648b5ff", "[unknown]",
 })
-_MAX_DEPTH = 32
+MAX_DEPTH = 32
+"""Values nested deeper than this copy as None."""
+MAX_ITEMS = 10_000
+"""Items of a list beyond this many are left out of its copy."""
 _LIMIT = 1e9  # numbers beyond this are treated as nonsense, not as a price multiplier
 
 
@@ -64,19 +67,35 @@ def _unproxied(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _own_copy(cls: type, method: str) -> Callable[..., Any] | None:
+    """``cls``'s own way to make the copy that ``method`` names, if it has one (see :func:`plain`)."""
+    return getattr(cls, method, None)
+
+
 def plain(value: Any, depth: int = 0) -> Any:
-    """A plain copy of a property value: dicts, lists, str, int, float, bool or None (unknowns as None)."""
-    if depth > _MAX_DEPTH:
+    """A plain copy of a property value: dicts, lists, str, int, float, bool or None (unknowns as None).
+
+    A mapping type may copy itself faster: its ``plain_copy(depth)`` returns exactly what this function
+    gives for it (or ``NotImplemented`` to leave it to this function). The pack's lazily decoded properties
+    do, straight from the wire message they have not decoded.
+    """
+    if depth > MAX_DEPTH:
         return None
     if value is None or isinstance(value, bool | int | float):
         return value
     if isinstance(value, str):
         return None if value in UNKNOWN_SENTINELS else value
+    own = _own_copy(type(value), "plain_copy")
+    if own is not None:
+        copied = own(value, depth)
+        if copied is not NotImplemented:
+            return copied
     value = _unproxied(value)
     if type(value) is dict:
         return {str(key): plain(item, depth + 1) for key, item in value.items()}
     if type(value) is list:
-        return [plain(item, depth + 1) for item in value[:10_000]]
+        return [plain(item, depth + 1) for item in value[:MAX_ITEMS]]
     if type(value).__name__ == "SecretValue":
         return plain(getattr(value, "value", None), depth + 1)
     if isinstance(value, Mapping):
@@ -98,7 +117,7 @@ def plain(value: Any, depth: int = 0) -> Any:
             length = len(value)
         except Exception:  # noqa: BLE001
             return []
-        for index in range(min(length, 10_000)):
+        for index in range(min(length, MAX_ITEMS)):
             try:
                 items.append(plain(value[index], depth + 1))
             except Exception:  # noqa: BLE001 - unknown at preview
@@ -108,7 +127,15 @@ def plain(value: Any, depth: int = 0) -> Any:
 
 
 def _plain_keys(value: Any, keys: Sequence[str]) -> dict[str, Any]:
-    """Plain copies of ``value``'s entries at ``keys`` (read one by one, so a lazy mapping decodes only those)."""
+    """Plain copies of ``value``'s entries at ``keys`` (read one by one, so a lazy mapping decodes only those).
+
+    As with :func:`plain`, a mapping's ``plain_entries(keys)`` may make the same copy its own way.
+    """
+    own = _own_copy(type(value), "plain_entries")
+    if own is not None:
+        copied = own(value, keys)
+        if copied is not NotImplemented:
+            return copied
     if not isinstance(value, Mapping):
         return {}
     out: dict[str, Any] = {}

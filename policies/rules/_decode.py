@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from costing.graph import MAX_DEPTH, MAX_ITEMS, UNKNOWN_SENTINELS
 from google.protobuf import json_format
 from pulumi_policy.deserialize import (
     SPECIAL_ARCHIVE_SIG,
@@ -81,6 +82,30 @@ class LazyDict(_DictProxy):
     def __iter__(self) -> Any:
         return iter(self._fields) if self._fields is not None else iter(self._DictProxy__target)
 
+    # The cost estimate copies whole property bags (``costing.graph.plain``). Decoding them into proxies only
+    # to copy those proxies into plain values is most of its time on a large stack: while the wire fields are
+    # at hand, the copy is made from them directly.
+    def plain_copy(self, depth: int) -> Any:
+        """``costing.graph.plain(self, depth)``, made from the wire fields (``NotImplemented`` once decoded)."""
+        fields = self._fields
+        if fields is None:
+            return NotImplemented
+        return _plain_fields(fields, depth)
+
+    def plain_entries(self, keys: Any) -> Any:
+        """What ``costing.graph`` copies of this mapping's entries at ``keys``, made from the wire fields."""
+        fields = self._fields
+        if fields is None:
+            return NotImplemented
+        out: dict[str, Any] = {}
+        for key in keys:
+            if isinstance(key, str) and key in fields:
+                try:
+                    out[key] = _plain(fields[key], 1)
+                except _Malformed:
+                    out[key] = None
+        return out
+
 
 def _struct(struct: Any, path: list[str]) -> Any:
     fields = struct.fields
@@ -110,7 +135,7 @@ def _value(value: Any, path: list[str]) -> Any:
 
 def _signed(struct: Any, path: list[str]) -> Any:
     fields = struct.fields
-    sig = _plain(fields[SPECIAL_SIG_KEY])
+    sig = _sig(fields[SPECIAL_SIG_KEY])
     if sig == SPECIAL_SECRET_SIG:
         if "value" not in fields:
             raise AssertionError("Invalid secret encountered when unmarshaling resource property")
@@ -120,5 +145,78 @@ def _signed(struct: Any, path: list[str]) -> Any:
     raise AssertionError(f"Unrecognized signature '{sig}' when unmarshaling resource property")
 
 
-def _plain(value: Any) -> Any:
+def _sig(value: Any) -> Any:
     return json_format.MessageToDict(value) if value.WhichOneof("kind") else None
+
+
+# ---------------------------------------------------------------------------
+# Plain copies straight from the wire (see LazyDict.plain_copy).
+#
+# costing.graph.plain copies a decoded mapping as follows: unknown values and
+# anything not JSON-like (assets, archives) become None, secrets their value,
+# values nested deeper than MAX_DEPTH None, lists are cut at MAX_ITEMS; and an
+# entry whose decoding fails becomes None. Decoding is lazy for objects and
+# eager for everything else: a list is decoded whole, with its items, when the
+# object holding it is, however deep or long it is, so a malformed value
+# anywhere in a list (a number JSON cannot hold, a bad signature) nulls the
+# entry that holds the list. The functions below give the same copy.
+# ---------------------------------------------------------------------------
+class _Malformed(Exception):
+    """Decoding this value fails; the object entry holding it copies as None."""
+
+
+def _plain_fields(fields: Any, depth: int) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in fields.items():
+        try:
+            out[key] = _plain(value, depth + 1)
+        except _Malformed:
+            out[key] = None
+    return out
+
+
+def _plain(value: Any, depth: int) -> Any:
+    kind = value.WhichOneof("kind")
+    if kind == "string_value":
+        text = value.string_value
+        return None if depth > MAX_DEPTH or text in UNKNOWN_SENTINELS else text
+    if kind == "struct_value":
+        struct = value.struct_value
+        fields = struct.fields
+        if SPECIAL_SIG_KEY in fields:
+            return _plain_signed(struct, fields, depth)
+        return None if depth > MAX_DEPTH else _plain_fields(fields, depth)
+    if kind == "list_value":
+        items = value.list_value.values
+        if depth > MAX_DEPTH:
+            for item in items:
+                _plain(item, depth + 1)  # decoded with its holder all the same: only its failures count
+            return None
+        copied = [_plain(item, depth + 1) for item in items[:MAX_ITEMS]]
+        for item in items[MAX_ITEMS:]:
+            _plain(item, depth + 1)
+        return copied
+    if kind == "number_value":
+        number = value.number_value
+        if math.isinf(number) or math.isnan(number):
+            raise _Malformed
+        return None if depth > MAX_DEPTH else number
+    if kind == "bool_value":
+        return None if depth > MAX_DEPTH else value.bool_value
+    return None
+
+
+def _plain_signed(struct: Any, fields: Any, depth: int) -> Any:
+    try:
+        sig = _sig(fields[SPECIAL_SIG_KEY])
+    except Exception as exc:  # noqa: BLE001 - whatever the SDK's decoding raises, the entry is None
+        raise _Malformed from exc
+    if sig == SPECIAL_SECRET_SIG and "value" in fields:
+        return _plain(fields["value"], depth)  # a secret copies as its value, where the secret is
+    if sig in (SPECIAL_ASSET_SIG, SPECIAL_ARCHIVE_SIG):
+        try:
+            _signed(struct, [])  # built (and failing) as decoding builds it; an asset copies as None
+        except Exception as exc:  # noqa: BLE001
+            raise _Malformed from exc
+        return None
+    raise _Malformed

@@ -196,3 +196,73 @@ def test_get_reads_a_decoded_proxy_as_it_reads_any_mapping(props, path):
     ours = _outcome(lambda: get(decode(struct), *path, default="missing"))
     assert ours == _outcome(lambda: get(sdk_decode(struct), *path, default="missing"))
     assert ours == _outcome(lambda: get(_OpaqueMapping(sdk_decode(struct)), *path, default="missing"))
+
+
+# --- Plain copies for the cost estimate, straight from the wire -------------------------------------------------
+_MALFORMED = [
+    math.inf, -math.inf, math.nan,
+    {SPECIAL_SIG_KEY: "not-a-signature"},
+    {SPECIAL_SIG_KEY: SPECIAL_SECRET_SIG},
+    {SPECIAL_SIG_KEY: 1.5},
+    {SPECIAL_SIG_KEY: SPECIAL_ASSET_SIG},
+]
+wire_values = st.recursive(
+    st.one_of(scalars, st.sampled_from(_MALFORMED), st.just("[unknown]"),
+              st.just({SPECIAL_SIG_KEY: SPECIAL_ASSET_SIG, "text": "hello"})),
+    lambda children: st.one_of(st.lists(children, max_size=5), st.dictionaries(keys, children, max_size=4),
+                               children.map(_secret)),
+    max_leaves=40,
+)
+
+
+def _generic_copy(read):
+    """``read()`` with costing.graph's own generic copy, the mappings' shortcuts switched off."""
+    from costing import graph
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(graph, "_own_copy", lambda cls, method: None)
+        return read()
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.dictionaries(keys, wire_values, max_size=6), st.lists(keys, max_size=4), st.integers(0, 3),
+       st.sampled_from([(32, 10_000), (2, 3), (0, 1)]))
+def test_plain_copies_from_the_wire_equal_the_generic_copy(props, read_first, depth, limits):
+    """Whatever the properties hold (malformed numbers and signatures anywhere, secrets, assets, unknowns,
+    nesting past the depth limit, lists past the length limit) and whatever was read before, the copy made
+    from the wire fields is the one costing.graph makes by reading the decoded proxies."""
+    from costing import graph
+    from rules import _decode
+
+    struct = to_struct(props)
+
+    def read_some(decoded: Any) -> Any:
+        for key in read_first:  # entries rules read before the estimate copies the bag
+            try:
+                decoded[key]
+            except Exception:  # noqa: BLE001 - unknown, missing or malformed: read or not, the copy is the same
+                pass
+        return decoded
+
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (graph, _decode):
+            patch.setattr(module, "MAX_DEPTH", limits[0])
+            patch.setattr(module, "MAX_ITEMS", limits[1])
+        ours = decode(struct)
+        assert ours.plain_copy(depth) is not NotImplemented
+        fast = graph.plain(read_some(ours), depth)
+        assert fast == _generic_copy(lambda: graph.plain(read_some(decode(struct)), depth))
+        entries = [*read_first, "value", 7]
+        assert graph._plain_keys(read_some(decode(struct)), entries) == _generic_copy(
+            lambda: graph._plain_keys(read_some(decode(struct)), entries))
+
+
+def test_plain_copies_are_the_generic_ones_once_decoded():
+    """A bag decoded whole (or written to) has no wire fields left to copy: the generic copy is made."""
+    from costing import graph
+
+    decoded = decode(to_struct({"a": {"b": [1, "x"]}, "c": UNKNOWN}))
+    decoded["d"] = 2
+    assert decoded.plain_copy(0) is NotImplemented and decoded.plain_entries(["a"]) is NotImplemented
+    assert graph.plain(decoded) == {"a": {"b": [1.0, "x"]}, "c": None, "d": 2}
+    assert graph._plain_keys(decoded, ["a", "zz"]) == {"a": {"b": [1.0, "x"]}}
