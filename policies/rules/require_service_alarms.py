@@ -75,34 +75,35 @@ class _Alarm:
     """Some metric name is unknown: the alarm may watch any metric."""
 
 
-def _is_unknown(container: Any, key: str | int) -> bool:
-    """Whether ``container[key]`` exists but is unknown at preview."""
+def _read(container: Any, *path: str | int) -> tuple[Any, bool]:
+    """``get(container, *path)``, read once, and whether it is unknown at preview (then the value is None).
+
+    Unknown is what reading ``container[...]`` step by step raises ``UnknownValueError`` for; a missing key, an
+    index out of range or a step into a non-container is absent, not unknown.
+    """
     try:
-        container[key]
+        return get(container, *path), False
     except UnknownValueError:
-        return True
-    except (KeyError, IndexError, TypeError):
-        return False
-    return False
+        return None, True
 
 
 def _read_metric(alarm: _Alarm, metric: Any) -> None:
-    if _is_unknown(metric, "metricName"):
+    name, unknown = _read(metric, "metricName")
+    if unknown:
         alarm.unknown_metric = True
-    name = _known(metric, "metricName")
     if isinstance(name, str) and name:
         alarm.metrics.add(name)
-    if _is_unknown(metric, "dimensions"):
+    dims, unknown = _read(metric, "dimensions")
+    if unknown:
         alarm.unresolved = True
-    dims = _known(metric, "dimensions")
     if not isinstance(dims, Mapping):
         return
     sinks = {"ServiceName": alarm.service_names, "ClusterName": alarm.cluster_names,
              "TargetGroup": alarm.target_groups}
     for key, sink in sinks.items():
-        if _is_unknown(dims, key):
+        value, unknown = _read(dims, key)
+        if unknown:
             alarm.unresolved = True
-        value = _known(dims, key)
         if isinstance(value, str) and value.strip():
             sink.add(value.strip())
 
@@ -111,13 +112,13 @@ def _read_alarm(resource: Any) -> _Alarm:
     alarm = _Alarm()
     props = resource.props
     _read_metric(alarm, props)
-    if _is_unknown(props, "metricQueries"):
+    queries, unknown = _read(props, "metricQueries")
+    if unknown:
         alarm.unresolved = alarm.unknown_metric = True
-    queries = _known(props, "metricQueries")
     for index in range(len(queries) if isinstance(queries, Sequence) and not isinstance(queries, str) else 0):
-        if _is_unknown(queries, index) or _is_unknown(_known(queries, index), "metric"):
+        metric, unknown = _read(queries, index, "metric")
+        if unknown:
             alarm.unresolved = alarm.unknown_metric = True
-        metric = _known(queries, index, "metric")
         if isinstance(metric, Mapping):
             _read_metric(alarm, metric)
     for prop in ("dimensions", "metricQueries"):
@@ -153,9 +154,9 @@ def _read_service(resource: Any) -> _Service:
     name = name.strip() if isinstance(name, str) and name.strip() else None
     label = getattr(resource, "name", "") or name or resource.urn
     cluster = last_segment(_known(props, "cluster"))
-    balancers = _known(props, "loadBalancers")
+    balancers, unknown = _read(props, "loadBalancers")
     load_balanced: bool | None
-    if _is_unknown(props, "loadBalancers"):
+    if unknown:
         load_balanced = None  # unknown at preview: target-group metrics are not demanded
     else:
         load_balanced = isinstance(balancers, Sequence) and not isinstance(balancers, str) and len(balancers) > 0
