@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -102,3 +103,53 @@ def test_a_recording_loads_out_of_the_collectors_sight(tmp_path):
         assert gc.isenabled()
     finally:
         gc.unfreeze()
+
+
+def test_pack_and_checkov_run_in_turn_up_to_the_large_size(tmp_path, monkeypatch):
+    """The ratio compares runs made side by side: pack, checkov, pack, checkov... up to LARGE services; above it,
+    checkov runs once against section 2's pack runs."""
+    import datetime as dt
+    import json
+
+    from bench import cli
+    from bench.measure import Run
+
+    order: list[str] = []
+    seconds = iter(range(1, 1000))
+
+    def fake_run(command, cwd=None, env=None, timeout=None):
+        args = [str(part) for part in command]
+        if args[0] == str(tmp_path / "checkov"):
+            order.append("checkov")
+            stdout = json.dumps({"check_type": "terraform_plan",
+                                 "results": {"passed_checks": [], "failed_checks": []},
+                                 "summary": {"passed": 0, "failed": 0}})
+        elif args[3:4] == ["evaluate"]:
+            order.append("pack")
+            stdout = json.dumps({"eval_seconds": 0.1})
+        elif args[3:4] == ["rules"]:
+            stdout = json.dumps({"checkov": {}})
+        elif args[3:4] == ["export"]:
+            stdout = json.dumps({"exported": 1, "unmapped": [], "skipped": 0, "addresses": {}})
+        else:  # the prod stack's export
+            stdout = "exported 1 resources"
+        return Run(seconds=float(next(seconds)), max_rss_mib=1.0, tree_rss_mib=1.0, returncode=0, stdout=stdout,
+                   stderr="")
+
+    monkeypatch.setattr(cli, "run", fake_run)
+    monkeypatch.setattr(cli.ckv, "ensure_checkov",
+                        lambda log=None: cli.ckv.Installation(executable=tmp_path / "checkov", version="0"))
+    options = cli.Options(quick=False, sizes=(10, 1000), runs=1, scaling_runs=3, stacks=("prod",), checkov=True,
+                          checkov_timeout=300.0, output=tmp_path / "RESULTS.md", work=tmp_path, log=lambda _: None)
+    results = cli.Results(started=dt.datetime.now(dt.UTC))
+    results.scaling = [{"services": size, "recording": tmp_path / f"{size}.pickle", "findings": [],
+                        "eval_process": [0.5, 0.6, 0.7]} for size in (10, 1000)]
+    cli.bench_checkov(options, results)
+
+    assert order[:6] == ["pack", "checkov"] * 3  # 10 services: side by side
+    assert order[6:] == ["checkov", "checkov"]  # 1,000 services once, then the prod stack
+    small, large = results.checkov["comparisons"]
+    assert len(small["pack"]) == 3 and small["pack"] != [0.5, 0.6, 0.7]
+    assert large["pack"] == [0.5, 0.6, 0.7]
+    lines = "\n".join(cli._checkov_lines(options, results))
+    assert f"| 10 | 1 | {statistics.median(small['pack']):.2f} (3) |" in lines
