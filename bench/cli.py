@@ -74,6 +74,11 @@ def _py(*args: str) -> list[str]:
 _WORK: list[Path] = []
 
 
+def _evaluate_command(recording: Path) -> list[str]:
+    """The evaluating process of section 2, which section 3 also runs beside checkov."""
+    return _py("-m", "bench.evaluate", "evaluate", str(recording))
+
+
 def _display(command: Sequence[str]) -> str:
     shown = []
     for part in command:
@@ -132,7 +137,7 @@ def bench_scaling(options: Options, results: Results) -> None:
     for size in options.sizes:
         recording = options.work / f"services-{size}.pickle"
         record_command = _py("-m", "bench.evaluate", "record", str(size), str(recording))
-        evaluate_command = _py("-m", "bench.evaluate", "evaluate", str(recording))
+        evaluate_command = _evaluate_command(recording)
         results.commands += [_display(record_command), _display(evaluate_command)]
         record_runs = options.scaling_runs if size <= LARGE else 1
         records = []
@@ -205,7 +210,7 @@ def bench_checkov(options: Options, results: Results) -> None:
         # in turn, so that a machine that gets faster or slower during the benchmark moves both figures alike.
         side_by_side = size <= LARGE and bool(entry["eval_process"])
         pack_seconds: list[float] = []
-        evaluate_command = _py("-m", "bench.evaluate", "evaluate", str(entry["recording"]))
+        evaluate_command = _evaluate_command(entry["recording"])
         for index in range(runs):
             if side_by_side:
                 options.log(f"checkov {size} services: pack run {index + 1}/{runs}")

@@ -110,7 +110,6 @@ def tree_pids(root: int) -> list[int]:
     return found
 
 
-
 class _Sampler(threading.Thread):
     def __init__(self, pid: int) -> None:
         super().__init__(daemon=True)

@@ -52,12 +52,6 @@ MSG_MISSING = (
 )
 
 
-def _known(props: Any, *path: str | int) -> Any:
-    """``get`` that reads a value unknown at preview as absent."""
-    try:
-        return get(props, *path)
-    except UnknownValueError:
-        return None
 
 
 @dataclass
@@ -85,6 +79,11 @@ def _read(container: Any, *path: str | int) -> tuple[Any, bool]:
         return get(container, *path), False
     except UnknownValueError:
         return None, True
+
+
+def _known(props: Any, *path: str | int) -> Any:
+    """``get`` that reads a value unknown at preview as absent."""
+    return _read(props, *path)[0]
 
 
 def _read_metric(alarm: _Alarm, metric: Any) -> None:
