@@ -119,19 +119,21 @@ def evaluate(path: Path) -> dict[str, Any]:
         header = pickle.load(handle)  # plain data: no import beyond the standard library
         started = time.perf_counter()
         launched = packlaunch.launch(PACK_DIR, header["project"], header["stack"], pack_config(header["config"]))
-        try:
-            from stacks import analyzer  # while the pack boots
+        with launched.caller_placed():  # from here on this process keeps off the pack's CPU
+            try:
+                from stacks import analyzer  # while the pack boots
 
-            resources = _load_frozen(handle)
-            config, source = policy_config()
-        except BaseException:
-            launched.kill()
-            raise
-    loaded_rss = _rss_mib(resource.RUSAGE_SELF)
-    report = analyzer.run_policy_pack(PACK_DIR, header["project"], header["stack"], resources, config,
-                                      config=pack_config(header["config"]), secret_keys=header["secret_keys"],
-                                      config_source=source, launched=launched)
-    seconds = time.perf_counter() - started
+                resources = _load_frozen(handle)
+                config, source = policy_config()
+            except BaseException:
+                launched.kill()
+                raise
+            loaded_rss = _rss_mib(resource.RUSAGE_SELF)
+            report = analyzer.run_policy_pack(PACK_DIR, header["project"], header["stack"], resources, config,
+                                              config=pack_config(header["config"]),
+                                              secret_keys=header["secret_keys"], config_source=source,
+                                              launched=launched)
+            seconds = time.perf_counter() - started
     return {"resources": len(resources), "analyzed": report.analyzed, "eval_seconds": seconds,
             "client_rss_mib": _rss_mib(resource.RUSAGE_SELF), "client_loaded_rss_mib": loaded_rss,
             "pack_rss_mib": _rss_mib(resource.RUSAGE_CHILDREN), "policy_config": source,

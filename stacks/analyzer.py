@@ -30,6 +30,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import contextlib
 import json
 import queue
 import struct as struct_module
@@ -539,6 +540,11 @@ class PolicyPackProcess:
             self._threads.append(thread)
         return self
 
+    def caller_placed(self) -> contextlib.AbstractContextManager[None]:
+        """A block in which the calling thread, and the threads it starts, keep off the pack's CPU
+        (:meth:`stacks.packlaunch.LaunchedPack.caller_placed`); a no-op before :meth:`start`."""
+        return self._launched.caller_placed() if self._launched is not None else contextlib.nullcontext()
+
     def _read_stdout(self) -> None:
         assert self.process is not None and self.process.stdout is not None
         announced = False
@@ -910,6 +916,7 @@ def run_policy_pack(pack_dir: Path, project: str, stack: str, resources: Sequenc
     is the same pack already launched (see :meth:`PolicyPackProcess.start`).
     Raises :class:`PolicyPackError` or :class:`PolicyConfigError`.
     """
-    with PolicyPackProcess(pack_dir, project, stack, config=config, timeout=timeout).start(launched) as pack:
+    with PolicyPackProcess(pack_dir, project, stack, config=config, timeout=timeout).start(launched) as pack, \
+            pack.caller_placed():
         return pack.analyze(resources, policy_config, config_source=config_source, secret_keys=secret_keys)
 

@@ -86,10 +86,11 @@ def run(args: argparse.Namespace) -> int:
         # The pack boots and is configured while the program runs. Resources are analyzed once the program
         # is done: streaming them to the pack during the run costs more on two cores than it saves.
         pack.start()
-        session = pack.session(policy_config, secret_keys=stack_config.secret_keys,
-                               config_source=f"policy config {config_path}" if config_path else "policy config")
-        program = offline.run_program(project_dir, args.stack)
-        findings = session.finish(program.resources)
+        with pack.caller_placed():  # the program and the client keep off the pack's CPU
+            session = pack.session(policy_config, secret_keys=stack_config.secret_keys,
+                                   config_source=f"policy config {config_path}" if config_path else "policy config")
+            program = offline.run_program(project_dir, args.stack)
+            findings = session.finish(program.resources)
     except (offline.OfflineError, analyzer.PolicyPackError, analyzer.PolicyConfigError) as exc:
         return _error(str(exc), exc, verbose=verbose)
     except KeyboardInterrupt:

@@ -139,3 +139,66 @@ def test_the_pack_process_collects_rarely():
     finally:
         gc.unfreeze()
         gc.set_threshold(*before)
+
+
+def _stack_servicer(validate):
+    from pulumi_policy import EnforcementLevel, StackValidationPolicy
+
+    policy = StackValidationPolicy(name="watch-collector", description="Watches the collector.", validate=validate)
+    return _dispatch.RoutedServicer("pack", "0.0.1", [policy], EnforcementLevel.ADVISORY)
+
+
+def _stack_request():
+    from pulumi.runtime.proto import analyzer_pb2
+
+    return analyzer_pb2.AnalyzeStackRequest(resources=[analyzer_pb2.AnalyzerResource(type="aws:s3/bucket:Bucket",
+                                                                                      urn="urn:b", name="b")])
+
+
+@pytest.mark.parametrize("fails", [False, True])
+def test_the_collector_is_paused_while_stack_policies_run_and_back_after(fails):
+    import gc
+
+    seen = []
+
+    def validate(args, report):
+        seen.append(gc.isenabled())
+        if fails:
+            raise RuntimeError("the policy broke")
+
+    servicer = _stack_servicer(validate)
+    assert gc.isenabled()
+    try:
+        servicer.AnalyzeStack(_stack_request(), None)
+    except RuntimeError:
+        assert fails
+    assert seen == [False], "the stack policy ran with the collector paused"
+    assert gc.isenabled(), "the collector is back on after AnalyzeStack, whatever the policy did"
+
+
+def test_a_collector_that_was_off_stays_off():
+    import gc
+
+    servicer = _stack_servicer(lambda args, report: None)
+    gc.disable()
+    try:
+        servicer.AnalyzeStack(_stack_request(), None)
+        assert not gc.isenabled(), "AnalyzeStack turned on a collector its caller had turned off"
+    finally:
+        gc.enable()
+
+
+def test_overlapping_stack_calls_turn_the_collector_back_on_when_the_last_ends():
+    import gc
+
+    pause = _dispatch._CollectorPause()
+    assert gc.isenabled()
+    try:
+        pause.__enter__()
+        pause.__enter__()  # a second call begins while the first runs
+        pause.__exit__(None, None, None)
+        assert not gc.isenabled(), "one call still runs"
+        pause.__exit__(None, None, None)
+        assert gc.isenabled(), "the last call ended"
+    finally:
+        gc.enable()
