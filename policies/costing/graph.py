@@ -180,8 +180,14 @@ def _urn_of(value: Any) -> str | None:
 
 
 def _deps(value: Any) -> dict[str, tuple[str, ...]]:
+    """Property -> the URNs it depends on. A mapping type may give these itself: its ``plain_urns()``
+    returns exactly what this function gives for it (the pack's stack resources read them off the wire
+    instead of building a resource object for every dependency)."""
     if not isinstance(value, Mapping):
         return {}
+    own = _own_copy(type(value), "plain_urns")
+    if own is not None:
+        return own(value)
     out: dict[str, tuple[str, ...]] = {}
     try:
         entries = list(value.items())

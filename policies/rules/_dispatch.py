@@ -231,6 +231,12 @@ class _Dependencies(Mapping):
     def __iter__(self) -> Iterator[str]:
         return iter(self._wire)
 
+    def plain_urns(self) -> dict[str, tuple[str, ...]]:
+        """Property -> the URNs of the stack's resources it depends on, read off the wire: what
+        ``costing.graph`` copies, without building the resource lists."""
+        by_urn = self._by_urn
+        return {key: tuple(u for u in deps.urns if u and u in by_urn) for key, deps in self._wire.items()}
+
     def __len__(self) -> int:
         return len(self._wire)
 

@@ -202,3 +202,23 @@ def test_overlapping_stack_calls_turn_the_collector_back_on_when_the_last_ends()
         assert gc.isenabled(), "the last call ended"
     finally:
         gc.enable()
+
+
+def test_dependency_urns_read_off_the_wire_match_the_generic_copy():
+    """costing.graph._deps over a stack resource's property dependencies (the wire fast path) gives what it
+    gives over the same lists of resources in a plain dict, including dependencies outside the stack."""
+    from costing import graph
+    from pulumi.runtime.proto import analyzer_pb2
+
+    request = analyzer_pb2.AnalyzeStackRequest()
+    for name, deps in [("", {}), ("a", {}), ("b", {"x": ["urn:a"], "y": ["urn:a", "urn:gone", ""], "z": []}),
+                       ("c", {"w": ["urn:b", "urn:a"]})]:
+        resource = request.resources.add(type="aws:s3/bucket:Bucket", urn=name and f"urn:{name}", name=name)
+        for key, urns in deps.items():
+            resource.propertyDependencies[key].urns.extend(urns)
+    servicer = _stack_servicer(lambda args, report: None)
+    stack = servicer._decode_stack(request)
+    assert all(graph._own_copy(type(r.property_dependencies), "plain_urns") for r in stack), "the fast path"
+    fast = [graph._deps(r.property_dependencies) for r in stack]
+    generic = [graph._deps(dict(r.property_dependencies)) for r in stack]
+    assert fast == generic == [{}, {}, {"x": ("urn:a",), "y": ("urn:a",), "z": ()}, {"w": ("urn:b", "urn:a")}]
