@@ -408,6 +408,9 @@ class _Pipeline:
                 name: self._channel.unary_unary(f"/{_SERVICE}/{name}", request_serializer=None,
                                                 response_deserializer=analyzer_pb2.AnalyzeResponse.FromString)
                 for name in ("Analyze", "AnalyzeStack")}
+            # Connect now, not at the first call: the pack is being configured meanwhile, so the first
+            # Analyze finds the connection made. (A state query, not a poller: closing never waits on it.)
+            self._channel.get_state(try_to_connect=True)
         finally:
             started.set()  # also when the channel could not be made: the caller must not wait forever
         self._loop.run_forever()
@@ -595,11 +598,13 @@ class PolicyPackProcess:
         # connectivity poller would hold up closing the channel by up to 0.2 s.)
         self.channel = grpc.insecure_channel(self._address, options=_GRPC_OPTIONS)
         self.stub = analyzer_pb2_grpc.AnalyzerStub(self.channel)
+        self.pipeline()  # its channel connects while GetAnalyzerInfo and Configure go over this one
         return self.stub
 
     def pipeline(self) -> _Pipeline:
-        """The asynchronous channel for Analyze and AnalyzeStack (connecting first)."""
-        self.connect()
+        """The asynchronous channel for Analyze and AnalyzeStack (made, and connecting, once the port is known)."""
+        if self.stub is None:
+            self.connect()
         with self._pipeline_lock:
             if self._pipeline is None:
                 self._pipeline = _Pipeline(self._address, MAX_IN_FLIGHT)

@@ -214,3 +214,46 @@ def test_the_plan_and_run_policy_pack_keep_their_work_off_the_pack_cpu(monkeypat
     calls = 2 if entry == "plan" else 1  # the program, then the analysis
     assert seen == [mine - {max(mine)}] * calls, f"{entry} ran with CPUs {seen}, the pack has {max(mine)}"
     assert os.sched_getaffinity(0) == mine, f"{entry} gives the caller its CPUs back"
+
+
+def test_the_analyze_channel_connects_while_the_pack_is_configured():
+    """Once the port is known, the Analyze pipeline exists and its channel is connecting or connected before any
+    Analyze call, so the first Analyze does not pay for the connection."""
+    import asyncio
+    import time
+
+    import grpc
+
+    with PolicyPackProcess(TINY, "p", "s") as pack:
+        pack.connect()
+        pipeline = pack._pipeline
+        assert pipeline is not None, "connect() made the Analyze pipeline"
+
+        async def state() -> grpc.ChannelConnectivity:
+            return pipeline._channel.get_state(try_to_connect=False)
+
+        deadline = time.monotonic() + 10
+        seen = grpc.ChannelConnectivity.IDLE
+        while time.monotonic() < deadline and seen != grpc.ChannelConnectivity.READY:
+            seen = asyncio.run_coroutine_threadsafe(state(), pipeline._loop).result(timeout=5)
+            time.sleep(0.01)
+        assert seen == grpc.ChannelConnectivity.READY, f"the Analyze channel is {seen} without any call made"
+        assert pack.pipeline() is pipeline, "the pipeline made at connect() is the one used"
+
+
+def test_the_evaluate_worker_launches_the_pack_before_argparse(tmp_path):
+    """`python -m bench.evaluate evaluate FILE` is timed from the launch: only what launching needs is imported
+    before it, not argparse, typing or the gRPC client."""
+    recording = tmp_path / "r.pickle"
+    with recording.open("wb") as handle:
+        pickle.dump({"project": "p", "stack": "s", "config": {}, "secret_keys": []}, handle)
+    probe = ("import sys, runpy; import stacks.packlaunch as p; "
+             "p.launch = lambda *a, **k: (print(','.join(sorted(sys.modules))), sys.exit(0)); "
+             "sys.argv = ['bench.evaluate', 'evaluate', sys.argv[1]]; "
+             "runpy.run_module('bench.evaluate', run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", probe, str(recording)], cwd=ROOT, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    loaded = set(done.stdout.strip().split(","))
+    assert "stacks.packlaunch" in loaded, "the probe ran at the launch"
+    for heavy in ("argparse", "typing", "grpc", "pulumi", "stacks.analyzer"):
+        assert heavy not in loaded, f"{heavy} was imported before the pack was launched"
