@@ -43,6 +43,7 @@ from pathlib import Path
 from typing import Any
 
 import grpc
+import grpc._channel  # noqa: F401 - imported now, while the pack boots, not by the first channel once its port is known
 import jsonschema
 import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
@@ -393,26 +394,25 @@ class _Pipeline:
         self._tasks: set[asyncio.Task[None]] = set()
         self._channel: Any = None
         self._methods: dict[str, Any] = {}
-        started = threading.Event()
-        self._thread = threading.Thread(target=self._serve, args=(started,), name="policy-pack-analyze",
-                                        daemon=True)
+        # Not waited for: making the first grpc.aio channel of a process takes milliseconds, which pass while the
+        # caller goes on (GetAnalyzerInfo, Configure). Whatever is queued or scheduled meanwhile runs on the loop
+        # once the channel is made.
+        self._thread = threading.Thread(target=self._serve, name="policy-pack-analyze", daemon=True)
         self._thread.start()
-        started.wait()
 
-    def _serve(self, started: threading.Event) -> None:
-        try:
-            asyncio.set_event_loop(self._loop)
-            self._channel = grpc.aio.insecure_channel(self._target, options=_GRPC_OPTIONS)
-            # Requests arrive serialized (see encode_properties); responses are parsed as usual.
-            self._methods = {
-                name: self._channel.unary_unary(f"/{_SERVICE}/{name}", request_serializer=None,
-                                                response_deserializer=analyzer_pb2.AnalyzeResponse.FromString)
-                for name in ("Analyze", "AnalyzeStack")}
-            # Connect now, not at the first call: the pack is being configured meanwhile, so the first
-            # Analyze finds the connection made. (A state query, not a poller: closing never waits on it.)
-            self._channel.get_state(try_to_connect=True)
-        finally:
-            started.set()  # also when the channel could not be made: the caller must not wait forever
+    def _serve(self) -> None:
+        # If the channel cannot be made, the thread ends here: wait() then returns what was answered, and the
+        # caller reports the rest as unanswered.
+        asyncio.set_event_loop(self._loop)
+        self._channel = grpc.aio.insecure_channel(self._target, options=_GRPC_OPTIONS)
+        # Requests arrive serialized (see encode_properties); responses are parsed as usual.
+        self._methods = {
+            name: self._channel.unary_unary(f"/{_SERVICE}/{name}", request_serializer=None,
+                                            response_deserializer=analyzer_pb2.AnalyzeResponse.FromString)
+            for name in ("Analyze", "AnalyzeStack")}
+        # Connect now, not at the first call: the pack is being configured meanwhile, so the first Analyze finds
+        # the connection made. (A state query, not a poller: closing never waits on it.)
+        self._channel.get_state(try_to_connect=True)
         self._loop.run_forever()
 
     def send(self, key: str, request: bytes) -> None:

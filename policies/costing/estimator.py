@@ -13,9 +13,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from . import tokens as T
 from .assumptions import resolve_assumptions
@@ -49,8 +49,7 @@ _PAID_RULE_GROUPS = ("AWSManagedRulesBotControlRuleSet", "AWSManagedRulesATPRule
                      "AWSManagedRulesACFPRuleSet", "AWSManagedRulesAntiDDoSRuleSet")
 
 
-@dataclass(frozen=True)
-class Item:
+class Item(NamedTuple):
     """One priced resource."""
 
     urn: str
@@ -63,8 +62,7 @@ class Item:
     """How the figure was reached: quantities, prices and assumptions."""
 
 
-@dataclass(frozen=True)
-class Unpriced:
+class Unpriced(NamedTuple):
     """A resource whose cost is not in the estimate."""
 
     urn: str
@@ -72,8 +70,7 @@ class Unpriced:
     reason: str = ""
 
 
-@dataclass(frozen=True)
-class Estimate:
+class Estimate(NamedTuple):
     """The monthly estimate of one stack."""
 
     items: tuple[Item, ...]
@@ -89,7 +86,7 @@ class Estimate:
     """Date of the prices."""
     currency: str = "USD"
     hours_per_month: float = 730.0
-    assumptions: Mapping[str, float] = field(default_factory=dict)
+    assumptions: Mapping[str, float] = MappingProxyType({})
     """Every usage assumption as used (defaults with config overrides)."""
     prices_overridden: tuple[str, ...] = ()
     """``group.name`` of the prices config overrode."""
@@ -107,10 +104,12 @@ class _Unpriceable(Exception):
         self.reason = reason
 
 
-@dataclass
 class _Fargate:
-    cluster: str | None
-    average_tasks: float
+    __slots__ = ("cluster", "average_tasks")
+
+    def __init__(self, cluster: str | None, average_tasks: float) -> None:
+        self.cluster = cluster
+        self.average_tasks = average_tasks
 
 
 def _g(value: float) -> str:

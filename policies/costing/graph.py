@@ -18,7 +18,6 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 # pulumi-policy's sentinels for values unknown during preview (pulumi_policy.proxy).
@@ -35,19 +34,28 @@ MAX_ITEMS = 10_000
 _LIMIT = 1e9  # numbers beyond this are treated as nonsense, not as a price multiplier
 
 
-@dataclass(eq=False)
 class Node:
-    """One resource with plain props."""
+    """One resource with plain props.
 
-    urn: str
-    type: str
-    name: str
-    parent: str | None
-    props: dict[str, Any]
-    deps: dict[str, tuple[str, ...]] = field(default_factory=dict)
-    """Property -> URNs the property was computed from."""
-    custom: bool | None = None
-    """False for component resources, when the source says so."""
+    ``deps`` maps a property to the URNs it was computed from; ``custom`` is
+    False for component resources, when the source says so. (A plain class:
+    a dataclass would cost the pack's start a code generation per class.)
+    """
+
+    __slots__ = ("urn", "type", "name", "parent", "props", "deps", "custom")
+
+    def __init__(self, urn: str, type: str, name: str, parent: str | None, props: dict[str, Any],  # noqa: A002
+                 deps: dict[str, tuple[str, ...]] | None = None, custom: bool | None = None) -> None:
+        self.urn = urn
+        self.type = type
+        self.name = name
+        self.parent = parent
+        self.props = props
+        self.deps = {} if deps is None else deps
+        self.custom = custom
+
+    def __repr__(self) -> str:
+        return f"Node(urn={self.urn!r}, type={self.type!r}, name={self.name!r})"
 
 
 @functools.cache

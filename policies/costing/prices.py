@@ -6,9 +6,9 @@ import json
 import math
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 
 from .assumptions import CostConfigError
 
@@ -17,8 +17,7 @@ DEFAULT_REGION = "us-east-1"
 _REGION = re.compile(r"^[a-z]{2}(-[a-z0-9]+)+-\d+$")
 
 
-@dataclass(frozen=True)
-class PriceTable:
+class PriceTable(NamedTuple):
     """The prices of one region, as loaded from its file and overridden by config."""
 
     region: str
@@ -29,7 +28,7 @@ class PriceTable:
     """Currency of every price."""
     hours_per_month: float = 730.0
     """Hours in the billing month the estimate uses (AWS's pricing calculator uses 730)."""
-    prices: Mapping[str, Mapping[str, float]] = field(default_factory=dict)
+    prices: Mapping[str, Mapping[str, float]] = MappingProxyType({})
     """Group (fargate, natGateway, ...) -> price name -> USD."""
     source: tuple[str, ...] = ()
     """Where the prices come from (page names)."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as _dt
 import re
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 MINUTES_PER_WEEK = 7 * 24 * 60
 DAY_NAMES = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
@@ -29,8 +29,7 @@ _REFERENCE = _dt.datetime(2025, 1, 6, 12, 0)
 _MAX_EVENTS = 20_000
 
 
-@dataclass(frozen=True)
-class Action:
+class Action(NamedTuple):
     """One scheduled action: when it fires and the capacity range it sets (None leaves a bound as it is)."""
 
     schedule: str
@@ -40,8 +39,7 @@ class Action:
     name: str = ""
 
 
-@dataclass(frozen=True)
-class Segment:
+class Segment(NamedTuple):
     """A stretch of the week at one task count."""
 
     minutes: int
@@ -50,8 +48,7 @@ class Segment:
     """Tasks running during it (the floor of the capacity range)."""
 
 
-@dataclass(frozen=True)
-class Timeline:
+class Timeline(NamedTuple):
     """The week of one scalable target."""
 
     segments: tuple[Segment, ...]

@@ -21,7 +21,6 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_policy import (
@@ -78,17 +77,24 @@ class NotApplicable(Exception):
         self.reason = reason
 
 
-@dataclass
 class StackResource:
     """A stand-in for pulumi-policy's PolicyResource, for tests and tools."""
 
-    resource_type: str
-    props: Mapping[str, Any]
-    urn: str
-    name: str = ""
-    parent: StackResource | None = None
-    dependencies: list[StackResource] = field(default_factory=list)
-    property_dependencies: dict[str, list[StackResource]] = field(default_factory=dict)
+    __slots__ = ("resource_type", "props", "urn", "name", "parent", "dependencies", "property_dependencies")
+
+    def __init__(self, resource_type: str, props: Mapping[str, Any], urn: str, name: str = "",
+                 parent: StackResource | None = None, dependencies: list[StackResource] | None = None,
+                 property_dependencies: dict[str, list[StackResource]] | None = None) -> None:
+        self.resource_type = resource_type
+        self.props = props
+        self.urn = urn
+        self.name = name
+        self.parent = parent
+        self.dependencies = [] if dependencies is None else dependencies
+        self.property_dependencies = {} if property_dependencies is None else property_dependencies
+
+    def __repr__(self) -> str:
+        return f"StackResource({self.resource_type!r}, urn={self.urn!r})"
 
 
 _PLAIN_MAPPINGS = frozenset({dict, _DictProxy, LazyDict})

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from ._common import (
     NotApplicable,
@@ -137,8 +136,7 @@ _ECR_REGISTRY = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class ImageRef:
+class ImageRef(NamedTuple):
     """An image reference split the way Docker reads it: ``[registry/]repository[:tag][@digest]``."""
 
     registry: str

@@ -39,7 +39,6 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
@@ -109,16 +108,21 @@ def is_world(cidr: Any) -> bool:
         return False
 
 
-@dataclass
 class Link:
-    """Where a reference leads."""
+    """Where a reference leads.
 
-    targets: list[Any] = field(default_factory=list)
-    """Resources of the wanted types in this stack, each once."""
-    external: list[str] = field(default_factory=list)
-    """Known values that match no resource of the wanted types (resources managed elsewhere)."""
-    unknown: UnknownValueError | None = None
-    """Set when a value was unknown and no property dependency explains it: the link cannot be decided."""
+    ``targets``: resources of the wanted types in this stack, each once.
+    ``external``: known values that match no resource of the wanted types
+    (resources managed elsewhere). ``unknown``: set when a value was unknown
+    and no property dependency explains it, so the link cannot be decided.
+    """
+
+    __slots__ = ("targets", "external", "unknown")
+
+    def __init__(self) -> None:
+        self.targets: list[Any] = []
+        self.external: list[str] = []
+        self.unknown: UnknownValueError | None = None
 
 
 class StackIndex:

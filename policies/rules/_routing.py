@@ -16,8 +16,7 @@ few dict lookups.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pulumi_policy.proxy import UnknownValueError
 
@@ -57,8 +56,7 @@ INTERNET_ROUTE = "{table} sends {destination} to {gateway}"
 ROUTE_RESOURCE = " (route '{route}')"
 
 
-@dataclass(frozen=True)
-class Verdict:
+class Verdict(NamedTuple):
     """How a subnet routes: through an internet gateway, privately, or unknown to this stack."""
 
     internet_route: str | None = None

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from pulumi_policy import Severity
 
@@ -107,8 +106,7 @@ def _describe(protocol: str, ports: tuple[int, int] | None) -> str:
     return PORT_RANGE.format(protocol=name, low=ports[0], high=ports[1])
 
 
-@dataclass
-class _Opening:
+class _Opening(NamedTuple):
     """One source CIDR of one ingress rule that covers the whole internet."""
 
     resource: Any

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 from pulumi_policy import Severity
@@ -54,19 +53,25 @@ MSG_MISSING = (
 
 
 
-@dataclass
 class _Alarm:
-    """What an alarm watches, read without ever raising on unknowns."""
+    """What an alarm watches, read without ever raising on unknowns.
 
-    metrics: set[str] = field(default_factory=set)
-    service_names: set[str] = field(default_factory=set)
-    cluster_names: set[str] = field(default_factory=set)
-    target_groups: set[str] = field(default_factory=set)
-    dependency_urns: set[str] = field(default_factory=set)
-    unresolved: bool = False
-    """Some dimension (or query) is unknown: the alarm may watch any service."""
-    unknown_metric: bool = False
-    """Some metric name is unknown: the alarm may watch any metric."""
+    ``unresolved``: some dimension (or query) is unknown, so the alarm may
+    watch any service. ``unknown_metric``: some metric name is unknown, so
+    it may watch any metric.
+    """
+
+    __slots__ = ("metrics", "service_names", "cluster_names", "target_groups", "dependency_urns", "unresolved",
+                 "unknown_metric")
+
+    def __init__(self) -> None:
+        self.metrics: set[str] = set()
+        self.service_names: set[str] = set()
+        self.cluster_names: set[str] = set()
+        self.target_groups: set[str] = set()
+        self.dependency_urns: set[str] = set()
+        self.unresolved = False
+        self.unknown_metric = False
 
 
 def _read(container: Any, *path: str | int) -> tuple[Any, bool]:
@@ -136,15 +141,18 @@ def target_group_suffix(arn: Any) -> str | None:
     return arn
 
 
-@dataclass
 class _Service:
-    urn: str
-    label: str
-    name: str | None
-    cluster: str | None
-    load_balanced: bool | None
-    target_group_suffixes: set[str]
-    target_group_urns: set[str]
+    __slots__ = ("urn", "label", "name", "cluster", "load_balanced", "target_group_suffixes", "target_group_urns")
+
+    def __init__(self, urn: str, label: str, name: str | None, cluster: str | None, load_balanced: bool | None,
+                 target_group_suffixes: set[str], target_group_urns: set[str]) -> None:
+        self.urn = urn
+        self.label = label
+        self.name = name
+        self.cluster = cluster
+        self.load_balanced = load_balanced
+        self.target_group_suffixes = target_group_suffixes
+        self.target_group_urns = target_group_urns
 
 
 def _read_service(resource: Any) -> _Service:
