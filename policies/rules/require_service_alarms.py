@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from pulumi_policy import Severity
 from pulumi_policy.proxy import UnknownValueError
@@ -141,18 +141,14 @@ def target_group_suffix(arn: Any) -> str | None:
     return arn
 
 
-class _Service:
-    __slots__ = ("urn", "label", "name", "cluster", "load_balanced", "target_group_suffixes", "target_group_urns")
-
-    def __init__(self, urn: str, label: str, name: str | None, cluster: str | None, load_balanced: bool | None,
-                 target_group_suffixes: set[str], target_group_urns: set[str]) -> None:
-        self.urn = urn
-        self.label = label
-        self.name = name
-        self.cluster = cluster
-        self.load_balanced = load_balanced
-        self.target_group_suffixes = target_group_suffixes
-        self.target_group_urns = target_group_urns
+class _Service(NamedTuple):
+    urn: str
+    label: str
+    name: str | None
+    cluster: str | None
+    load_balanced: bool | None
+    target_group_suffixes: set[str]
+    target_group_urns: set[str]
 
 
 def _read_service(resource: Any) -> _Service:
