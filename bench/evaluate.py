@@ -22,9 +22,10 @@
     Each pack policy's declared checkov equivalents (its rule's ``checkov`` attribute).
 
 The pack sees the stack config as ``PULUMI_CONFIG``, without the services
-list (see :data:`PACK_CONFIG_EXCLUDE`). A recording is two pickles in one
-file: a header (project, stack, config, secret keys) that loads with the
-standard library alone, then the resources.
+list (see :data:`PACK_CONFIG_EXCLUDE`). A recording is a header (project,
+stack, config, secret keys) on one JSON line, read before the pack is
+launched with nothing json does not already import, then the resources,
+pickled (:func:`write_recording`).
 """
 
 from __future__ import annotations
@@ -33,21 +34,21 @@ from __future__ import annotations
 # everything imported before it (argparse, typing, ...) would only delay the pack. The rest is imported
 # where it is used.
 import gc
+import json
 import os
-import pickle
 import resource
 import sys
 import time
-from pathlib import Path
 
 TYPE_CHECKING = False  # typing itself is not imported before the launch either
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from concurrent.futures import Future
+    from pathlib import Path
     from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-PACK_DIR = REPO_ROOT / "policies"
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
+PACK_DIR = os.path.join(REPO_ROOT, "policies")
 STACK = "prod"
 PACK_CONFIG_EXCLUDE = ("fargate-platform:services",)
 """Config keys not passed to the pack. No rule reads them, and the services list of a large synthetic stack
@@ -59,11 +60,13 @@ def _rss_mib(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
-def policy_config(pack_dir: Path = PACK_DIR, stack: str = STACK) -> tuple[dict[str, Any], str]:
+def policy_config(pack_dir: str | Path = PACK_DIR, stack: str = STACK) -> tuple[dict[str, Any], str]:
     """The stack's policy config (``policies/config/<stack>.json``) and where it came from."""
+    from pathlib import Path
+
     from stacks import analyzer
 
-    path = pack_dir / "config" / f"{stack}.json"
+    path = Path(pack_dir) / "config" / f"{stack}.json"
     if path.is_file():
         return analyzer.load_policy_config(path), str(path.relative_to(REPO_ROOT))
     return {}, "none (pack defaults)"
@@ -73,24 +76,38 @@ def pack_config(values: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in values.items() if k not in PACK_CONFIG_EXCLUDE}
 
 
-def record(count: int, out: Path) -> dict[str, Any]:
+def write_recording(out: str | Path, header: Mapping[str, Any], resources: Any) -> None:
+    """A recording: the header (project, stack, config, secret keys) as one JSON line, which the worker reads
+    with what launching the pack imports anyway, then the resources, pickled."""
+    import pickle
+
+    with open(out, "wb") as handle:
+        handle.write(json.dumps(header).encode("utf-8") + b"\n")
+        pickle.dump(resources, handle, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _header(handle: Any) -> dict[str, Any]:
+    return json.loads(handle.readline())
+
+
+def record(count: int, out: str | Path) -> dict[str, Any]:
     from bench.synthetic import overrides
     from stacks.offline import run_program
 
     started = time.perf_counter()
     program = run_program(REPO_ROOT, STACK, config_overrides=overrides(count))
     seconds = time.perf_counter() - started
-    with out.open("wb") as handle:
-        pickle.dump({"project": program.project, "stack": program.stack, "config": program.config.values,
-                     "secret_keys": sorted(program.config.secret_keys)}, handle, protocol=pickle.HIGHEST_PROTOCOL)
-        pickle.dump(program.resources, handle, protocol=pickle.HIGHEST_PROTOCOL)
+    write_recording(out, {"project": program.project, "stack": program.stack, "config": program.config.values,
+                          "secret_keys": sorted(program.config.secret_keys)}, program.resources)
     return {"services": count, "resources": len(program.resources), "record_seconds": seconds,
             "record_rss_mib": _rss_mib(resource.RUSAGE_SELF)}
 
 
-def _load(path: Path) -> dict[str, Any]:
-    with path.open("rb") as handle:
-        header = pickle.load(handle)
+def _load(path: str | Path) -> dict[str, Any]:
+    import pickle
+
+    with open(path, "rb") as handle:
+        header = _header(handle)
         return {**header, "resources": pickle.load(handle)}
 
 
@@ -101,6 +118,8 @@ def _load_frozen(handle: Any) -> Any:
     would scan them over and over while they load (half the load time at 1,000 services) and again at every
     full collection while they are analyzed.
     """
+    import pickle
+
     gc.disable()
     try:
         loaded = pickle.load(handle)
@@ -114,11 +133,11 @@ def _findings(report: Any) -> list[dict[str, str]]:
     return [{"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message} for v in report.violations]
 
 
-def evaluate(path: Path) -> dict[str, Any]:
+def evaluate(path: str | Path) -> dict[str, Any]:
     from stacks import packlaunch
 
-    with path.open("rb") as handle:
-        header = pickle.load(handle)  # plain data: no import beyond the standard library
+    with open(path, "rb") as handle:
+        header = _header(handle)
         started = time.perf_counter()
         launched = packlaunch.launch(PACK_DIR, header["project"], header["stack"], pack_config(header["config"]))
         with launched.caller_placed():  # from here on this process keeps off the pack's CPU
@@ -188,7 +207,6 @@ class _InProcessStub:
 
 def profile(path: Path) -> dict[str, Any]:
     """Per-policy seconds for the recording, served in-process (no gRPC, no threads overlapping)."""
-    import json
     from collections import defaultdict
 
     from pulumi_policy import policy as sdk
@@ -258,6 +276,7 @@ def rules() -> dict[str, Any]:
 
 def _parser() -> Any:
     import argparse
+    from pathlib import Path
 
     parser = argparse.ArgumentParser(prog="python -m bench.evaluate", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -274,8 +293,6 @@ def _parser() -> Any:
 
 
 def _print(result: dict[str, Any]) -> int:
-    import json
-
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
     sys.stdout.flush()
@@ -285,7 +302,7 @@ def _print(result: dict[str, Any]) -> int:
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) == 2 and argv[0] == "evaluate" and not argv[1].startswith("-"):
-        return _print(evaluate(Path(argv[1])))  # the timed command: no argparse before the pack is launched
+        return _print(evaluate(argv[1]))  # the timed command: no argparse before the pack is launched
     args = _parser().parse_args(argv)
     if args.command == "record":
         return _print(record(args.count, args.out))

@@ -30,7 +30,10 @@ import subprocess
 import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from pathlib import Path
+
+TYPE_CHECKING = False  # pathlib and typing are imported by whoever needs them, not before the launch
+if TYPE_CHECKING:
+    from pathlib import Path
 
 # What the launcher passes as the engine address; pulumi.policy parses it but never dials it.
 ENGINE_ADDRESS_PLACEHOLDER = "127.0.0.1:0"
@@ -40,7 +43,7 @@ class PolicyPackError(Exception):
     """The pack is missing, fails to start, or fails while analyzing. ``str()`` is one line naming the pack."""
 
 
-def pack_error(pack_dir: Path, problem: str) -> PolicyPackError:
+def pack_error(pack_dir: str | Path, problem: str) -> PolicyPackError:
     return PolicyPackError(f"policy pack {pack_dir}: {problem}")
 
 
@@ -120,7 +123,7 @@ class LaunchedPack:
 
     __slots__ = ("pack_dir", "project", "stack", "config", "process", "placement")
 
-    def __init__(self, pack_dir: Path, project: str, stack: str, config: dict[str, str],
+    def __init__(self, pack_dir: str, project: str, stack: str, config: dict[str, str],
                  process: subprocess.Popen[bytes], placement: Placement | None = None) -> None:
         self.pack_dir = pack_dir
         self.project = project
@@ -132,10 +135,10 @@ class LaunchedPack:
     def __repr__(self) -> str:
         return f"LaunchedPack(pack_dir={str(self.pack_dir)!r}, project={self.project!r}, stack={self.stack!r})"
 
-    def matches(self, pack_dir: Path, project: str, stack: str, config: Mapping[str, str]) -> bool:
+    def matches(self, pack_dir: str | Path, project: str, stack: str, config: Mapping[str, str]) -> bool:
         """Whether this is the pack :func:`launch` would start for these arguments."""
-        return (self.pack_dir, self.project, self.stack, self.config) == (
-            Path(pack_dir).resolve(), project, stack, dict(config))
+        return (os.fspath(self.pack_dir), self.project, self.stack, self.config) == (
+            os.path.realpath(pack_dir), project, stack, dict(config))
 
     @contextmanager
     def caller_placed(self) -> Iterator[None]:
@@ -160,7 +163,7 @@ class LaunchedPack:
                 pass
 
 
-def launch(pack_dir: Path, project: str, stack: str, config: Mapping[str, str] | None = None) -> LaunchedPack:
+def launch(pack_dir: str | Path, project: str, stack: str, config: Mapping[str, str] | None = None) -> LaunchedPack:
     """Start the pack in ``pack_dir`` with the stack's ``config`` as ``PULUMI_CONFIG``; do not wait for it.
 
     The process is killed at exit unless :meth:`LaunchedPack.kill` ran first.
@@ -169,12 +172,12 @@ def launch(pack_dir: Path, project: str, stack: str, config: Mapping[str, str] |
     is not a Python policy pack, ``FARGATE_PACK_CPU`` is not valid, or the
     interpreter cannot be started.
     """
-    pack_dir = Path(pack_dir).resolve()
-    if not pack_dir.is_dir():
+    pack_dir = os.path.realpath(pack_dir)
+    if not os.path.isdir(pack_dir):
         raise pack_error(pack_dir, "not found (no such directory)")
-    if not (pack_dir / "PulumiPolicy.yaml").is_file():
+    if not os.path.isfile(os.path.join(pack_dir, "PulumiPolicy.yaml")):
         raise pack_error(pack_dir, "PulumiPolicy.yaml not found")
-    if not (pack_dir / "__main__.py").is_file():
+    if not os.path.isfile(os.path.join(pack_dir, "__main__.py")):
         raise pack_error(pack_dir, "__main__.py not found")
     placement = cpu_placement()
     config = dict(config or {})

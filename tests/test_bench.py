@@ -81,22 +81,20 @@ def test_a_recording_loads_out_of_the_collectors_sight(tmp_path):
     import gc
     import pickle
 
-    from bench.evaluate import _load_frozen
+    from bench.evaluate import _header, _load_frozen, write_recording
 
     path = tmp_path / "recording.pickle"
     resources = [{"urn": f"urn:{i}", "inputs": {"tags": {"n": [i]}}} for i in range(100)]
-    with path.open("wb") as handle:
-        pickle.dump({"project": "p"}, handle)
-        pickle.dump(resources, handle)
+    write_recording(path, {"project": "p"}, resources)
     frozen = gc.get_freeze_count()
     try:
         with path.open("rb") as handle:
-            assert pickle.load(handle) == {"project": "p"}
+            assert _header(handle) == {"project": "p"}
             assert _load_frozen(handle) == resources
         assert gc.isenabled()
         assert gc.get_freeze_count() >= frozen + 100
         with path.open("rb") as handle:
-            pickle.load(handle)
+            _header(handle)
             pickle.load(handle)
             with pytest.raises(EOFError):
                 _load_frozen(handle)  # nothing left to load

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import pickle
 import subprocess
 import sys
 import threading
@@ -62,8 +61,8 @@ def test_a_pack_launched_for_another_stack_is_refused_and_killed():
 
 def test_evaluate_kills_the_early_pack_when_the_recording_is_cut_short(tmp_path, monkeypatch):
     recording = tmp_path / "cut.pickle"
-    with recording.open("wb") as handle:  # the header, and no resources after it
-        pickle.dump({"project": "p", "stack": "s", "config": {}, "secret_keys": []}, handle)
+    recording.write_text(json.dumps({"project": "p", "stack": "s", "config": {}, "secret_keys": []}) + "\n")
+    # the header, and no resources after it
     launched: list[packlaunch.LaunchedPack] = []
 
     def spy(*args, **kwargs):
@@ -245,8 +244,7 @@ def test_the_evaluate_worker_launches_the_pack_before_argparse(tmp_path):
     """`python -m bench.evaluate evaluate FILE` is timed from the launch: only what launching needs is imported
     before it, not argparse, typing or the gRPC client."""
     recording = tmp_path / "r.pickle"
-    with recording.open("wb") as handle:
-        pickle.dump({"project": "p", "stack": "s", "config": {}, "secret_keys": []}, handle)
+    bench_evaluate.write_recording(recording, {"project": "p", "stack": "s", "config": {}, "secret_keys": []}, [])
     probe = ("import sys, runpy; import stacks.packlaunch as p; "
              "p.launch = lambda *a, **k: (print(','.join(sorted(sys.modules))), sys.exit(0)); "
              "sys.argv = ['bench.evaluate', 'evaluate', sys.argv[1]]; "
@@ -255,5 +253,5 @@ def test_the_evaluate_worker_launches_the_pack_before_argparse(tmp_path):
     assert done.returncode == 0, done.stderr
     loaded = set(done.stdout.strip().split(","))
     assert "stacks.packlaunch" in loaded, "the probe ran at the launch"
-    for heavy in ("argparse", "typing", "grpc", "pulumi", "stacks.analyzer"):
+    for heavy in ("argparse", "typing", "pathlib", "pickle", "grpc", "pulumi", "stacks.analyzer"):
         assert heavy not in loaded, f"{heavy} was imported before the pack was launched"
