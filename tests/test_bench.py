@@ -151,3 +151,16 @@ def test_pack_and_checkov_run_in_turn_up_to_the_large_size(tmp_path, monkeypatch
     assert large["pack"] == [0.5, 0.6, 0.7]
     lines = "\n".join(cli._checkov_lines(options, results))
     assert f"| 10 | 1 | {statistics.median(small['pack']):.2f} (3) |" in lines
+
+
+def test_the_profile_keeps_every_times_best_run():
+    from bench.cli import best_profile
+
+    def profile(total, policy, times):
+        return {"resources": 10, "total_seconds": total, "policy_seconds": policy, "findings": [],
+                "policies": [{"policy": name, "type": "stack", "level": "mandatory", "seconds": seconds, "calls": 1}
+                             for name, seconds in times.items()]}
+
+    best = best_profile([profile(3.0, 1.0, {"a": 0.5, "b": 0.02}), profile(2.5, 1.2, {"a": 0.7, "b": 0.01})])
+    assert (best["total_seconds"], best["policy_seconds"], best["runs"]) == (2.5, 1.0, 2)
+    assert [(p["policy"], p["seconds"]) for p in best["policies"]] == [("a", 0.5), ("b", 0.01)]
