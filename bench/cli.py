@@ -34,9 +34,9 @@ CHECKOV_TARGET = 10.0
 FULL_SIZES = (10, 100, 1000)
 QUICK_SIZES = (2, 10)
 LARGE = 100
+"""Above this many services, recording and checkov run once (a 1,000-service recording takes minutes)."""
 PROFILE_RUNS = 3
 """Runs of the in-process profile per size; each time reported is its best over them."""
-"""Above this many services, recording and checkov run once (a 1,000-service recording takes minutes)."""
 
 
 class BenchError(Exception):

@@ -137,7 +137,7 @@ class LaunchedPack:
 
     def matches(self, pack_dir: str | Path, project: str, stack: str, config: Mapping[str, str]) -> bool:
         """Whether this is the pack :func:`launch` would start for these arguments."""
-        return (os.fspath(self.pack_dir), self.project, self.stack, self.config) == (
+        return (self.pack_dir, self.project, self.stack, self.config) == (
             os.path.realpath(pack_dir), project, stack, dict(config))
 
     @contextmanager

@@ -104,12 +104,9 @@ class _Unpriceable(Exception):
         self.reason = reason
 
 
-class _Fargate:
-    __slots__ = ("cluster", "average_tasks")
-
-    def __init__(self, cluster: str | None, average_tasks: float) -> None:
-        self.cluster = cluster
-        self.average_tasks = average_tasks
+class _Fargate(NamedTuple):
+    cluster: str | None
+    average_tasks: float
 
 
 def _g(value: float) -> str:
