@@ -7,7 +7,7 @@ QUICK  ?=
 
 .PHONY: test plan bench lint clean
 
-$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt policies/requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt policies/requirements.txt policies/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt

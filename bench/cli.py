@@ -269,8 +269,8 @@ def bench_checkov(options: Options, results: Results) -> None:
 
     # checkov over our own prod stack.
     prod_plan = options.work / "prod.tfplan.json"
-    script = ("from pathlib import Path; from stacks.offline import run_program; "
-              "from stacks.tfplan import write_terraform_plan, summary; "
+    script = ("from pathlib import Path; from stacks.offline.runner import run_program; "
+              "from stacks.exports.tfplan import write_terraform_plan, summary; "
               f"print(summary(write_terraform_plan(run_program(Path('.'), 'prod').resources, {str(prod_plan)!r})))")
     exported = run(_py("-c", script), cwd=REPO_ROOT)
     if exported.returncode != 0:
@@ -385,7 +385,8 @@ def render(options: Options, results: Results) -> str:
     lines += ["## 2. Policy evaluation scaling", "",
               "Synthetic prod stacks with N services from the real components (`bench/synthetic.py`), recorded "
               "with `run_program(..., config_overrides=...)` and evaluated through "
-              "`stacks.analyzer.run_policy_pack` (the real pack process and gRPC protocol) with the prod policy "
+              "`stacks.offline.analyzer.run_policy_pack` (the real pack process and gRPC protocol) "
+              "with the prod policy "
               f"config ({results.policy_config or 'n/a'}). Recording and evaluation are separate processes; "
               "*evaluate s* runs from launching the pack, first thing in the evaluating process, to the last "
               "finding (the pack boots while the process imports its gRPC client and loads the resources; then "
@@ -494,7 +495,7 @@ def _checkov_lines(options: Options, results: Results) -> list[str]:
         problem = installation.problem if installation else "not attempted"
         return lines + [f"**checkov could not be installed**, so there is no comparison: {problem}", ""]
     lines += [f"checkov {installation.version} from `bench/.venv-checkov` (pinned in bench/requirements.txt), "
-              "reading the Terraform-plan export of the same synthetic recordings (`stacks/tfplan.py`, see "
+              "reading the Terraform-plan export of the same synthetic recordings (`stacks/exports/tfplan.py`, see "
               "docs/tfplan.md), offline (`--skip-download`). *pack s* is the whole evaluating process of "
               "section 2 (loading the recording, starting the pack, evaluating); *checkov s* the whole checkov "
               f"process. Up to {LARGE} services the two run in turn, pack then checkov, *n* times each, so that "
@@ -529,7 +530,8 @@ def _checkov_lines(options: Options, results: Results) -> list[str]:
                   " The pack's findings come from the in-process profile run, as the evaluation failed.")
         lines += [f"### Findings side by side ({chosen['services']:,} services)", "",
                   "Both tools' findings as (Terraform address, check) pairs. A pack policy is matched to the "
-                  "checkov checks its rule names as equivalent (`checkov=` in policies/rules); *both* counts "
+                  "checkov checks its rule names as equivalent (`checkov=` in policies/fargate_policies/rules); "
+                  "*both* counts "
                   f"resources flagged by the two.{source}", "",
                   "| pack policy | checkov checks | pack | checkov | both | pack only | checkov only |",
                   "|---|---|---:|---:|---:|---:|---:|"]

@@ -6,9 +6,9 @@
     recording time as JSON.
 ``evaluate IN.pickle``
     Launch the policy pack for the recording's stack first thing
-    (:mod:`stacks.packlaunch`), then import the gRPC client and load the
+    (:mod:`stacks.offline.packlaunch`), then import the gRPC client and load the
     recorded resources while the pack boots, and evaluate them through
-    :func:`stacks.analyzer.run_policy_pack` (the real pack process and gRPC
+    :func:`stacks.offline.analyzer.run_policy_pack` (the real pack process and gRPC
     protocol) with the prod policy config; print the evaluation time (launch
     to findings), the pack process's peak RSS and the findings as JSON.
 ``profile IN.pickle``
@@ -17,7 +17,7 @@
     ``validate`` timed: seconds per policy, and the share of everything else
     (parsing requests, decoding properties, routing).
 ``export IN.pickle OUT.json``
-    Write the recording's Terraform plan JSON (:mod:`stacks.tfplan`).
+    Write the recording's Terraform plan JSON (:mod:`stacks.exports.tfplan`).
 ``rules``
     Each pack policy's declared checkov equivalents (its rule's ``checkov`` attribute).
 
@@ -64,7 +64,7 @@ def policy_config(pack_dir: str | Path = PACK_DIR, stack: str = STACK) -> tuple[
     """The stack's policy config (``policies/config/<stack>.json``) and where it came from."""
     from pathlib import Path
 
-    from stacks import analyzer
+    from stacks.offline import analyzer
 
     path = Path(pack_dir) / "config" / f"{stack}.json"
     if path.is_file():
@@ -92,7 +92,7 @@ def _header(handle: Any) -> dict[str, Any]:
 
 def record(count: int, out: str | Path) -> dict[str, Any]:
     from bench.synthetic import overrides
-    from stacks.offline import run_program
+    from stacks.offline.runner import run_program
 
     started = time.perf_counter()
     program = run_program(REPO_ROOT, STACK, config_overrides=overrides(count))
@@ -134,7 +134,7 @@ def _findings(report: Any) -> list[dict[str, str]]:
 
 
 def evaluate(path: str | Path) -> dict[str, Any]:
-    from stacks import packlaunch
+    from stacks.offline import packlaunch
 
     with open(path, "rb") as handle:
         header = _header(handle)
@@ -142,7 +142,7 @@ def evaluate(path: str | Path) -> dict[str, Any]:
         launched = packlaunch.launch(PACK_DIR, header["project"], header["stack"], pack_config(header["config"]))
         with launched.caller_placed():  # from here on this process keeps off the pack's CPU
             try:
-                from stacks import analyzer  # while the pack boots
+                from stacks.offline import analyzer  # while the pack boots
 
                 resources = _load_frozen(handle)
                 config, source = policy_config()
@@ -162,7 +162,7 @@ def evaluate(path: str | Path) -> dict[str, Any]:
 
 
 class _InProcessPipeline:
-    """What :meth:`stacks.analyzer.PolicyPackProcess.pipeline` gives, served in this process one call at a time:
+    """What :meth:`stacks.offline.analyzer.PolicyPackProcess.pipeline` gives, served in this process one call at a time:
     requests arrive serialized, as on the wire, and are parsed before the servicer sees them."""
 
     _REQUESTS = {"Analyze": "AnalyzeRequest", "AnalyzeStack": "AnalyzeStackRequest"}
@@ -211,15 +211,15 @@ def profile(path: Path) -> dict[str, Any]:
 
     from pulumi_policy import policy as sdk
 
-    from stacks import analyzer
+    from stacks.offline import analyzer
 
     recording = _load(path)
     config, source = policy_config()
     os.environ.update({"PULUMI_PROJECT": recording["project"], "PULUMI_STACK": recording["stack"],
                        "PULUMI_DRY_RUN": "true", "PULUMI_CONFIG": json.dumps(pack_config(recording["config"]))})
     sys.path.insert(0, str(PACK_DIR))
-    from rules import ALL_POLICIES  # the pack's rules, as its __main__ assembles them
-    from rules._dispatch import install, tune_collector
+    from fargate_policies.rules import ALL_POLICIES  # the pack's rules, as its __main__ assembles them
+    from fargate_policies.rules._dispatch import install, tune_collector
 
     install()  # the pack's own servicer and collector settings, as its __main__ sets them
     tune_collector()
@@ -259,7 +259,7 @@ def profile(path: Path) -> dict[str, Any]:
 
 
 def export(path: Path, out: Path) -> dict[str, Any]:
-    from stacks.tfplan import write_terraform_plan
+    from stacks.exports.tfplan import write_terraform_plan
 
     recording = _load(path)
     result = write_terraform_plan(recording["resources"], out)
@@ -269,7 +269,7 @@ def export(path: Path, out: Path) -> dict[str, Any]:
 
 def rules() -> dict[str, Any]:
     sys.path.insert(0, str(PACK_DIR))
-    from rules import ALL_POLICIES
+    from fargate_policies.rules import ALL_POLICIES
 
     return {"checkov": {p.name: list(getattr(p, "checkov", ())) for p in ALL_POLICIES}}
 

@@ -26,7 +26,7 @@ ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
 def write_spec(stack: str, path: Path, project_dir: Path = REPO_ROOT) -> dict[str, Any]:
     """Record ``stack`` and write the types and names of its resources (the root stack excluded)."""
-    from stacks.offline import run_program
+    from stacks.offline.runner import run_program
 
     program = run_program(project_dir, stack)
     spec = {

@@ -54,5 +54,5 @@ def services_config(count: int) -> str:
 
 
 def overrides(count: int) -> dict[str, str]:
-    """``config_overrides`` for :func:`stacks.offline.run_program`."""
+    """``config_overrides`` for :func:`stacks.offline.runner.run_program`."""
     return {SERVICES_KEY: services_config(count)}

@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from stacks.automation import ExitCode, describe_error, is_protected, preview, up
+from stacks.automation.driver import ExitCode, describe_error, is_protected, preview, up
 
 
 def main(argv: Sequence[str] | None = None) -> int:

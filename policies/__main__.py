@@ -6,9 +6,9 @@ This module only assembles the pack. Every rule lives in its own module under
 
 import os
 
+from fargate_policies.rules import ALL_POLICIES
+from fargate_policies.rules._dispatch import install, tune_collector
 from pulumi_policy import PolicyPack
-from rules import ALL_POLICIES
-from rules._dispatch import install, tune_collector
 
 # Route each resource only to the rules that read its type (FARGATE_POLICY_DISPATCH=sdk keeps the SDK's loop).
 if os.environ.get("FARGATE_POLICY_DISPATCH") != "sdk":

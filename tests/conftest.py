@@ -1,6 +1,6 @@
 """Shared fixtures: Pulumi mocks for component unit tests.
 
-The ``pulumi_mocks`` fixture installs :class:`stacks.mocks.PlatformMocks` (whose
+The ``pulumi_mocks`` fixture installs :class:`stacks.offline.mocks.PlatformMocks` (whose
 ``call`` raises on any invoke it does not know) and puts the runtime's
 settings and config back afterwards, so tests cannot leak state into each other.
 """
@@ -17,7 +17,7 @@ PROJECT = "fargate-platform"
 
 @pytest.fixture
 def pulumi_mocks():
-    from stacks.mocks import PlatformMocks
+    from stacks.offline.mocks import PlatformMocks
 
     saved_settings = dict(runtime_settings.SETTINGS.__dict__)
     saved_root = runtime_settings.ROOT.get()

@@ -46,9 +46,8 @@ from pulumi.automation.errors import (
 )
 from pulumi.automation.events import DiagnosticEvent
 
-import stacks.automation as automation
-from stacks._progress import ChangeSummary, ProgressTracker
-from stacks.automation import (
+import stacks.automation.driver as automation
+from stacks.automation.driver import (
     ENDPOINT_SERVICES,
     MISSING_CLI_MESSAGE,
     ConfigurationError,
@@ -65,6 +64,7 @@ from stacks.automation import (
     run_cli,
     stack_spec,
 )
+from stacks.automation.progress import ChangeSummary, ProgressTracker
 from stacks.cli import build_parser
 
 URL = "http://localhost:5000"
@@ -229,14 +229,14 @@ def last_line(text: str) -> str:
 
 
 def test_import_has_no_side_effects_and_does_not_load_pulumi():
-    code = "import sys, stacks.automation; print('pulumi' in sys.modules, 'pulumi.automation' in sys.modules)"
+    code = "import sys, stacks.automation.driver; print('pulumi' in sys.modules, 'pulumi.automation' in sys.modules)"
     result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
                             capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"], result.stderr
 
 
 def test_operations_are_importable_for_scripts_and_return_frozen_results():
-    from stacks.automation import destroy, drift, outputs, preview, refresh, up
+    from stacks.automation.driver import destroy, drift, outputs, preview, refresh, up
 
     for fn in (preview, up, destroy, refresh, outputs, drift):
         assert inspect.signature(fn).return_annotation in ("OperationResult", OperationResult), fn.__name__
@@ -870,7 +870,7 @@ def test_docs_show_the_committed_example_verbatim():
     root = Path(__file__).resolve().parent.parent
     example = (root / "examples" / "deploy.py").read_text()
     assert f"```python\n{example}```" in (root / "docs" / "automation.md").read_text()
-    assert "from stacks.automation import" in example and " preview, up" in example
+    assert "from stacks.automation.driver import" in example and " preview, up" in example
 
 
 # --------------------------------------------------------------------------- the real SDK against a stand-in CLI

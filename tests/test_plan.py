@@ -12,7 +12,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from stacks.analyzer import (
+from stacks.cli import main
+from stacks.offline.analyzer import (
     PolicyConfigError,
     PolicyPackError,
     PolicyPackProcess,
@@ -20,8 +21,7 @@ from stacks.analyzer import (
     reconcile_policy_config,
     run_policy_pack,
 )
-from stacks.cli import main
-from stacks.offline import RecordedResource, SecretValue
+from stacks.offline.runner import RecordedResource, SecretValue
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -29,7 +29,7 @@ VIOLATING = FIXTURES / "violating_project"
 BADCONFIG = FIXTURES / "badconfig_project"
 TINY = FIXTURES / "tiny_pack"
 BROKEN = FIXTURES / "broken_pack"
-SCHEMA = json.loads((ROOT / "stacks" / "plan.schema.json").read_text())
+SCHEMA = json.loads((ROOT / "stacks" / "offline" / "plan.schema.json").read_text())
 
 BAD = "urn:pulumi:bad::violating::"
 # Each deliberate violation in the fixture: (policy, URN).
@@ -318,7 +318,7 @@ def test_load_policy_config_reads_levels_and_properties(tmp_path):
 
 
 def test_streaming_resources_during_the_run_gives_the_same_report(tiny):
-    from stacks.offline import run_program
+    from stacks.offline.runner import run_program
 
     session = tiny.session({})
     run = run_program(BADCONFIG, "good", on_resource=session.submit)
@@ -335,7 +335,7 @@ class _Terminal(io.StringIO):
 
 
 def test_colors_only_on_a_terminal_without_no_color(monkeypatch):
-    from stacks.report import use_color
+    from stacks.offline.report import use_color
 
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("TERM", "xterm")

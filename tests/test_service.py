@@ -23,7 +23,7 @@ from components.service import (
     ecr_repository_arn,
     secret_resource_arn,
 )
-from stacks.mocks import ACCOUNT_ID, DEFAULT_REGION
+from stacks.offline.mocks import ACCOUNT_ID, DEFAULT_REGION
 from stacks.settings import ServiceSettings
 from tests.harness import Built, Child, build_component
 

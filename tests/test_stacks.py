@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks.offline import run_program
+from stacks.offline.runner import run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -240,7 +240,7 @@ def test_internal_services_admit_only_their_callers():
 
 
 def test_bad_config_registers_nothing():
-    from stacks.offline import OfflineError
+    from stacks.offline.runner import OfflineError
 
     recorded = []
     bad = json.dumps([{"name": "web", "build": "app", "cpu": 256, "memory": 4096}])

@@ -1,4 +1,4 @@
-"""The Terraform-plan export (stacks/tfplan.py): type and attribute mapping, and the plan document's shape."""
+"""The Terraform-plan export (stacks/exports/tfplan.py): type and attribute mapping, and the plan document's shape."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from stacks import tfplan
-from stacks.offline import UNKNOWN, RecordedResource, SecretValue, run_program
+from stacks.exports import tfplan
+from stacks.offline.runner import UNKNOWN, RecordedResource, SecretValue, run_program
 
 ROOT = Path(__file__).resolve().parent.parent
 STACK = "urn:pulumi:test::fargate-platform::pulumi:pulumi:Stack::fargate-platform-test"

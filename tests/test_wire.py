@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.runtime.proto import analyzer_pb2
 
-from stacks.analyzer import _properties_field, _varint, encode_properties, to_struct
-from stacks.offline import UNKNOWN, SecretValue
+from stacks.offline.analyzer import _properties_field, _varint, encode_properties, to_struct
+from stacks.offline.runner import UNKNOWN, SecretValue
 
 scalars = st.one_of(st.none(), st.booleans(), st.integers(-(2**53), 2**53),
                     st.floats(allow_nan=False), st.text(max_size=300), st.just(UNKNOWN))
@@ -72,7 +72,7 @@ def test_the_pipeline_files_every_failure_and_never_hangs():
 
     import grpc
 
-    from stacks.analyzer import _Pipeline
+    from stacks.offline.analyzer import _Pipeline
 
     pipeline = _Pipeline("127.0.0.1:9", 4)  # nothing listens on the discard port
     try:

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.automation import REPO_ROOT, destroy, up
+from stacks.automation.driver import REPO_ROOT, destroy, up
 
 pytestmark = pytest.mark.integration
 

@@ -17,9 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from pulumi_policy import ResourceValidationArgs, StackValidationArgs
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
-from rules._common import (
+from fargate_policies.rules._common import (
     ECS_SERVICE,
     INTERNET_GATEWAY,
     ROUTE,
@@ -30,6 +28,8 @@ from rules._common import (
     VPC,
     StackResource,
 )
+from pulumi_policy import ResourceValidationArgs, StackValidationArgs
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 STACK = "urn:pulumi:test::fargate-platform"
 
@@ -197,7 +197,7 @@ def node() -> Callable[..., StackResource]:
 @pytest.fixture(scope="session")
 def aws_catalog() -> dict:
     """Every pulumi-aws resource type, read once per session from the installed package."""
-    from tools import aws_catalog
+    from fargate_policies.tools import aws_catalog
 
     return aws_catalog.scan()
 

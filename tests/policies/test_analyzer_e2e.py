@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from stacks.analyzer import PolicyPackProcess, load_policy_config
-from stacks.offline import RecordedResource
+from stacks.offline.analyzer import PolicyPackProcess, load_policy_config
+from stacks.offline.runner import RecordedResource
 
 ROOT = Path(__file__).resolve().parents[2]
 PACK = ROOT / "policies"

@@ -8,6 +8,8 @@ from typing import Any
 
 import pulumi
 import pytest
+from fargate_policies.rules._common import get
+from fargate_policies.rules._decode import LazyDict, decode
 from google.protobuf import json_format, struct_pb2
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -19,8 +21,6 @@ from pulumi_policy.deserialize import (
     deserialize_properties,
 )
 from pulumi_policy.proxy import UnknownValueError, _DictProxy, _ListProxy, unknown_checking_proxy
-from rules._common import get
-from rules._decode import LazyDict, decode
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 
@@ -217,7 +217,7 @@ wire_values = st.recursive(
 
 def _generic_copy(read):
     """``read()`` with costing.graph's own generic copy, the mappings' shortcuts switched off."""
-    from costing import graph
+    from fargate_policies.costing import graph
 
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(graph, "_own_copy", lambda cls, method: None)
@@ -231,8 +231,8 @@ def test_plain_copies_from_the_wire_equal_the_generic_copy(props, read_first, de
     """Whatever the properties hold (malformed numbers and signatures anywhere, secrets, assets, unknowns,
     nesting past the depth limit, lists past the length limit) and whatever was read before, the copy made
     from the wire fields is the one costing.graph makes by reading the decoded proxies."""
-    from costing import graph
-    from rules import _decode
+    from fargate_policies.costing import graph
+    from fargate_policies.rules import _decode
 
     struct = to_struct(props)
 
@@ -259,7 +259,7 @@ def test_plain_copies_from_the_wire_equal_the_generic_copy(props, read_first, de
 
 def test_plain_copies_are_the_generic_ones_once_decoded():
     """A bag decoded whole (or written to) has no wire fields left to copy: the generic copy is made."""
-    from costing import graph
+    from fargate_policies.costing import graph
 
     decoded = decode(to_struct({"a": {"b": [1, "x"]}, "c": UNKNOWN}))
     decoded["d"] = 2

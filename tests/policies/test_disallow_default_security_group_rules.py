@@ -1,8 +1,8 @@
 """disallow-default-security-group-rules: one change from a compliant default group per test."""
 
 import pytest
-from rules import disallow_default_security_group_rules as rule
-from rules._common import show
+from fargate_policies.rules import disallow_default_security_group_rules as rule
+from fargate_policies.rules._common import show
 
 TYPE = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 RULE = {"protocol": "-1", "fromPort": 0.0, "toPort": 0.0, "cidrBlocks": ["0.0.0.0/0"]}

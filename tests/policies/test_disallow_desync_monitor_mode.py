@@ -1,8 +1,8 @@
 """disallow-desync-monitor-mode."""
 
 import pytest
-from rules import disallow_desync_monitor_mode as rule
-from rules._common import LOAD_BALANCER
+from fargate_policies.rules import disallow_desync_monitor_mode as rule
+from fargate_policies.rules._common import LOAD_BALANCER
 
 
 def baseline() -> dict:

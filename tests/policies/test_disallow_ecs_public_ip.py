@@ -1,7 +1,7 @@
 """disallow-ecs-public-ip: one change from a compliant service per test."""
 
-from rules import disallow_ecs_public_ip as rule
-from rules._common import show
+from fargate_policies.rules import disallow_ecs_public_ip as rule
+from fargate_policies.rules._common import show
 
 TYPE = "aws:ecs/service:Service"
 

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from rules import disallow_host_namespaces as rule
+from fargate_policies.rules import disallow_host_namespaces as rule
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 

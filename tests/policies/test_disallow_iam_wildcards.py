@@ -3,9 +3,9 @@
 import json
 
 import pytest
-from rules import disallow_iam_wildcards as rule
-from rules._common import IAM_POLICY, IAM_ROLE, IAM_ROLE_POLICY, show
-from rules._net import IAM_ROLE_POLICY_ATTACHMENT
+from fargate_policies.rules import disallow_iam_wildcards as rule
+from fargate_policies.rules._common import IAM_POLICY, IAM_ROLE, IAM_ROLE_POLICY, show
+from fargate_policies.rules._net import IAM_ROLE_POLICY_ATTACHMENT
 
 POLICY = rule.POLICY
 BUCKET = "arn:aws:s3:::assets/*"

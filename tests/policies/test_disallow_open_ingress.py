@@ -1,8 +1,8 @@
 """disallow-open-ingress: one change from a compliant stack per test, in every mode of the stack."""
 
 import pytest
-from rules import disallow_open_ingress as rule
-from rules._common import SECURITY_GROUP, VPC, show
+from fargate_policies.rules import disallow_open_ingress as rule
+from fargate_policies.rules._common import SECURITY_GROUP, VPC, show
 
 POLICY = rule.POLICY
 T_SG = SECURITY_GROUP[0]

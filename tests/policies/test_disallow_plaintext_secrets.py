@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from rules import disallow_plaintext_secrets as rule
+from fargate_policies.rules import disallow_plaintext_secrets as rule
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 # AWS's documented example credentials, not real ones.

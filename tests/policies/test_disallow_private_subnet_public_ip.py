@@ -1,7 +1,7 @@
 """disallow-private-subnet-public-ip: one change from a compliant network per test, in every mode of the stack."""
 
-from rules import disallow_private_subnet_public_ip as rule
-from rules._common import show
+from fargate_policies.rules import disallow_private_subnet_public_ip as rule
+from fargate_policies.rules._common import show
 
 POLICY = rule.POLICY
 

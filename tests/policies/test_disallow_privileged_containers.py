@@ -3,8 +3,8 @@
 import json
 
 import pytest
+from fargate_policies.rules import disallow_privileged_containers as rule
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
-from rules import disallow_privileged_containers as rule
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 

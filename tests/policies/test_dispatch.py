@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from rules import _dispatch
+from fargate_policies.rules import _dispatch
 
-from stacks.analyzer import load_policy_config, run_policy_pack
-from stacks.offline import run_program
+from stacks.offline.analyzer import load_policy_config, run_policy_pack
+from stacks.offline.runner import run_program
 
 ROOT = Path(__file__).resolve().parents[2]
 VIOLATING = ROOT / "tests" / "fixtures" / "violating_project"
@@ -96,7 +96,7 @@ def test_the_decoded_stack_reads_like_the_sdks():
     from pulumi_policy import EnforcementLevel
     from pulumi_policy import policy as sdk
 
-    from stacks.analyzer import AnalysisSession, _Providers
+    from stacks.offline.analyzer import AnalysisSession, _Providers
 
     program = run_program(ROOT, "prod")
     session = AnalysisSession.__new__(AnalysisSession)  # only its request building is used
@@ -207,7 +207,7 @@ def test_overlapping_stack_calls_turn_the_collector_back_on_when_the_last_ends()
 def test_dependency_urns_read_off_the_wire_match_the_generic_copy():
     """costing.graph._deps over a stack resource's property dependencies (the wire fast path) gives what it
     gives over the same lists of resources in a plain dict, including dependencies outside the stack."""
-    from costing import graph
+    from fargate_policies.costing import graph
     from pulumi.runtime.proto import analyzer_pb2
 
     request = analyzer_pb2.AnalyzeStackRequest()

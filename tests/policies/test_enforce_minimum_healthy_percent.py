@@ -1,7 +1,7 @@
 """enforce-minimum-healthy-percent."""
 
 import pytest
-from rules import enforce_minimum_healthy_percent as rule
+from fargate_policies.rules import enforce_minimum_healthy_percent as rule
 
 SERVICE = "aws:ecs/service:Service"
 PROD = {"minimum": 100}

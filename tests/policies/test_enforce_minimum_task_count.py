@@ -1,7 +1,7 @@
 """enforce-minimum-task-count: services' desiredCount and ECS scalable targets' minCapacity."""
 
 import pytest
-from rules import enforce_minimum_task_count as rule
+from fargate_policies.rules import enforce_minimum_task_count as rule
 
 SERVICE = "aws:ecs/service:Service"
 TARGET = "aws:appautoscaling/target:Target"

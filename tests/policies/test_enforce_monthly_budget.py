@@ -11,13 +11,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import costing
-import costing.estimator
 import jsonschema
 import pytest
-from rules import enforce_monthly_budget
-from rules._common import StackResource
-from rules.enforce_monthly_budget import (
+from fargate_policies import costing
+from fargate_policies.rules import enforce_monthly_budget
+from fargate_policies.rules._common import StackResource
+from fargate_policies.rules.enforce_monthly_budget import (
     LARGEST_COUNT,
     MSG_BAD_CONFIG,
     MSG_ITEM,
@@ -145,9 +144,10 @@ def test_proposed_config_entries_match_the_schema(stack_name):
 
 
 def test_the_real_pack_reports_what_the_plan_estimates():
-    """End to end: the pack process (which imports costing from its own directory) and stacks.cost agree."""
-    from stacks import analyzer, cost
-    from stacks.offline import run_program
+    """End to end: the pack process (which imports costing from its own directory) and stacks.exports.cost agree."""
+    from stacks.exports import cost
+    from stacks.offline import analyzer
+    from stacks.offline.runner import run_program
 
     repo = Path(__file__).resolve().parents[2]
     program = run_program(repo, "dev")

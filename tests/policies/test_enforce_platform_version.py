@@ -1,7 +1,7 @@
 """enforce-platform-version."""
 
 import pytest
-from rules import enforce_platform_version as rule
+from fargate_policies.rules import enforce_platform_version as rule
 
 SERVICE = "aws:ecs/service:Service"
 

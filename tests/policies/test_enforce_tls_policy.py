@@ -1,8 +1,8 @@
 """enforce-tls-policy."""
 
 import pytest
-from rules import enforce_tls_policy as rule
-from rules._common import LISTENER
+from fargate_policies.rules import enforce_tls_policy as rule
+from fargate_policies.rules._common import LISTENER
 
 PROD = {"requireTls13": True}
 

@@ -17,13 +17,13 @@ import os
 from collections.abc import Mapping
 
 import pytest
-import rules
+from fargate_policies import rules
+from fargate_policies.rules._common import NotApplicable, StackResource, schema_defaults
+from fargate_policies.tools.aws_catalog import camel_case
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pulumi_policy import ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy.proxy import unknown_checking_proxy
-from rules._common import NotApplicable, StackResource, schema_defaults
-from tools.aws_catalog import camel_case
 
 POLICIES = list(rules.ALL_POLICIES)
 RESOURCE_POLICIES = [p for p in POLICIES if isinstance(p, ResourceValidationPolicy)]
@@ -183,6 +183,6 @@ def test_stack_check_never_raises(policy, data, aws_catalog):
 
 
 def test_common_as_int_never_raises():
-    from rules._common import as_int
+    from fargate_policies.rules._common import as_int
 
     assert as_int("²") is None

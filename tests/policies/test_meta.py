@@ -19,15 +19,15 @@ from pathlib import Path
 import jsonschema
 import pulumi
 import pytest
-import rules
+from fargate_policies import rules
+from fargate_policies.rules import require_tags
+from fargate_policies.tools import aws_catalog as catalog_module
+from fargate_policies.tools import gen_readme
 from pulumi_policy import EnforcementLevel, Severity
-from rules import require_tags
-from tools import aws_catalog as catalog_module
-from tools import gen_readme
 
 POLICIES = list(rules.ALL_POLICIES)
 BY_NAME = {p.name: p for p in POLICIES}
-CONFIG_DIR = Path(rules.__file__).resolve().parents[1] / "config"
+CONFIG_DIR = Path(rules.__file__).resolve().parents[2] / "config"
 CONFIG_FILES = sorted(CONFIG_DIR.glob("*.json"))
 LEVELS = {level.value for level in EnforcementLevel}
 

@@ -1,8 +1,8 @@
 """require-alarm-actions."""
 
 import pytest
+from fargate_policies.rules import require_alarm_actions as rule
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
-from rules import require_alarm_actions as rule
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 COMPOSITE = "aws:cloudwatch/compositeAlarm:CompositeAlarm"

@@ -1,8 +1,8 @@
 """require-alb-access-logs."""
 
 import pytest
-from rules import require_alb_access_logs as rule
-from rules._common import LOAD_BALANCER
+from fargate_policies.rules import require_alb_access_logs as rule
+from fargate_policies.rules._common import LOAD_BALANCER
 
 
 def baseline() -> dict:

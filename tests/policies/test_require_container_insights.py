@@ -1,8 +1,8 @@
 """require-container-insights: one change from a compliant cluster per test."""
 
 import pytest
-from rules import require_container_insights as rule
-from rules._common import show
+from fargate_policies.rules import require_container_insights as rule
+from fargate_policies.rules._common import show
 
 TYPE = "aws:ecs/cluster:Cluster"
 

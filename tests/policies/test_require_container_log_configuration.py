@@ -2,8 +2,8 @@
 
 import json
 
-from rules import require_container_log_configuration as rule
-from rules._common import container_label, show
+from fargate_policies.rules import require_container_log_configuration as rule
+from fargate_policies.rules._common import container_label, show
 
 TYPE = "aws:ecs/taskDefinition:TaskDefinition"
 

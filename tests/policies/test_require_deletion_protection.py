@@ -1,8 +1,8 @@
 """require-deletion-protection."""
 
 import pytest
-from rules import require_deletion_protection as rule
-from rules._common import LOAD_BALANCER
+from fargate_policies.rules import require_deletion_protection as rule
+from fargate_policies.rules._common import LOAD_BALANCER
 
 
 def baseline() -> dict:

@@ -1,8 +1,8 @@
 """require-deployment-alarms."""
 
 import pytest
+from fargate_policies.rules import require_deployment_alarms as rule
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
-from rules import require_deployment_alarms as rule
 
 SERVICE = "aws:ecs/service:Service"
 REQUIRED = {"required": True}

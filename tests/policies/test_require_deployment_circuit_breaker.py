@@ -1,7 +1,7 @@
 """require-deployment-circuit-breaker."""
 
 import pytest
-from rules import require_deployment_circuit_breaker as rule
+from fargate_policies.rules import require_deployment_circuit_breaker as rule
 
 SERVICE = "aws:ecs/service:Service"
 

@@ -3,8 +3,8 @@
 import json
 
 import pytest
+from fargate_policies.rules import require_distinct_task_roles as rule
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
-from rules import require_distinct_task_roles as rule
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 EXECUTION = "arn:aws:iam::123456789012:role/app-execution"

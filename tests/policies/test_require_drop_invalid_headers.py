@@ -1,8 +1,8 @@
 """require-drop-invalid-headers."""
 
 import pytest
-from rules import require_drop_invalid_headers as rule
-from rules._common import LOAD_BALANCER
+from fargate_policies.rules import require_drop_invalid_headers as rule
+from fargate_policies.rules._common import LOAD_BALANCER
 
 
 def baseline() -> dict:

@@ -1,8 +1,8 @@
 """require-ecr-immutable-tags: one change from a compliant repository per test."""
 
 import pytest
-from rules import require_ecr_immutable_tags as rule
-from rules._common import show
+from fargate_policies.rules import require_ecr_immutable_tags as rule
+from fargate_policies.rules._common import show
 
 TYPE = "aws:ecr/repository:Repository"
 

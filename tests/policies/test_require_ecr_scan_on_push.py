@@ -1,7 +1,7 @@
 """require-ecr-scan-on-push: one change from a compliant repository per test."""
 
-from rules import require_ecr_scan_on_push as rule
-from rules._common import show
+from fargate_policies.rules import require_ecr_scan_on_push as rule
+from fargate_policies.rules._common import show
 
 TYPE = "aws:ecr/repository:Repository"
 

@@ -1,7 +1,7 @@
 """require-ecs-exec-logging: one change from a compliant cluster per test."""
 
-from rules import require_ecs_exec_logging as rule
-from rules._common import show
+from fargate_policies.rules import require_ecs_exec_logging as rule
+from fargate_policies.rules._common import show
 
 TYPE = "aws:ecs/cluster:Cluster"
 

@@ -1,11 +1,11 @@
 """require-ecs-private-subnets: one change from a compliant network per test, in every mode of the stack."""
 
 import pytest
+from fargate_policies.rules import require_ecs_private_subnets as rule
+from fargate_policies.rules._common import ECS_SERVICE, ROUTE, ROUTE_TABLE, ROUTE_TABLE_ASSOCIATION, SUBNET, show
+from fargate_policies.rules._net import DEFAULT_ROUTE_TABLE
+from fargate_policies.rules._routing import GATEWAY, INTERNET_ROUTE, MAIN_TABLE, ROUTE_RESOURCE, TABLE
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
-from rules import require_ecs_private_subnets as rule
-from rules._common import ECS_SERVICE, ROUTE, ROUTE_TABLE, ROUTE_TABLE_ASSOCIATION, SUBNET, show
-from rules._net import DEFAULT_ROUTE_TABLE
-from rules._routing import GATEWAY, INTERNET_ROUTE, MAIN_TABLE, ROUTE_RESOURCE, TABLE
 
 POLICY = rule.POLICY
 T_SUBNET, T_ROUTE, T_ROUTE_TABLE, T_SERVICE = SUBNET[0], ROUTE[0], ROUTE_TABLE[0], ECS_SERVICE[0]

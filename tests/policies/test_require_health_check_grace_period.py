@@ -1,7 +1,7 @@
 """require-health-check-grace-period."""
 
 import pytest
-from rules import require_health_check_grace_period as rule
+from fargate_policies.rules import require_health_check_grace_period as rule
 
 SERVICE = "aws:ecs/service:Service"
 

@@ -1,8 +1,8 @@
 """require-http-redirect."""
 
 import pytest
-from rules import require_http_redirect as rule
-from rules._common import LISTENER
+from fargate_policies.rules import require_http_redirect as rule
+from fargate_policies.rules._common import LISTENER
 
 DEV = {"allowHttp": True}
 

@@ -3,9 +3,9 @@
 import json
 
 import pytest
+from fargate_policies.rules import require_immutable_image_references as rule
+from fargate_policies.rules._common import ECR_REPOSITORY, ECS_TASK_DEFINITION
 from pulumi_policy.proxy import UnknownValueError
-from rules import require_immutable_image_references as rule
-from rules._common import ECR_REPOSITORY, ECS_TASK_DEFINITION
 
 REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com"
 DIGEST = "sha256:" + "0f" * 32

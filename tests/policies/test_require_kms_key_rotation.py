@@ -1,8 +1,8 @@
 """require-kms-key-rotation: one change from a compliant key per test."""
 
 import pytest
-from rules import require_kms_key_rotation as rule
-from rules._common import show
+from fargate_policies.rules import require_kms_key_rotation as rule
+from fargate_policies.rules._common import show
 
 TYPE = "aws:kms/key:Key"
 

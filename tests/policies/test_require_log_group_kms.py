@@ -1,7 +1,7 @@
 """require-log-group-kms: one change from a compliant log group per test."""
 
-from rules import require_log_group_kms as rule
-from rules._common import show
+from fargate_policies.rules import require_log_group_kms as rule
+from fargate_policies.rules._common import show
 
 TYPE = "aws:cloudwatch/logGroup:LogGroup"
 REQUIRED = {"required": True}

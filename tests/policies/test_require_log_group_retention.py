@@ -1,8 +1,8 @@
 """require-log-group-retention: one change from a compliant log group per test."""
 
 import pytest
-from rules import require_log_group_retention as rule
-from rules._common import show
+from fargate_policies.rules import require_log_group_retention as rule
+from fargate_policies.rules._common import show
 
 TYPE = "aws:cloudwatch/logGroup:LogGroup"
 DEFAULT_ALLOWED = show(list(rule.ALLOWED_DAYS))

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from rules import require_non_root_user as rule
+from fargate_policies.rules import require_non_root_user as rule
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 

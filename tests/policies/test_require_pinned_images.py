@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from rules import require_pinned_images as rule
+from fargate_policies.rules import require_pinned_images as rule
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 DIGEST = "sha256:" + "ab" * 32

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from rules import require_read_only_root_filesystem as rule
+from fargate_policies.rules import require_read_only_root_filesystem as rule
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 

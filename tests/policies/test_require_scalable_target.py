@@ -1,9 +1,9 @@
 """require-scalable-target (stack rule): a service is linked to its target by resourceId or by dependencies."""
 
 import pytest
+from fargate_policies.rules import require_scalable_target as rule
+from fargate_policies.rules._common import ECS_CLUSTER, ECS_SERVICE, SCALABLE_TARGET, StackResource
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
-from rules import require_scalable_target as rule
-from rules._common import ECS_CLUSTER, ECS_SERVICE, SCALABLE_TARGET, StackResource
 
 CLUSTER_ARN = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod"
 

@@ -1,9 +1,9 @@
 """require-service-alarms (stack rule): alarms are linked to services by dimensions or by dependencies."""
 
 import pytest
+from fargate_policies.rules import require_service_alarms as rule
+from fargate_policies.rules._common import ECS_CLUSTER, ECS_SERVICE, LOAD_BALANCER, TARGET_GROUP, StackResource
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
-from rules import require_service_alarms as rule
-from rules._common import ECS_CLUSTER, ECS_SERVICE, LOAD_BALANCER, TARGET_GROUP, StackResource
 
 ALARM = rule.METRIC_ALARM[0]
 CLUSTER_ARN = "arn:aws:ecs:us-east-1:123456789012:cluster/fp-prod"

@@ -3,9 +3,9 @@
 import json
 
 import pytest
-from rules import require_tags as rule
-from rules._common import show
-from tools import gen_taggable
+from fargate_policies.rules import require_tags as rule
+from fargate_policies.rules._common import show
+from fargate_policies.tools import gen_taggable
 
 TYPE = "aws:ecs/cluster:Cluster"
 REQUIRED = show(rule.DEFAULT_REQUIRED)

@@ -1,9 +1,9 @@
 """require-vpc-flow-logs: one change from a compliant stack per test, in every mode of the stack."""
 
 import pytest
+from fargate_policies.rules import require_vpc_flow_logs as rule
+from fargate_policies.rules._common import FLOW_LOG, VPC
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
-from rules import require_vpc_flow_logs as rule
-from rules._common import FLOW_LOG, VPC
 
 POLICY = rule.POLICY
 

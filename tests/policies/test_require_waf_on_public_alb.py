@@ -1,8 +1,8 @@
 """require-waf-on-public-alb (stack rule): an ALB is linked to its association by resourceArn or dependencies."""
 
 import pytest
-from rules import require_waf_on_public_alb as rule
-from rules._common import LOAD_BALANCER, StackResource
+from fargate_policies.rules import require_waf_on_public_alb as rule
+from fargate_policies.rules._common import LOAD_BALANCER, StackResource
 
 ASSOCIATION = rule.WEB_ACL_ASSOCIATION[0]
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"

@@ -1,7 +1,7 @@
 """Monthly cost estimates of a stack, from the resources it declares and AWS's published on-demand prices.
 
 Self-contained inside the policy pack (standard library only), so the pack can
-be published alone; the plan (``stacks/cost.py``) imports it by putting the
+be published alone; the plan (``stacks/exports/cost.py``) imports it by putting the
 pack directory on ``sys.path``. It reads both shapes a stack comes in: the
 plan's recorded resources and the pack's ``PolicyResource`` objects.
 

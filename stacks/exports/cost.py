@@ -1,8 +1,7 @@
 """Monthly cost estimates of this project's stacks, for ``python -m stacks plan STACK --cost``.
 
-The estimator lives inside the policy pack (``policies/costing``), which must
-stay publishable alone, so this module imports it by putting the pack
-directory on ``sys.path`` on first use, never at import. Its settings come from
+The estimator lives inside the policy pack (``fargate_policies.costing``, installed
+from ``policies/`` like any other package), which stays publishable alone. Its settings come from
 the budget policy's entry in the stack's policy config
 (``policies/config/<stack>.json``, key ``enforce-monthly-budget``): ``usd``,
 ``region``, ``assumptions`` and ``prices``. The pack reads the same entry, so
@@ -11,7 +10,7 @@ the figure the plan prints is the figure the policy checks.
 Functions for the plan:
 
 - :func:`plan_cost`: run the program offline and estimate it.
-- :func:`estimate_run`: estimate a :class:`stacks.offline.ProgramRun` the plan already has.
+- :func:`estimate_run`: estimate a :class:`stacks.offline.runner.ProgramRun` the plan already has.
 - :func:`budget_settings` / :func:`budget_line`: the entry's settings, and a one-line verdict.
 - :func:`format_estimate`, :func:`estimate_to_json`: the table and the ``cost`` object of ``--json``.
 """
@@ -20,33 +19,28 @@ from __future__ import annotations
 
 import importlib
 import json
-import sys
 from collections.abc import Mapping
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from costing import Estimate
+    from fargate_policies.costing import Estimate
 
-    from stacks.offline import ProgramRun
+    from stacks.offline.runner import ProgramRun
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 PACK_DIR = REPO_ROOT / "policies"
 BUDGET_POLICY = "enforce-monthly-budget"
 """Name of the budget policy whose config entry holds the cost settings."""
 
 PolicyConfig = Mapping[str, Any] | str | Path | None
-"""A policy config: a path to a JSON file, its parsed JSON, or ``stacks.analyzer.load_policy_config``'s result."""
+"""A policy config: a path to a JSON file, its parsed JSON, or what ``load_policy_config`` returns."""
 
 
-def costing(pack_dir: Path = PACK_DIR) -> ModuleType:
-    """The pack's ``costing`` package, importing it from ``pack_dir`` on first use."""
-    if "costing" not in sys.modules:
-        path = str(Path(pack_dir).resolve())
-        if path not in sys.path:
-            sys.path.append(path)
-    return importlib.import_module("costing")
+def costing() -> ModuleType:
+    """The pack's ``costing`` package, imported on first use (it is not needed by a plan without ``--cost``)."""
+    return importlib.import_module("fargate_policies.costing")
 
 
 def default_policy_config(stack: str, pack_dir: Path = PACK_DIR) -> Path | None:
@@ -59,7 +53,7 @@ def budget_settings(policy_config: PolicyConfig) -> dict[str, Any]:
     """The budget policy's settings (usd, region, assumptions, prices) from a policy config, {} when absent.
 
     Accepts a path to the JSON file, its parsed content (``{"enforce-monthly-budget": {...}}``), or the
-    ``{name: (level, props)}`` mapping of :func:`stacks.analyzer.load_policy_config`.
+    ``{name: (level, props)}`` mapping of :func:`stacks.offline.analyzer.load_policy_config`.
     """
     if policy_config is None:
         return {}
@@ -85,13 +79,13 @@ def estimate_run(program: ProgramRun, policy_config: PolicyConfig = None) -> Est
 
 def plan_cost(project_dir: Path | str, stack: str, policy_config: PolicyConfig = None,
               config_overrides: Mapping[str, Any] | None = None) -> Estimate:
-    """Run ``stack``'s program offline (:func:`stacks.offline.run_program`) and estimate its monthly cost.
+    """Run ``stack``'s program offline (:func:`stacks.offline.runner.run_program`) and estimate its monthly cost.
 
     ``policy_config`` defaults to nothing (default assumptions, us-east-1); pass
     :func:`default_policy_config` to read the stack's own entry. Raises the offline errors of
     :func:`run_program` and ``costing.CostConfigError`` for invalid settings.
     """
-    from stacks.offline import run_program
+    from stacks.offline.runner import run_program
 
     program = run_program(Path(project_dir), stack, config_overrides=config_overrides)
     return estimate_run(program, policy_config)

@@ -8,8 +8,8 @@ and ``PULUMI_CONFIG`` set. Booting takes the pack a quarter of a second
 
 This module imports only the standard library, so a caller can launch the
 pack first thing and let it boot while the caller imports the gRPC client
-(:mod:`stacks.analyzer`, which takes about as long) and loads its resources;
-:meth:`stacks.analyzer.PolicyPackProcess.start` takes the launched pack over.
+(:mod:`stacks.offline.analyzer`, which takes about as long) and loads its resources;
+:meth:`stacks.offline.analyzer.PolicyPackProcess.start` takes the launched pack over.
 
 **CPU placement.** The pack is one Python process whose gRPC server hands
 every request between a polling thread and worker threads; spread over

@@ -16,13 +16,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-PACK_DIR = Path(__file__).resolve().parents[1]
-OUTPUT = PACK_DIR / "rules" / "_taggable.json"
+PACK_DIR = Path(__file__).resolve().parents[2]
+OUTPUT = PACK_DIR / "fargate_policies" / "rules" / "_taggable.json"
 
 
 def taggable_tokens(catalog: dict | None = None) -> list[str]:
     """Sorted tokens, current and alias, of every resource type whose ``tags`` input holds resource tags."""
-    from tools import aws_catalog
+    from fargate_policies.tools import aws_catalog
 
     catalog = aws_catalog.scan() if catalog is None else catalog
     tokens: set[str] = set()
@@ -43,8 +43,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="exit 1 when the file differs from pulumi-aws")
     parser.add_argument("--output", type=Path, default=OUTPUT, help=f"file to write (default: {OUTPUT})")
     args = parser.parse_args(argv)
-    if str(PACK_DIR) not in sys.path:
-        sys.path.insert(0, str(PACK_DIR))
     try:
         text = render(taggable_tokens())
     except (RuntimeError, OSError) as exc:

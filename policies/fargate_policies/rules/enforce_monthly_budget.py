@@ -12,9 +12,10 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from costing import DEFAULT_REGION, CostConfigError, Estimate, assumptions_schema, estimate_for_config
-from costing import TYPES_READ as COST_TYPES
 from pulumi_policy import Severity
+
+from fargate_policies.costing import DEFAULT_REGION, CostConfigError, Estimate, assumptions_schema, estimate_for_config
+from fargate_policies.costing import TYPES_READ as COST_TYPES
 
 from ._common import NotApplicable, stack_rule
 
@@ -100,7 +101,8 @@ POLICY = stack_rule(
     ),
     severity=Severity.MEDIUM,
     remediation=(
-        "Look at the largest items in the message (python -m stacks.cost_levers and docs/cost.md show what each "
+        "Look at the largest items in the message (python -m stacks.exports.cost_levers and docs/cost.md show "
+        "what each "
         "config lever saves): weight FARGATE_SPOT, share one NAT gateway, schedule dev services to zero at night, "
         "run ARM64 tasks, or shorten log retention. If the spend is intended, raise usd in "
         "policies/config/<stack>.json; if a usage assumption is wrong for this stack, set it under assumptions."

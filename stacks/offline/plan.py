@@ -1,9 +1,9 @@
 """``python -m stacks plan STACK``: preview a stack offline and check it against the policy pack.
 
 Runs the real program in-process under mocks with the stack's real config
-(:mod:`stacks.offline`), runs the CrossGuard pack over every resource as the
-Pulumi CLI would (:mod:`stacks.analyzer`), and prints the resource tree, the
-violations and a summary (:mod:`stacks.report`).
+(:mod:`stacks.offline.runner`), runs the CrossGuard pack over every resource as the
+Pulumi CLI would (:mod:`stacks.offline.analyzer`), and prints the resource tree, the
+violations and a summary (:mod:`stacks.offline.report`).
 
 Exit codes: 0 no mandatory violation; 1 at least one mandatory violation;
 2 the program, its config, the policy config or the pack is invalid (one line
@@ -20,7 +20,7 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 EXIT_OK = 0
 EXIT_MANDATORY = 1
@@ -45,7 +45,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--policy-config", type=Path, default=None, metavar="FILE",
                         help="policy config JSON; default: <policy-pack>/config/STACK.json if it exists")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", dest="json_path",
-                        help="also write the plan as JSON (see stacks/plan.schema.json)")
+                        help="also write the plan as JSON (see stacks/offline/plan.schema.json)")
     parser.add_argument("--tfplan", type=Path, default=None, metavar="PATH",
                         help="also write the planned resources as Terraform plan JSON (for checkov, Trivy)")
     parser.add_argument("--cost", action="store_true",
@@ -65,7 +65,8 @@ def _error(message: str, exc: BaseException | None = None, *, verbose: bool = Fa
 
 def run(args: argparse.Namespace) -> int:
     """Plan ``args.stack``; return the exit code."""
-    from stacks import analyzer, offline, report
+    from stacks.offline import analyzer, report
+    from stacks.offline import runner as offline
 
     verbose = bool(getattr(args, "verbose", False))
     project_dir = Path(args.project_dir).resolve()
@@ -102,7 +103,7 @@ def run(args: argparse.Namespace) -> int:
     print(report.render(program, findings, stream=sys.stdout, verbose=verbose))
     doc_extra: dict[str, Any] = {}
     if getattr(args, "cost", False):
-        from stacks import cost
+        from stacks.exports import cost
 
         try:
             estimate = cost.estimate_run(program, policy_config)
@@ -112,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
         print(cost.format_estimate(estimate, policy_config))
         doc_extra["cost"] = cost.estimate_to_json(estimate, policy_config)
     if getattr(args, "tfplan", None) is not None:
-        from stacks import tfplan
+        from stacks.exports import tfplan
 
         try:
             exported = tfplan.write_terraform_plan(program.resources, args.tfplan)

@@ -57,7 +57,7 @@ class UnknownInvokeError(Exception):
 
     def __init__(self, token: str) -> None:
         super().__init__(
-            f"no mock for invoke '{token}': add a handler for it to INVOKES in stacks/mocks.py")
+            f"no mock for invoke '{token}': add a handler for it to INVOKES in stacks/offline/mocks.py")
         self.token = token
 
 

@@ -4,7 +4,7 @@
 (``+`` for each resource, indented under its parent), counts by type, the
 policy violations grouped by enforcement level (mandatory first) with the
 rule's message and remediation, and one summary line. :func:`document`
-builds the ``--json`` document described by ``stacks/plan.schema.json``.
+builds the ``--json`` document described by ``stacks/offline/plan.schema.json``.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import IO, Any
 
-from stacks.analyzer import PolicyReport, Violation
-from stacks.offline import ProgramRun, RecordedResource, to_plain
+from stacks.offline.analyzer import PolicyReport, Violation
+from stacks.offline.runner import ProgramRun, RecordedResource, to_plain
 
 SCHEMA_VERSION = 1
 _LEVEL_ORDER = ("mandatory", "remediate", "advisory", "disabled")
@@ -219,7 +219,7 @@ def resource_entry(resource: RecordedResource) -> dict[str, Any]:
 
 
 def document(run: ProgramRun, report: PolicyReport | None) -> dict[str, Any]:
-    """The ``--json`` document (see ``stacks/plan.schema.json``); secrets are ``"[secret]"``."""
+    """The ``--json`` document (see ``stacks/offline/plan.schema.json``); secrets are ``"[secret]"``."""
     violations: Iterable[Violation] = report.violations if report else ()
     return {
         "schemaVersion": SCHEMA_VERSION,

@@ -1,7 +1,7 @@
 """Export recorded resources as Terraform plan JSON, for checkov, Trivy and other Terraform-plan scanners.
 
 The Pulumi AWS provider is bridged from the Terraform one, so a recorded
-resource (:class:`stacks.offline.RecordedResource`) is one Terraform resource
+resource (:class:`stacks.offline.runner.RecordedResource`) is one Terraform resource
 under other names. :func:`to_terraform_plan` renames it back:
 
 * the type token goes through :data:`TERRAFORM_TYPES` (alias tokens such as
@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stacks.offline import SECRET_PLACEHOLDER, UNKNOWN, RecordedResource, SecretValue
+from stacks.offline.runner import SECRET_PLACEHOLDER, UNKNOWN, RecordedResource, SecretValue
 
 FORMAT_VERSION = "1.2"
 """Plan JSON format version (``terraform show -json`` of Terraform 1.6 and later)."""

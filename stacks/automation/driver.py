@@ -60,7 +60,7 @@ from types import MappingProxyType
 from typing import Any, Protocol, TextIO
 from urllib.parse import urlparse
 
-from stacks._progress import (
+from stacks.automation.progress import (
     ChangeSummary,
     PolicyViolation,
     ProgressTracker,
@@ -99,7 +99,7 @@ __all__ = [
 
 _log = logging.getLogger(__name__)
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = Path(__file__).resolve().parents[2]
 """The Pulumi project: the directory that holds ``Pulumi.yaml`` and ``stacks/``."""
 
 DEFAULT_PROJECT = "fargate-platform"

@@ -22,7 +22,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from costing.graph import MAX_DEPTH, MAX_ITEMS, UNKNOWN_SENTINELS
 from google.protobuf import json_format
 from pulumi_policy.deserialize import (
     SPECIAL_ARCHIVE_SIG,
@@ -32,6 +31,8 @@ from pulumi_policy.deserialize import (
     _deserialize_property,
 )
 from pulumi_policy.proxy import _DictProxy, _ListProxy, _proxy_helper, _raise_if_unknown
+
+from fargate_policies.costing.graph import MAX_DEPTH, MAX_ITEMS, UNKNOWN_SENTINELS
 
 
 def decode(struct: Any) -> _DictProxy:

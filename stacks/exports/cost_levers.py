@@ -1,6 +1,6 @@
-"""``python -m stacks.cost_levers``: what each cost lever in config does to the monthly estimate.
+"""``python -m stacks.exports.cost_levers``: what each cost lever in config does to the monthly estimate.
 
-Runs the real program offline (:func:`stacks.offline.run_program`) for a stack
+Runs the real program offline (:func:`stacks.offline.runner.run_program`) for a stack
 as configured and again with one config key changed, estimates both with the
 pack's estimator at its default assumptions and us-east-1 prices, and writes
 the results into ``docs/cost.md`` between ``<!-- levers:start -->`` and
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stacks.cost import REPO_ROOT, costing, plan_cost
+from stacks.exports.cost import REPO_ROOT, costing, plan_cost
 
 DOCS = REPO_ROOT / "docs" / "cost.md"
 README = REPO_ROOT / "README.md"
@@ -46,7 +46,7 @@ class Lever:
     changed: str
     """The value it is changed to, as the docs show it."""
     overrides: Overrides
-    """Config overrides for :func:`stacks.offline.run_program`, from the stack's own config values."""
+    """Config overrides for :func:`stacks.offline.runner.run_program`, from the stack's own config values."""
 
 
 @dataclass(frozen=True)
@@ -105,7 +105,7 @@ def compute_levers(project_dir: Path = REPO_ROOT, levers: Sequence[Lever] = LEVE
 
     ``baselines`` (stack -> estimate as configured) saves a program run per stack when the caller has them.
     """
-    from stacks.offline import load_stack_config
+    from stacks.offline.runner import load_stack_config
 
     baselines = dict(baselines or {})
     results: list[LeverResult] = []
@@ -190,7 +190,7 @@ def updated_document(document: str, results: Sequence[LeverResult]) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m stacks.cost_levers",
+        prog="python -m stacks.exports.cost_levers",
         description="Compute what each cost lever in config does to the monthly estimate and write the table "
                     "into docs/cost.md.",
     )
@@ -199,7 +199,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--check", action="store_true", help="only compare; exit 1 when the document is stale")
     args = parser.parse_args(argv)
 
-    from stacks.offline import OfflineError
+    from stacks.offline.runner import OfflineError
 
     try:
         results = compute_levers(args.project_dir)
@@ -215,7 +215,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(render_levers(results))
     stale = [(path, after) for path, before, after in changes if after != before]
     if args.check and stale:
-        print(", ".join(str(p) for p, _ in stale) + " out of date; run python -m stacks.cost_levers", file=sys.stderr)
+        print(", ".join(str(p) for p, _ in stale) + " out of date; run python -m stacks.exports.cost_levers",
+              file=sys.stderr)
         return 1
     for path, after in stale:
         path.write_text(after, encoding="utf-8")

@@ -18,7 +18,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-PACK_DIR = Path(__file__).resolve().parents[1]
+PACK_DIR = Path(__file__).resolve().parents[2]
 README = PACK_DIR / "README.md"
 CONFIG_DIR = PACK_DIR / "config"
 START = "<!-- rules:start -->"
@@ -79,7 +79,7 @@ def with_table(readme: str, table: str) -> str:
 
 def current_table() -> str:
     """The table for the pack as it is now (imports ``rules`` from the pack directory)."""
-    import rules
+    from fargate_policies import rules
 
     return render_table(rules.ALL_POLICIES, load_configs())
 
@@ -88,8 +88,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="exit 1 when README.md's table is out of date")
     args = parser.parse_args(argv)
-    if str(PACK_DIR) not in sys.path:
-        sys.path.insert(0, str(PACK_DIR))
     readme = README.read_text(encoding="utf-8")
     try:
         updated = with_table(readme, current_table())

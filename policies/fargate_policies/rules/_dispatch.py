@@ -39,8 +39,8 @@ from pulumi.runtime import proto
 from pulumi_policy import policy as sdk
 from pulumi_policy.proxy import UnknownValueError
 
-from rules._decode import decode
-from rules._net import shared_indexes
+from fargate_policies.rules._decode import decode
+from fargate_policies.rules._net import shared_indexes
 
 _MAX_PROVIDERS = 256
 """Decoded providers kept for reuse; a stack has a few, the bound only guards a pathological engine."""

@@ -2,7 +2,7 @@
 
 :func:`run_program` is what ``pulumi preview`` would do without the CLI, the
 engine or a cloud account: it loads the stack's config the way the CLI does,
-runs the project's ``__main__.py`` under :class:`stacks.mocks.PlatformMocks`
+runs the project's ``__main__.py`` under :class:`stacks.offline.mocks.PlatformMocks`
 in preview mode, and records every resource registration as the engine sees
 it (URN, type, parent, inputs under the engine's property names,
 dependencies, protect, provider), the root stack included, plus the stack's
@@ -49,7 +49,7 @@ from pulumi.runtime.proto import engine_pb2, resource_pb2
 from pulumi.runtime.rpc_manager import RPCManager
 from pulumi.runtime.stack import run_in_stack
 
-from stacks.mocks import PlatformMocks
+from stacks.offline.mocks import PlatformMocks
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 SECRET_PLACEHOLDER = "[secret]"

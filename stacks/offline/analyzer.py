@@ -1,6 +1,6 @@
 """Run a CrossGuard policy pack over recorded resources, the way the Pulumi CLI does.
 
-The pack is launched as the CLI's launcher launches it (:mod:`stacks.packlaunch`,
+The pack is launched as the CLI's launcher launches it (:mod:`stacks.offline.packlaunch`,
 with the current interpreter; there is no engine, so the address is a
 placeholder the SDK only parses); ``pulumi.policy`` runs the pack's
 ``__main__.py``, whose ``PolicyPack`` serves the Analyzer gRPC service and
@@ -49,7 +49,8 @@ import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
-from stacks.offline import (
+from stacks.offline.packlaunch import LaunchedPack, PolicyPackError, launch, pack_error
+from stacks.offline.runner import (
     ROOT_STACK_TYPE,
     SECRET_SIG,
     SIG_KEY,
@@ -58,7 +59,6 @@ from stacks.offline import (
     RecordedResource,
     SecretValue,
 )
-from stacks.packlaunch import LaunchedPack, PolicyPackError, launch, pack_error
 
 LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 _LEVEL_FROM_PROTO = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory",
@@ -529,7 +529,7 @@ class PolicyPackProcess:
 
     def start(self, launched: LaunchedPack | None = None) -> PolicyPackProcess:
         """Launch the pack, or take over ``launched``: the same pack, started earlier with the same project,
-        stack and config (:func:`stacks.packlaunch.launch`), so that it boots while the caller gets ready."""
+        stack and config (:func:`stacks.offline.packlaunch.launch`), so that it boots while the caller gets ready."""
         if launched is None:
             launched = launch(self.pack_dir, self.project, self.stack, self.config)
         elif not launched.matches(self.pack_dir, self.project, self.stack, self.config):
@@ -545,7 +545,7 @@ class PolicyPackProcess:
 
     def caller_placed(self) -> contextlib.AbstractContextManager[None]:
         """A block in which the calling thread, and the threads it starts, keep off the pack's CPU
-        (:meth:`stacks.packlaunch.LaunchedPack.caller_placed`); a no-op before :meth:`start`."""
+        (:meth:`stacks.offline.packlaunch.LaunchedPack.caller_placed`); a no-op before :meth:`start`."""
         return self._launched.caller_placed() if self._launched is not None else contextlib.nullcontext()
 
     def _read_stdout(self) -> None:
