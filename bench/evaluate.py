@@ -64,11 +64,11 @@ def policy_config(pack_dir: str | Path = PACK_DIR, stack: str = STACK) -> tuple[
     """The stack's policy config (``policies/config/<stack>.json``) and where it came from."""
     from pathlib import Path
 
-    from stacks.offline import analyzer
+    from stacks.offline.policy_config import load_policy_config
 
     path = Path(pack_dir) / "config" / f"{stack}.json"
     if path.is_file():
-        return analyzer.load_policy_config(path), str(path.relative_to(REPO_ROOT))
+        return load_policy_config(path), str(path.relative_to(REPO_ROOT))
     return {}, "none (pack defaults)"
 
 

@@ -13,14 +13,8 @@ import jsonschema
 import pytest
 
 from stacks.cli import main
-from stacks.offline.analyzer import (
-    PolicyConfigError,
-    PolicyPackError,
-    PolicyPackProcess,
-    load_policy_config,
-    reconcile_policy_config,
-    run_policy_pack,
-)
+from stacks.offline.analyzer import PolicyPackError, PolicyPackProcess, run_policy_pack
+from stacks.offline.policy_config import PolicyConfigError, load_policy_config, reconcile_policy_config
 from stacks.offline.runner import RecordedResource, SecretValue
 
 ROOT = Path(__file__).resolve().parent.parent

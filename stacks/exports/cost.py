@@ -53,7 +53,7 @@ def budget_settings(policy_config: PolicyConfig) -> dict[str, Any]:
     """The budget policy's settings (usd, region, assumptions, prices) from a policy config, {} when absent.
 
     Accepts a path to the JSON file, its parsed content (``{"enforce-monthly-budget": {...}}``), or the
-    ``{name: (level, props)}`` mapping of :func:`stacks.offline.analyzer.load_policy_config`.
+    ``{name: (level, props)}`` mapping of :func:`stacks.offline.policy_config.load_policy_config`.
     """
     if policy_config is None:
         return {}

@@ -31,7 +31,6 @@ import asyncio
 import atexit
 import concurrent.futures
 import contextlib
-import json
 import queue
 import struct as struct_module
 import subprocess
@@ -44,12 +43,12 @@ from typing import Any
 
 import grpc
 import grpc._channel  # noqa: F401 - imported now, while the pack boots, not by the first channel once its port is known
-import jsonschema
 import yaml
 from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from stacks.offline.packlaunch import LaunchedPack, PolicyPackError, launch, pack_error
+from stacks.offline.policy_config import reconcile_policy_config
 from stacks.offline.runner import (
     ROOT_STACK_TYPE,
     SECRET_SIG,
@@ -60,7 +59,6 @@ from stacks.offline.runner import (
     SecretValue,
 )
 
-LEVELS = ("advisory", "mandatory", "remediate", "disabled")
 _LEVEL_FROM_PROTO = {analyzer_pb2.ADVISORY: "advisory", analyzer_pb2.MANDATORY: "mandatory",
                      analyzer_pb2.REMEDIATE: "remediate", analyzer_pb2.DISABLED: "disabled"}
 _LEVEL_TO_PROTO = {v: k for k, v in _LEVEL_FROM_PROTO.items()}
@@ -75,10 +73,6 @@ RPC_TIMEOUT = 300.0
 # Analyze requests in flight at once: enough to keep the pack busy, few enough that a stack of tens of
 # thousands of resources does not queue them all at the server (which then cancels the backlog).
 MAX_IN_FLIGHT = 32
-
-
-class PolicyConfigError(Exception):
-    """The policy config file is unreadable or invalid. ``str()`` is one line naming the file."""
 
 
 # ---------------------------------------------------------------------------
@@ -160,82 +154,6 @@ class PolicyReport:
     @property
     def advisory(self) -> list[Violation]:
         return [v for v in self.violations if v.level != "mandatory"]
-
-
-# ---------------------------------------------------------------------------
-# Policy config files.
-# ---------------------------------------------------------------------------
-def load_policy_config(path: Path) -> dict[str, tuple[str | None, dict[str, Any]]]:
-    """Parse a policy config file: policy -> (enforcement level or None, properties).
-
-    A string value is an enforcement level; an object has an optional
-    ``enforcementLevel`` plus properties. Raises :class:`PolicyConfigError`.
-    """
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PolicyConfigError(f"policy config {path}: cannot read: {exc.strerror or exc}") from exc
-    if not text.strip():
-        return {}
-    try:
-        document = json.loads(text)
-    except ValueError as exc:
-        raise PolicyConfigError(f"policy config {path}: invalid JSON: {exc}") from exc
-    if not isinstance(document, dict):
-        raise PolicyConfigError(f"policy config {path}: expected an object of policy names")
-    parsed: dict[str, tuple[str | None, dict[str, Any]]] = {}
-    for name, value in document.items():
-        if isinstance(value, str):
-            level, props = value, {}
-        elif isinstance(value, dict):
-            props = {k: v for k, v in value.items() if k != "enforcementLevel"}
-            level = value.get("enforcementLevel")
-            if level is not None and not isinstance(level, str):
-                raise PolicyConfigError(f"policy config {path}: {name}: enforcementLevel must be a string")
-        else:
-            raise PolicyConfigError(f"policy config {path}: {name}: must be an enforcement level or an object")
-        if level is not None and level not in LEVELS:
-            raise PolicyConfigError(f"policy config {path}: {name}: {level!r} is not an enforcement level; "
-                                    f"allowed: {', '.join(LEVELS)}")
-        parsed[name] = (level, props)
-    return parsed
-
-
-def reconcile_policy_config(pack: PackInfo, given: Mapping[str, tuple[str | None, Mapping[str, Any]]],
-                            source: str = "policy config") -> tuple[dict[str, tuple[str, dict[str, Any]]], list[str]]:
-    """Every policy's (level, properties): defaults, the pack's initial config, then ``given``; and unknown names.
-
-    Properties are validated against each policy's config schema; a failure
-    raises :class:`PolicyConfigError` naming ``source`` and the policy.
-    """
-    result: dict[str, tuple[str, dict[str, Any]]] = {}
-    for policy in pack.policies:
-        props = {k: v["default"] for k, v in ((policy.config_schema or {}).get("properties") or {}).items()
-                 if isinstance(v, Mapping) and "default" in v}
-        result[policy.name] = (policy.enforcement_level, props)
-    for layer in (pack.initial_config, given):
-        every = layer.get("all")
-        if every and every[0]:
-            result = {name: (every[0], props) for name, (_, props) in result.items()}
-        for name, (level, props) in layer.items():
-            if name in result:
-                current_level, current_props = result[name]
-                result[name] = (level or current_level, {**current_props, **props})
-    unknown = sorted(name for name in given if name not in result and name != "all")
-    problems: list[str] = []
-    for policy in pack.policies:
-        if not policy.config_schema:
-            continue
-        schema = {"type": "object", **{k: v for k, v in policy.config_schema.items() if v}}
-        validator = jsonschema.Draft7Validator(schema)
-        for error in sorted(validator.iter_errors(result[policy.name][1]), key=lambda e: list(e.path)):
-            where = "/".join(str(p) for p in error.path)
-            problems.append(f"{policy.name}{'.' + where if where else ''}: {error.message}")
-    if problems:
-        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
-        raise PolicyConfigError(f"{source}: {problems[0]}{more}")
-    return result, unknown
 
 
 # ---------------------------------------------------------------------------

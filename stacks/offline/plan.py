@@ -66,6 +66,7 @@ def _error(message: str, exc: BaseException | None = None, *, verbose: bool = Fa
 def run(args: argparse.Namespace) -> int:
     """Plan ``args.stack``; return the exit code."""
     from stacks.offline import analyzer, report
+    from stacks.offline import policy_config as policies
     from stacks.offline import runner as offline
 
     verbose = bool(getattr(args, "verbose", False))
@@ -77,8 +78,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         stack_config = offline.load_stack_config(project_dir, args.stack)
-        policy_config = analyzer.load_policy_config(Path(config_path)) if config_path is not None else {}
-    except (offline.OfflineError, analyzer.PolicyConfigError) as exc:
+        policy_config = policies.load_policy_config(Path(config_path)) if config_path is not None else {}
+    except (offline.OfflineError, policies.PolicyConfigError) as exc:
         return _error(str(exc), exc, verbose=verbose)
 
     pack = analyzer.PolicyPackProcess(pack_dir, stack_config.project, args.stack,
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
                                    config_source=f"policy config {config_path}" if config_path else "policy config")
             program = offline.run_program(project_dir, args.stack)
             findings = session.finish(program.resources)
-    except (offline.OfflineError, analyzer.PolicyPackError, analyzer.PolicyConfigError) as exc:
+    except (offline.OfflineError, analyzer.PolicyPackError, policies.PolicyConfigError) as exc:
         return _error(str(exc), exc, verbose=verbose)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)

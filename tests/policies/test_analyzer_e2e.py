@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from stacks.offline.analyzer import PolicyPackProcess, load_policy_config
+from stacks.offline.analyzer import PolicyPackProcess
+from stacks.offline.policy_config import load_policy_config
 from stacks.offline.runner import RecordedResource
 
 ROOT = Path(__file__).resolve().parents[2]

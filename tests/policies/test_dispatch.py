@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from fargate_policies.rules import _dispatch
 
-from stacks.offline.analyzer import load_policy_config, run_policy_pack
+from stacks.offline.analyzer import run_policy_pack
+from stacks.offline.policy_config import load_policy_config
 from stacks.offline.runner import run_program
 
 ROOT = Path(__file__).resolve().parents[2]
