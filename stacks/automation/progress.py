@@ -1,21 +1,23 @@
-"""Engine-event bookkeeping for ``stacks.automation``: pure, no I/O, no Pulumi import.
+"""Progress of an operation: ``ProgressTracker`` keeps the engine events' state, ``ProgressRenderer`` draws it.
 
 ``ProgressTracker`` is fed the Automation API's ``EngineEvent`` objects (or anything
 with the same attributes) and keeps what the live display and the final summary need:
 the resource being worked on, the elapsed time, counts per operation, policy
-violations and error diagnostics. It never prints; the command line renders the
-lines it returns.
+violations and error diagnostics. It never prints and imports nothing of Pulumi.
+``ProgressRenderer`` writes the lines it returns to a stream: one line redrawn in place
+on a terminal, one line per event in CI logs.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import Any, TextIO
 
 # Operations that leave a resource as it was. Everything else in a change summary is a change.
 _NO_CHANGE_OPS = frozenset({"same", "read"})
@@ -324,3 +326,60 @@ class ProgressTracker:
         (self.errors if severity == "error" else self.warnings).append(message)
         where = f" {resource_label(diag.urn)}:" if diag.urn else ""
         return self._stamp(f"{severity}:{where} {message}")
+
+
+class ProgressRenderer:
+    """Draws a tracker's progress: one line redrawn with ``\\r`` on a TTY, one line per event otherwise."""
+
+    def __init__(self, stream: TextIO, *, tty: bool, width: int | None = None, tick: float = 1.0) -> None:
+        self._stream = stream
+        self._tty = tty
+        self._width = width or shutil.get_terminal_size((100, 20)).columns
+        self._tick = tick
+        self._lock = threading.Lock()
+        self._shown = 0
+        self._tracker: ProgressTracker | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def update(self, tracker: ProgressTracker, line: str) -> None:
+        """``ProgressTracker``'s ``on_update`` callback."""
+        with self._lock:
+            if self._tty:
+                self._draw(tracker.status_line())
+            else:
+                self._stream.write(line + "\n")
+                self._stream.flush()
+
+    def _draw(self, text: str) -> None:
+        text = text[: max(10, self._width - 1)]
+        self._stream.write("\r" + text + " " * max(0, self._shown - len(text)))
+        self._stream.flush()
+        self._shown = len(text)
+
+    def start(self, tracker: ProgressTracker) -> None:
+        """On a TTY, redraw every ``tick`` seconds so the elapsed time moves between events."""
+        self._tracker = tracker
+        if not self._tty:
+            return
+
+        def tick() -> None:
+            while not self._stop.wait(self._tick):
+                with self._lock:
+                    self._draw(tracker.status_line())
+
+        self._thread = threading.Thread(target=tick, name="progress", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop redrawing; on a TTY leave the last status line in place."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+            self._thread = None
+        with self._lock:
+            if self._tty and self._tracker is not None:
+                self._draw(self._tracker.status_line(final=True))
+                self._stream.write("\n")
+                self._stream.flush()
+                self._tracker = None
