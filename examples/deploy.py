@@ -13,7 +13,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from stacks.automation.driver import ExitCode, describe_error, is_protected, preview, up
+from stacks.automation import ExitCode, describe_error, describe_levels, is_protected, preview, up
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,6 +31,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         plan = preview(args.stack, local=args.local)
         print(f"{args.stack}: {plan.changes.describe(planned=True)}")
+        if plan.policy_defaults:  # no policies/config/<stack>.json: nobody chose this stack's levels
+            print(f"  warning: the pack ran at its default levels ({describe_levels(plan.policy_defaults)})")
         for violation in plan.policy_violations:
             print(f"  {violation.enforcement_level}: {violation.policy_name}: {violation.message}")
         if args.dry_run or not plan.has_changes:

@@ -46,25 +46,35 @@ from pulumi.automation.errors import (
 )
 from pulumi.automation.events import DiagnosticEvent
 
-import stacks.automation.driver as automation
-from stacks.automation.driver import (
+import stacks.automation as automation
+from stacks.automation import command, driver
+from stacks.automation.backend import (
     ENDPOINT_SERVICES,
-    MISSING_CLI_MESSAGE,
-    ConfigurationError,
-    ExitCode,
-    NotConfirmedError,
-    OperationResult,
-    ProgressRenderer,
-    confirm_protected,
-    describe_error,
+    StackSpec,
     endpoint_config,
     endpoint_settings,
     is_protected,
-    policy_options,
-    run_cli,
     stack_spec,
 )
-from stacks.automation.progress import ChangeSummary, ProgressTracker
+from stacks.automation.command import confirm_protected, run_cli
+from stacks.automation.driver import (
+    OperationResult,
+    StackOptions,
+    StackOutput,
+    default_levels_warning,
+    describe_levels,
+    pack_default_levels,
+    policy_options,
+)
+from stacks.automation.errors import (
+    MISSING_CLI_MESSAGE,
+    CliNotFoundError,
+    ConfigurationError,
+    ExitCode,
+    NotConfirmedError,
+    describe_error,
+)
+from stacks.automation.progress import ChangeSummary, ProgressRenderer, ProgressTracker
 from stacks.cli import build_parser
 
 URL = "http://localhost:5000"
@@ -148,7 +158,7 @@ class FakeFactory:
 
     def __init__(self, *stacks: FakeStack) -> None:
         self.stacks = {s.name: s for s in stacks}
-        self.specs: list[automation.StackSpec] = []
+        self.specs: list[StackSpec] = []
 
     def __call__(self, spec):
         self.specs.append(spec)
@@ -229,20 +239,30 @@ def last_line(text: str) -> str:
 
 
 def test_import_has_no_side_effects_and_does_not_load_pulumi():
-    code = "import sys, stacks.automation.driver; print('pulumi' in sys.modules, 'pulumi.automation' in sys.modules)"
+    code = ("import sys, stacks.automation, stacks.automation.command; "
+            "print('pulumi' in sys.modules, 'pulumi.automation' in sys.modules)")
     result = subprocess.run([sys.executable, "-c", code], cwd=Path(__file__).resolve().parent.parent,
                             capture_output=True, text=True, check=True)
     assert result.stdout.split() == ["False", "False"], result.stderr
 
 
 def test_operations_are_importable_for_scripts_and_return_frozen_results():
-    from stacks.automation.driver import destroy, drift, outputs, preview, refresh, up
+    from stacks.automation import destroy, drift, outputs, preview, refresh, up
 
     for fn in (preview, up, destroy, refresh, outputs, drift):
         assert inspect.signature(fn).return_annotation in ("OperationResult", OperationResult), fn.__name__
     result = OperationResult(stack="dev", kind="up")
     with pytest.raises(dataclasses.FrozenInstanceError):
         result.stack = "prod"  # type: ignore[misc]
+
+
+def test_operations_share_one_set_of_options(project):
+    fields = {f.name for f in dataclasses.fields(StackOptions)}
+    assert fields == {"local", "endpoint", "state_dir", "work_dir", "progress", "on_event", "stack_factory"}
+    with pytest.raises(TypeError, match="lokal"):
+        automation.destroy("dev", lokal=True, work_dir=project, stack_factory=FakeFactory(FakeStack("dev")))
+    with pytest.raises(ValueError, match="unknown operation 'deploy'"):
+        automation.run("deploy", "dev", StackOptions(work_dir=project, stack_factory=FakeFactory(FakeStack("dev"))))
 
 
 def test_exit_codes_are_distinct():
@@ -256,7 +276,7 @@ def test_exit_code_table_is_documented():
     docs = (Path(__file__).resolve().parent.parent / "docs" / "automation.md").read_text()
     for code in ExitCode:
         assert f"| {code.value} " in docs, f"exit code {code.value} ({code.name}) missing from docs/automation.md"
-        assert f"{code.value:>3}  " in automation.__doc__, f"exit code {code.value} missing from the docstring"
+        assert f"{code.value:>3}  " in command.__doc__, f"exit code {code.value} missing from the docstring"
 
 
 # --------------------------------------------------------------------------- argument handling
@@ -324,7 +344,7 @@ def test_policy_options_disabled_are_empty(project):
 @pytest.mark.parametrize("kind", ["preview", "up"])
 def test_preview_and_up_attach_the_pack(kind, project):
     stack = FakeStack("dev")
-    result = automation.OPERATIONS[kind]("dev", work_dir=project, stack_factory=FakeFactory(stack))
+    result = automation.run(kind, "dev", StackOptions(work_dir=project, stack_factory=FakeFactory(stack)))
     (_, kwargs), = stack.calls
     assert kwargs["policy_packs"] == [str(project / "policies")]
     assert kwargs["policy_pack_configs"] == [str(project / "policies" / "config" / "dev.json")]
@@ -334,7 +354,8 @@ def test_preview_and_up_attach_the_pack(kind, project):
 @pytest.mark.parametrize("kind", ["preview", "up"])
 def test_no_policy_skips_the_pack(kind, project):
     stack = FakeStack("dev")
-    result = automation.OPERATIONS[kind]("dev", policy=False, work_dir=project, stack_factory=FakeFactory(stack))
+    result = automation.run(kind, "dev", StackOptions(work_dir=project, stack_factory=FakeFactory(stack)),
+                            policy=False)
     (_, kwargs), = stack.calls
     assert "policy_packs" not in kwargs and "policy_pack_configs" not in kwargs
     assert not result.policy_checked
@@ -343,9 +364,52 @@ def test_no_policy_skips_the_pack(kind, project):
 @pytest.mark.parametrize("kind, method", [("destroy", "destroy"), ("refresh", "refresh"), ("drift", "preview_refresh")])
 def test_other_operations_run_without_the_pack(kind, method, project):
     stack = FakeStack("dev")
-    automation.OPERATIONS[kind]("dev", work_dir=project, stack_factory=FakeFactory(stack))
+    automation.run(kind, "dev", StackOptions(work_dir=project, stack_factory=FakeFactory(stack)))
     (called, kwargs), = stack.calls
     assert called == method and "policy_packs" not in kwargs and kwargs["color"] == "never"
+
+
+def test_a_stack_without_policy_config_runs_at_the_default_levels_and_says_which(project):
+    # The project has policies/config/dev.json only; prod falls back to the pack's own levels.
+    result = automation.preview("prod", work_dir=project, stack_factory=FakeFactory(FakeStack("prod")))
+    assert result.policy_checked and result.policy_config is None
+    assert result.policy_defaults == pack_default_levels()
+    assert "disallow-privileged-containers" in result.policy_defaults
+    assert set(result.policy_defaults.values()) <= {"advisory", "mandatory", "remediate", "disabled"}
+
+
+def test_a_stack_with_policy_config_has_no_defaults(project):
+    for policy_on in (True, False):
+        result = automation.up("dev", policy=policy_on, work_dir=project, stack_factory=FakeFactory(FakeStack("dev")))
+        assert result.policy_defaults == {}, f"policy={policy_on}"
+    unconfigured = automation.up("prod", policy=False, work_dir=project, stack_factory=FakeFactory(FakeStack("prod")))
+    assert unconfigured.policy_defaults == {}, "--no-policy runs no pack, so no defaults either"
+
+
+def test_cli_warns_before_running_a_stack_without_policy_config(project):
+    stack = FakeStack("prod", error=error_from("error: update failed"))
+    code, _, err = cli(["preview", "prod"], FakeFactory(stack), project)
+    assert code == ExitCode.FAILED, "the warning is there even when the run fails"
+    warning = err.splitlines()[0]
+    assert warning == default_levels_warning("prod", pack_default_levels())
+    assert warning.startswith("WARNING: prod: no policies/config/prod.json: the policy pack runs at its default")
+
+
+def test_cli_summary_names_the_default_levels(project):
+    code, out, err = cli(["preview", "prod"], FakeFactory(FakeStack("prod")), project)
+    assert code == 0
+    levels = describe_levels(pack_default_levels())
+    assert f"  policy: checked at the pack's default levels ({levels}): no policies/config/prod.json" in out
+    code, out, err = cli(["preview", "dev"], FakeFactory(FakeStack("dev")), project)
+    assert "WARNING" not in err and "policy: checked with dev.json" in out
+
+
+def test_default_levels_are_counted_and_a_warning_says_when_nothing_blocks():
+    levels = {"a": "advisory", "b": "mandatory", "c": "advisory", "d": "disabled"}
+    assert describe_levels(levels) == "2 advisory, 1 disabled, 1 mandatory"
+    assert "no violation blocks" not in default_levels_warning("qa", levels)
+    only_advisory = default_levels_warning("org/fargate-platform/qa", {"a": "advisory"})
+    assert "no policies/config/qa.json" in only_advisory and "(1 advisory); no violation blocks" in only_advisory
 
 
 def test_no_policy_warns_loudly_on_stderr(project):
@@ -402,7 +466,7 @@ def test_cli_local_passes_the_local_backend_to_the_factory(project, monkeypatch)
 def test_only_preview_and_up_create_stacks(project):
     factory = FakeFactory(FakeStack("dev"))
     for kind in ("destroy", "refresh", "drift", "outputs"):
-        automation.OPERATIONS[kind]("dev", work_dir=project, stack_factory=factory)
+        automation.run(kind, "dev", StackOptions(work_dir=project, stack_factory=factory))
     assert [spec.create for spec in factory.specs] == [False] * 4
 
 
@@ -491,6 +555,12 @@ def test_unreadable_stack_file_is_a_configuration_error(project):
         is_protected("qa", project)
 
 
+def test_stack_file_that_is_not_utf8_is_a_configuration_error(project):
+    (project / "Pulumi.qa.yaml").write_bytes("config:\n  fargate-platform:owner: Jos\u00e9\n".encode("latin-1"))
+    code, _, err = cli(["destroy", "qa"], FakeFactory(FakeStack("qa")), project)
+    assert code == ExitCode.USAGE and err.startswith("qa: cannot read Pulumi.qa.yaml") and err.count("\n") == 1
+
+
 def test_confirmation_with_yes():
     confirm_protected("prod", "up", assume_yes=True, interactive=False, ask=pytest.fail)
 
@@ -523,7 +593,8 @@ def test_cli_refuses_protected_stack_without_yes_when_not_interactive(project):
     code, out, err = cli(["up", "--stacks", "dev,prod"], factory, project)
     assert code == ExitCode.NOT_CONFIRMED
     assert factory.specs == [], "confirmation happens before any stack runs"
-    assert err.count("\n") == 1 and "prod" in err and "--yes" in err
+    (refusal,) = [line for line in err.splitlines() if not line.startswith("WARNING: prod: no policies/config")]
+    assert refusal.startswith("prod: refusing to up a protected stack") and "--yes" in refusal
 
 
 def test_cli_runs_protected_stack_with_yes(project):
@@ -596,18 +667,35 @@ def test_missing_cli_message_says_how_to_install_and_how_to_check_offline():
     assert "python -m stacks plan STACK" in MISSING_CLI_MESSAGE
 
 
-def test_missing_cli_is_checked_up_front(project, monkeypatch):
-    monkeypatch.setattr(automation.shutil, "which", lambda name: None)
+@pytest.fixture
+def no_cli(tmp_path, monkeypatch):
+    """A PATH with no ``pulumi`` on it, and no passphrase either."""
+    empty = tmp_path / "empty-bin"
+    empty.mkdir()
+    monkeypatch.setenv("PATH", str(empty))
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE_FILE", raising=False)
+
+
+def test_missing_cli_is_checked_up_front(project, no_cli):
     out, err = io.StringIO(), io.StringIO()
     code = run_cli(parse("up", "dev"), work_dir=project, stdout=out, stderr=err, interactive=False)
     assert code == ExitCode.CLI_MISSING
     assert err.getvalue() == MISSING_CLI_MESSAGE + "\n" and out.getvalue() == ""
 
 
-def test_library_calls_check_for_the_cli_too(project, monkeypatch):
-    monkeypatch.setattr(automation.shutil, "which", lambda name: None)
-    with pytest.raises(automation.CliNotFoundError):
-        automation.preview("dev", work_dir=project)
+def test_missing_cli_is_reported_before_a_missing_passphrase(project, no_cli):
+    # Both are missing: the user installs the CLI first, so that is what one try must tell them.
+    out, err = io.StringIO(), io.StringIO()
+    code = run_cli(parse("up", "dev", "--local"), work_dir=project, stdout=out, stderr=err, interactive=False)
+    assert code == ExitCode.CLI_MISSING and err.getvalue() == MISSING_CLI_MESSAGE + "\n"
+
+
+def test_library_calls_check_for_the_cli_before_the_passphrase(project, no_cli):
+    with pytest.raises(CliNotFoundError):
+        automation.preview("dev", local=True, work_dir=project)
+    with pytest.raises(CliNotFoundError):
+        automation.outputs("dev", local=True, work_dir=project)
 
 
 def test_sdk_cli_not_found_error_maps_to_the_same_message():
@@ -698,13 +786,33 @@ def test_ctrl_c_in_the_library_raises_operation_cancelled(project):
 def test_up_result_is_typed(project):
     events = [pre(OpType.CREATE), done(OpType.CREATE), policy("advisory", name="require-tags")]
     result = automation.up("dev", work_dir=project, stack_factory=FakeFactory(FakeStack("dev", events=events)))
-    assert result.kind == "up" and result.stack == "dev"
+    assert result.kind == "up" and result.stack == "dev" and result.has_changes and not result.drifted
     assert result.changes == ChangeSummary(created=2, unchanged=3)
-    assert result.outputs["url"].value == "http://dev.example"
-    assert result.outputs["db_password"].value == "hunter2" and result.outputs["db_password"].display == "[secret]"
-    assert "hunter2" not in repr(result)
+    assert list(result.outputs) == ["db_password", "url"], "outputs are sorted by name"
+    assert [(o.name, o.secret) for o in result.outputs.values()] == [("db_password", True), ("url", False)]
+    assert result.outputs["db_password"].display == "[secret]" and "hunter2" not in repr(result)
+    with pytest.raises(TypeError):
+        result.outputs["url"] = None  # type: ignore[index]  # read-only, like the result itself
     assert [v.policy_name for v in result.policy_violations] == ["require-tags"]
-    assert result.stdout == "up out"
+    assert not result.policy_violations[0].mandatory
+
+
+@pytest.mark.parametrize("value, secret, shown", [
+    ("plain text", False, "plain text"),
+    ({"b": 1, "a": [2]}, False, '{"a": [2], "b": 1}'),
+    (3, False, "3"),
+    ({"password": "x"}, True, "[secret]"),
+])
+def test_stack_output_display(value, secret, shown):
+    output = StackOutput("name", value, secret)
+    assert output.display == shown and shown in repr(output)
+
+
+def test_outputs_arrive_plain_or_wrapped(project):
+    stack = FakeStack("dev", outputs={"count": 3, "token": OutputValue("t0ken", secret=True)})
+    result = automation.outputs("dev", work_dir=project, stack_factory=FakeFactory(stack))
+    assert [(o.name, o.secret, o.display) for o in result.outputs.values()] == [
+        ("count", False, "3"), ("token", True, "[secret]")]
 
 
 def test_summary_masks_secrets_and_lists_violations(project):
@@ -714,8 +822,10 @@ def test_summary_masks_secrets_and_lists_violations(project):
     assert "changes: 2 created, 0 updated, 0 deleted, 3 unchanged" in out
     assert "policy: checked with dev.json" in out
     assert "advisory: require-tags" in out
-    assert "url = http://dev.example" in out and "db_password = [secret]" in out
-    assert "hunter2" not in out
+    lines = out.splitlines()
+    outputs = lines[lines.index("  outputs:") + 1:]
+    assert [line.split(" = ")[0].strip() for line in outputs] == ["db_password", "url"]
+    assert "    db_password = [secret]" in outputs and "hunter2" not in out
 
 
 def test_outputs_command_masks_secrets(project):
@@ -870,7 +980,7 @@ def test_docs_show_the_committed_example_verbatim():
     root = Path(__file__).resolve().parent.parent
     example = (root / "examples" / "deploy.py").read_text()
     assert f"```python\n{example}```" in (root / "docs" / "automation.md").read_text()
-    assert "from stacks.automation.driver import" in example and " preview, up" in example
+    assert "from stacks.automation import" in example and " preview, up" in example
 
 
 # --------------------------------------------------------------------------- the real SDK against a stand-in CLI
@@ -936,7 +1046,7 @@ def fake_cli(tmp_path, monkeypatch):
 
 def test_default_factory_creates_the_stack_on_the_local_backend(project, fake_cli):
     spec = stack_spec("dev", create=True, local=True, work_dir=project)
-    stack = automation.open_stack(spec)
+    stack = driver.open_stack(spec)
     assert stack.name == "dev" and (project / ".pulumi-state").is_dir()
     commands = [call["args"][:2] for call in fake_cli()]
     assert commands == [["version"], ["stack", "select"], ["stack", "init"]]
@@ -949,17 +1059,17 @@ def test_default_factory_creates_the_stack_on_the_local_backend(project, fake_cl
 def test_default_factory_selects_only_for_destroy(project, fake_cli):
     spec = stack_spec("dev", create=False, work_dir=project)
     with pytest.raises(StackNotFoundError) as exc:
-        automation.open_stack(spec)
+        driver.open_stack(spec)
     assert describe_error(exc.value, "dev", "destroy")[0] == ExitCode.STACK_NOT_FOUND
     assert not [call for call in fake_cli() if call["args"][:2] == ["stack", "init"]]
 
 
 def test_endpoint_and_cancel_reach_the_cli_as_expected(project, fake_cli):
     spec = stack_spec("dev", create=True, work_dir=project)
-    stack = automation.open_stack(spec)
-    keys = automation._apply_endpoint(stack, spec, URL)
-    automation._remove_endpoint(stack, keys)
-    assert automation._cancel(stack) is None
+    stack = driver.open_stack(spec)
+    keys = driver.apply_endpoint(stack, spec, URL)
+    driver.remove_endpoint(stack, keys)
+    assert driver.cancel(stack) is None
     set_all, rm_all, cancel = [call["args"] for call in fake_cli()[-3:]]
     assert set_all[:5] == ["config", "set-all", "--stack", "dev", "--path"]
     assert set_all[set_all.index(f"aws:endpoints[0].elbv2={URL}") - 1] == "--plaintext"

@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from stacks.automation.driver import REPO_ROOT, destroy, up
+from stacks.automation import destroy, up
+from stacks.automation.backend import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
@@ -82,6 +83,8 @@ def test_up_then_destroy_dev_on_a_local_backend(tmp_path, monkeypatch, stack_fil
         destroyed = destroy(STACK, state_dir=state, endpoint=endpoint)
 
     assert deployed.kind == "up" and deployed.policy_checked
+    assert deployed.policy_config == str(REPO_ROOT / "policies" / "config" / f"{STACK}.json")
+    assert not deployed.policy_defaults, "dev's own policy config chose the levels"
     assert deployed.changes.created > 0, deployed.changes
     assert not [v for v in deployed.policy_violations if v.mandatory], deployed.policy_violations
     assert deployed.outputs, "the dev stack exports outputs"
