@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -193,9 +194,7 @@ def pack_default_levels() -> Mapping[str, str]:
 
 def describe_levels(levels: Mapping[str, str]) -> str:
     """``42 advisory`` or ``30 mandatory, 12 advisory``: how many policies run at each level."""
-    counts: dict[str, int] = {}
-    for level in levels.values():
-        counts[level] = counts.get(level, 0) + 1
+    counts = Counter(levels.values())
     return ", ".join(f"{n} {level}" for level, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])))
 
 
