@@ -1,28 +1,67 @@
 """fargate-platform: production ECS on Fargate, specialised per stack by config alone."""
 
 from pathlib import Path
+from typing import Any
 
 import pulumi
 
-from components.alarms import (
-    Alarms,
-    AlarmsArgs,
-    AlarmTopic,
-    AlarmTopicArgs,
-    LoadBalancerAlarms,
-    LoadBalancerAlarmsArgs,
-    critical_alarm_names,
-)
-from components.autoscaling import Autoscaling, AutoscalingArgs
+from components.alarm_topic import AlarmTopic, AlarmTopicArgs
+from components.alarms import Alarms, AlarmsArgs, critical_alarm_names
+from components.autoscaling import Autoscaling, AutoscalingArgs, ScheduledCapacity
 from components.cluster import Cluster, ClusterArgs
 from components.dashboard import Dashboard, DashboardArgs, DashboardService
 from components.kms import EncryptionKey, EncryptionKeyArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
-from components.network import Network, NetworkArgs
-from components.service import FargateService, FargateServiceArgs
+from components.load_balancer_alarms import LoadBalancerAlarms, LoadBalancerAlarmsArgs
+from components.network import Network, NetworkArgs, NotEnoughZonesError
+from components.service import (
+    FargateService,
+    FargateServiceArgs,
+    ListenerRoute,
+    TaskRoleStatement,
+    default_health_check,
+)
 from components.tagging import register_default_tags
 from components.waf import Waf, WafArgs
-from stacks.settings import load_settings
+from stacks.settings import ConfigError, ServiceSettings, load_settings
+
+PROJECT_DIR = Path(__file__).resolve().parent
+
+
+def service_args(svc: ServiceSettings, alb: LoadBalancer, **stack_wide: Any) -> FargateServiceArgs:
+    """One service's settings as the service component's arguments; ``stack_wide`` adds the shared parts."""
+    route = None if svc.internal else ListenerRoute(
+        listener_arn=alb.listener_arn, load_balancer_security_group_id=alb.security_group_id, priority=svc.priority,
+        path_patterns=svc.path_patterns, host_headers=svc.host_headers, health_check_path=svc.health_check_path,
+        health_check_grace_period=svc.health_check_grace_period)
+    return FargateServiceArgs(
+        container_name=svc.name, image=svc.image,
+        build_context=PROJECT_DIR / svc.build if svc.build is not None else None,
+        cpu=svc.cpu, memory=svc.memory, architecture=svc.architecture,
+        ephemeral_storage_gib=svc.ephemeral_storage_gib, container_port=svc.container_port,
+        health_check_command=svc.health_check_command or default_health_check(svc.container_port,
+                                                                               svc.health_check_path),
+        environment=svc.environment, secrets=svc.secrets, user=svc.user,
+        readonly_root_filesystem=svc.readonly_root_filesystem, enable_exec=svc.enable_exec,
+        task_role_statements=[TaskRoleStatement(effect=s.effect, actions=s.actions, resources=s.resources)
+                              for s in svc.task_role_statements],
+        route=route, desired_count=svc.desired_count, min_healthy_percent=svc.min_healthy_percent,
+        max_percent=svc.max_percent, **stack_wide)
+
+
+def autoscaling_args(svc: ServiceSettings, cluster: Cluster, alb: LoadBalancer,
+                     service: FargateService) -> AutoscalingArgs:
+    """One service's capacity range, scaling targets and schedules as the autoscaling component's arguments."""
+    return AutoscalingArgs(
+        cluster_name=cluster.cluster_name, service_name=service.service_name,
+        min_count=svc.min_count, max_count=svc.max_count, cpu_target=svc.cpu_target,
+        memory_target=svc.memory_target, requests_per_target=svc.requests_per_target,
+        scale_in_cooldown=svc.scale_in_cooldown, scale_out_cooldown=svc.scale_out_cooldown,
+        schedules=[ScheduledCapacity(name=s.name, schedule=s.schedule, min_count=s.min_count,
+                                     max_count=s.max_count, timezone=s.timezone) for s in svc.schedules],
+        load_balancer_arn_suffix=None if svc.internal else alb.arn_suffix,
+        target_group_arn_suffix=service.target_group_arn_suffix)
+
 
 settings = load_settings()
 register_default_tags(settings.tags)
@@ -33,19 +72,22 @@ if settings.create_kms_key:
     kms_key_arn = EncryptionKey(prefix, EncryptionKeyArgs(description=f"{prefix} logs and ECS Exec",
                                                           protect=settings.protect)).key_arn
 
-network = Network(prefix, NetworkArgs(
-    cidr=settings.vpc_cidr,
-    az_count=settings.az_count,
-    availability_zones=settings.availability_zones,
-    nat_strategy=settings.nat_strategy,
-    vpc_endpoints=settings.vpc_endpoints,
-    flow_log_retention_days=settings.flow_log_retention_days,
-    kms_key_arn=kms_key_arn,
-    protect=settings.protect,
-    existing_vpc_id=settings.existing_vpc_id,
-    existing_private_subnet_ids=settings.existing_private_subnet_ids,
-    existing_public_subnet_ids=settings.existing_public_subnet_ids,
-))
+try:
+    network = Network(prefix, NetworkArgs(
+        cidr=settings.vpc_cidr,
+        az_count=settings.az_count,
+        availability_zones=settings.availability_zones,
+        nat_strategy=settings.nat_strategy,
+        vpc_endpoints=settings.vpc_endpoints,
+        flow_log_retention_days=settings.flow_log_retention_days,
+        kms_key_arn=kms_key_arn,
+        protect=settings.protect,
+        existing_vpc_id=settings.existing_vpc_id,
+        existing_private_subnet_ids=settings.existing_private_subnet_ids,
+        existing_public_subnet_ids=settings.existing_public_subnet_ids,
+    ))
+except NotEnoughZonesError as err:
+    raise ConfigError("azCount", f"{err}; allowed: 2 to {err.available}") from None
 
 cluster = Cluster(prefix, ClusterArgs(
     container_insights=settings.container_insights,
@@ -90,13 +132,11 @@ for svc in settings.services:
     floor = min([svc.min_count, *(s.min_count for s in svc.schedules)])
     alarm_prefix = f"{prefix}-{svc.name}"
     routed = not svc.internal
-    service = FargateService(f"{prefix}-{svc.name}", FargateServiceArgs(
-        settings=svc,
+    service = FargateService(f"{prefix}-{svc.name}", service_args(
+        svc, alb,
         cluster_arn=cluster.cluster_arn,
         vpc_id=network.vpc_id,
         private_subnet_ids=network.private_subnet_ids,
-        alb_security_group_id=alb.security_group_id if routed else None,
-        listener_arn=alb.listener_arn if routed else None,
         log_retention_days=settings.log_retention_days,
         kms_key_arn=kms_key_arn,
         exec_log_group_arn=cluster.exec_log_group_arn,
@@ -105,15 +145,8 @@ for svc in settings.services:
                                 if svc.deployment_alarms else ()),
         service_connect_namespace_arn=cluster.namespace_arn,
         protect=settings.protect,
-        project_dir=Path(__file__).resolve().parent,
     ))
-    Autoscaling(f"{prefix}-{svc.name}", AutoscalingArgs(
-        settings=svc,
-        cluster_name=cluster.cluster_name,
-        service_name=service.service_name,
-        load_balancer_arn_suffix=alb.arn_suffix if routed else None,
-        target_group_arn_suffix=service.target_group_arn_suffix,
-    ))
+    Autoscaling(f"{prefix}-{svc.name}", autoscaling_args(svc, cluster, alb, service))
     Alarms(f"{prefix}-{svc.name}", AlarmsArgs(
         cluster_name=cluster.cluster_name,
         service_name=service.service_name,

@@ -1,7 +1,4 @@
-"""Alarms and where they go: the encrypted alarm topic, per-service alarms and load balancer alarms.
-
-Three components live here because they only make sense together: every alarm of
-:class:`Alarms` and :class:`LoadBalancerAlarms` notifies the topic of :class:`AlarmTopic`.
+"""The alarm set of one ECS service, notifying the stack's alarm topic (components.alarm_topic).
 
 Alarm names are explicit and computed from plain strings (``<alarm_name_prefix>-<role>``), never
 from outputs, so that a service can list its deployment alarms (:func:`critical_alarm_names`)
@@ -10,15 +7,12 @@ before the alarms, which watch that service, exist.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-ALARMS_TYPE = "fargate-platform:index:Alarms"
-LOAD_BALANCER_ALARMS_TYPE = "fargate-platform:index:LoadBalancerAlarms"
-ALARM_TOPIC_TYPE = "fargate-platform:index:AlarmTopic"
+TYPE_TOKEN = "fargate-platform:index:Alarms"
 
 # Alarm roles: the resource is ``<name>-<role>``, the alarm ``<alarm_name_prefix>-<role>``.
 CPU_HIGH = "cpu-high"
@@ -27,8 +21,6 @@ RUNNING_TASKS_LOW = "running-tasks-low"
 TARGET_5XX_RATE = "target-5xx-rate"
 TARGET_P99_LATENCY = "target-p99-latency"
 UNHEALTHY_HOSTS = "unhealthy-hosts"
-ELB_5XX = "elb-5xx"
-REJECTED_CONNECTIONS = "rejected-connections"
 
 # CloudWatch's values for treat_missing_data.
 NOT_BREACHING = "notBreaching"
@@ -53,136 +45,6 @@ def critical_alarm_names(alarm_name_prefix: str, *, load_balanced: bool, min_cou
     return [f"{alarm_name_prefix}-{role}" for role in roles]
 
 
-# ---------------------------------------------------------------------------
-# The topic
-# ---------------------------------------------------------------------------
-@dataclass(frozen=True, kw_only=True)
-class AlarmTopicArgs:
-    """Inputs of :class:`AlarmTopic`."""
-
-    kms_key_arn: pulumi.Input[str] | None = None
-    """KMS key of the topic; its policy must let cloudwatch.amazonaws.com GenerateDataKey*/Decrypt. None: a new key."""
-    email_endpoints: Sequence[str] = ()
-    """Email addresses subscribed to the topic (each confirms by email)."""
-    https_endpoints: Sequence[str] = ()
-    """HTTPS endpoints (e.g. a paging service's webhook) subscribed to the topic."""
-    https_auto_confirms: bool = True
-    """The HTTPS endpoints confirm their subscription themselves, as paging services do."""
-    protect: bool = False
-    """Protect the topic's own key (when one is created) from deletion."""
-
-
-class AlarmTopic(pulumi.ComponentResource):
-    """The SNS topic every alarm notifies, encrypted, TLS-only and writable by CloudWatch alarms only.
-
-    Children:
-    - ``{name}-key`` and ``{name}-key-alias``: a rotating KMS key CloudWatch alarms may use (only when no
-      ``kms_key_arn`` is given; the AWS-managed ``alias/aws/sns`` key cannot be used, because its policy
-      does not let CloudWatch alarms encrypt, so every notification would fail).
-    - ``{name}-topic``: the KMS-encrypted topic.
-    - ``{name}-topic-policy``: denies publishing without TLS, lets this account's alarms publish.
-    - ``{name}-email-<n>`` and ``{name}-https-<n>``: one subscription per configured endpoint.
-    """
-
-    topic_arn: pulumi.Output[str]
-    """ARN of the topic; pass it to the alarms' actions."""
-    kms_key_arn: pulumi.Output[str]
-    """ARN of the KMS key that encrypts the topic (given or created)."""
-
-    def __init__(self, name: str, args: AlarmTopicArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(ALARM_TOPIC_TYPE, name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        account = aws.get_caller_identity().account_id
-        region = aws.get_region().region
-        partition = aws.get_partition().partition
-
-        key_arn: pulumi.Input[str]
-        if args.kms_key_arn is not None:
-            key_arn = args.kms_key_arn
-        else:
-            # Alarms can only notify an encrypted topic whose key lets CloudWatch encrypt; AWS-managed keys do not.
-            key = aws.kms.Key(
-                f"{name}-key",
-                description=f"{name} alarm notifications",
-                enable_key_rotation=True,
-                deletion_window_in_days=30,
-                policy=pulumi.Output.json_dumps({
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountAdministers",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": f"arn:{partition}:iam::{account}:root"},
-                            "Action": "kms:*",
-                            "Resource": "*",
-                        },
-                        {
-                            "Sid": "CloudWatchAlarmsEncrypt",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                            "Resource": "*",
-                        },
-                    ],
-                }),
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-            )
-            # A findable handle on the key for operators.
-            aws.kms.Alias(f"{name}-key-alias", name=f"alias/{name}", target_key_id=key.key_id, opts=child)
-            key_arn = key.arn
-
-        # The topic itself: encrypted at rest, SHA256-signed deliveries for HTTPS subscribers.
-        topic = aws.sns.Topic(
-            f"{name}-topic",
-            kms_master_key_id=key_arn,
-            signature_version=2,
-            opts=child,
-        )
-        # Only TLS publishing, and only CloudWatch alarms of this account and region may publish.
-        aws.sns.TopicPolicy(
-            f"{name}-topic-policy",
-            arn=topic.arn,
-            policy=pulumi.Output.json_dumps({
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Sid": "DenyInsecureTransport",
-                        "Effect": "Deny",
-                        "Principal": "*",
-                        "Action": "sns:Publish",
-                        "Resource": topic.arn,
-                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-                    },
-                    {
-                        "Sid": "AllowCloudWatchAlarms",
-                        "Effect": "Allow",
-                        "Principal": {"Service": "cloudwatch.amazonaws.com"},
-                        "Action": "sns:Publish",
-                        "Resource": topic.arn,
-                        "Condition": {"ArnLike": {
-                            "aws:SourceArn": f"arn:{partition}:cloudwatch:{region}:{account}:alarm:*"}},
-                    },
-                ],
-            }),
-            opts=child,
-        )
-        for index, address in enumerate(args.email_endpoints):
-            # People on call read alarms by email; the address owner confirms the subscription.
-            aws.sns.TopicSubscription(f"{name}-email-{index}", topic=topic.arn, protocol="email",
-                                      endpoint=address, opts=child)
-        for index, url in enumerate(args.https_endpoints):
-            # Paging services take alarms over HTTPS and confirm the subscription themselves.
-            aws.sns.TopicSubscription(f"{name}-https-{index}", topic=topic.arn, protocol="https", endpoint=url,
-                                      endpoint_auto_confirms=args.https_auto_confirms, opts=child)
-
-        self.topic_arn = topic.arn
-        self.kms_key_arn = pulumi.Output.from_input(key_arn)
-        self.register_outputs({"topic_arn": self.topic_arn, "kms_key_arn": self.kms_key_arn})
-
-
-# ---------------------------------------------------------------------------
-# Per-service alarms
-# ---------------------------------------------------------------------------
 @dataclass(frozen=True, kw_only=True)
 class AlarmsArgs:
     """Inputs of :class:`Alarms`."""
@@ -236,7 +98,7 @@ class Alarms(pulumi.ComponentResource):
     """Names of the alarms that roll a deployment back (5xx rate, unhealthy hosts, running tasks)."""
 
     def __init__(self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(ALARMS_TYPE, name, None, opts)
+        super().__init__(TYPE_TOKEN, name, None, opts)
         prefix = args.alarm_name_prefix or name
         load_balanced = args.target_group_arn_suffix is not None
         if load_balanced and args.load_balancer_arn_suffix is None:
@@ -325,69 +187,3 @@ class Alarms(pulumi.ComponentResource):
             "alarm_arns": self.alarm_arns,
             "critical_alarm_names": self.critical_alarm_names,
         })
-
-
-# ---------------------------------------------------------------------------
-# Load balancer alarms
-# ---------------------------------------------------------------------------
-@dataclass(frozen=True, kw_only=True)
-class LoadBalancerAlarmsArgs:
-    """Inputs of :class:`LoadBalancerAlarms`."""
-
-    load_balancer_arn_suffix: pulumi.Input[str]
-    """ARN suffix of the load balancer (the LoadBalancer dimension)."""
-    topic_arn: pulumi.Input[str]
-    """SNS topic notified when an alarm fires and when it recovers."""
-    alarm_name_prefix: str | None = None
-    """Plain-string prefix of the alarm names (``<prefix>-<role>``); None uses the component name."""
-    elb_5xx_count: int = 10
-    """5xx responses the load balancer itself generates per period that raise its alarm."""
-    rejected_connections: int = 1
-    """Connections the load balancer rejects per period that raise its alarm."""
-    period_seconds: int = 60
-    """Length of one evaluated period (seconds)."""
-    evaluation_periods: int = 3
-    """Consecutive breaching periods before an alarm fires."""
-
-
-class LoadBalancerAlarms(pulumi.ComponentResource):
-    """Alarms on the load balancer itself, for failures no single service's alarms see.
-
-    Children (MetricAlarm, named ``{name}-<role>``; alarm names ``<alarm_name_prefix>-<role>``):
-    - ``elb-5xx``: 5xx the load balancer generates (no healthy target, target unreachable, timeouts).
-    - ``rejected-connections``: connections rejected because the load balancer hit its connection limit.
-    """
-
-    alarm_names: pulumi.Output[list[str]]
-    """Names of the load balancer's alarms."""
-    alarm_arns: pulumi.Output[list[str]]
-    """ARNs of the load balancer's alarms."""
-
-    def __init__(self, name: str, args: LoadBalancerAlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
-        super().__init__(LOAD_BALANCER_ALARMS_TYPE, name, None, opts)
-        prefix = args.alarm_name_prefix or name
-        actions = [args.topic_arn]
-        dims = {"LoadBalancer": args.load_balancer_arn_suffix}
-        child = pulumi.ResourceOptions(parent=self)
-        # Requests fail at the load balancer, before reaching any task (no healthy target, timeouts).
-        elb_5xx = aws.cloudwatch.MetricAlarm(
-            f"{name}-{ELB_5XX}", name=f"{prefix}-{ELB_5XX}",
-            alarm_description=f"{prefix}: >= {args.elb_5xx_count} 5xx generated by the load balancer per period",
-            namespace="AWS/ApplicationELB", metric_name="HTTPCode_ELB_5XX_Count", dimensions=dims, statistic="Sum",
-            comparison_operator="GreaterThanOrEqualToThreshold", threshold=args.elb_5xx_count,
-            period=args.period_seconds, evaluation_periods=args.evaluation_periods,
-            # ELB sends no datapoint when there were no errors.
-            treat_missing_data=NOT_BREACHING, alarm_actions=actions, ok_actions=actions, opts=child)
-        # Clients turned away because the load balancer hit its connection limit.
-        rejected = aws.cloudwatch.MetricAlarm(
-            f"{name}-{REJECTED_CONNECTIONS}", name=f"{prefix}-{REJECTED_CONNECTIONS}",
-            alarm_description=f"{prefix}: >= {args.rejected_connections} rejected connections per period",
-            namespace="AWS/ApplicationELB", metric_name="RejectedConnectionCount", dimensions=dims,
-            statistic="Sum", comparison_operator="GreaterThanOrEqualToThreshold",
-            threshold=args.rejected_connections, period=args.period_seconds,
-            evaluation_periods=args.evaluation_periods,
-            # No datapoint means nothing was rejected.
-            treat_missing_data=NOT_BREACHING, alarm_actions=actions, ok_actions=actions, opts=child)
-        self.alarm_names = pulumi.Output.all(elb_5xx.name, rejected.name)
-        self.alarm_arns = pulumi.Output.all(elb_5xx.arn, rejected.arn)
-        self.register_outputs({"alarm_names": self.alarm_names, "alarm_arns": self.alarm_arns})

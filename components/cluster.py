@@ -25,7 +25,7 @@ class ClusterArgs:
     """Retention of the ECS Exec session log group (days)."""
     kms_key_arn: pulumi.Input[str] | None = None
     """KMS key that encrypts ECS Exec sessions and their log group; None leaves AWS defaults."""
-    protect: bool = False
+    protect: bool = True
     """Protect the session log group from deletion."""
     service_connect_namespace: str | None = None
     """Name of a private Cloud Map namespace for Service Connect; None creates none."""

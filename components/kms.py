@@ -14,7 +14,7 @@ class EncryptionKeyArgs:
 
     description: str
     """What the key protects, shown in the KMS console."""
-    protect: bool = False
+    protect: bool = True
     """Protect the key from deletion (it guards data that outlives any deploy)."""
     deletion_window_days: int = 30
     """Days KMS waits before deleting a key scheduled for deletion (7-30)."""

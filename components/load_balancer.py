@@ -25,13 +25,13 @@ class LoadBalancerArgs:
     """Serve plain HTTP when there is no certificate; refused otherwise."""
     ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
     """ELB security policy of the HTTPS listener."""
-    deletion_protection: bool = False
+    deletion_protection: bool = True
     """Refuse deletion of the load balancer through the API."""
     access_log_expiration_days: int = 90
     """Days after which access logs expire from the bucket."""
     idle_timeout: int = 60
     """Idle connection timeout (seconds)."""
-    protect: bool = False
+    protect: bool = True
     """Protect the access-log bucket from deletion."""
 
 

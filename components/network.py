@@ -10,8 +10,6 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from stacks.settings import ConfigError
-
 # Interface endpoints that let tasks pull images, ship logs and read secrets without NAT.
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm")
 
@@ -34,7 +32,7 @@ class NetworkArgs:
     """Retention of the flow log group (days)."""
     kms_key_arn: pulumi.Input[str] | None = None
     """KMS key that encrypts the flow log group; None uses CloudWatch's default encryption."""
-    protect: bool = False
+    protect: bool = True
     """Protect the flow log group from deletion."""
     existing_vpc_id: str = ""
     """Use this VPC instead of creating one; nothing is created then."""
@@ -42,6 +40,15 @@ class NetworkArgs:
     """Private subnets of the existing VPC."""
     existing_public_subnet_ids: Sequence[str] = field(default_factory=tuple)
     """Public subnets of the existing VPC."""
+
+
+class NotEnoughZonesError(ValueError):
+    """The region has fewer available zones than ``az_count`` asks for."""
+
+    def __init__(self, requested: int, available: int) -> None:
+        self.requested = requested
+        self.available = available
+        super().__init__(f"{requested} zones requested but the region has {available}")
 
 
 def subnet_cidrs(cidr: str, az_count: int) -> tuple[list[str], list[str]]:
@@ -109,8 +116,7 @@ class Network(pulumi.ComponentResource):
             return list(args.availability_zones)
         names = aws.get_availability_zones(state="available").names
         if len(names) < args.az_count:
-            raise ConfigError("azCount", f"{args.az_count} zones requested but the region has {len(names)}; "
-                              f"allowed: 2 to {len(names)}")
+            raise NotEnoughZonesError(args.az_count, len(names))
         return sorted(names)[: args.az_count]
 
     def _create(self, name: str, args: NetworkArgs) -> None:

@@ -13,15 +13,13 @@ import hashlib
 import os
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
-
-from stacks.settings import ServiceSettings
 
 TYPE_TOKEN = "fargate-platform:index:FargateService"
 
@@ -47,29 +45,91 @@ TMP_VOLUME = "tmp"
 
 
 @dataclass(frozen=True, kw_only=True)
+class TaskRoleStatement:
+    """One IAM statement granted to a service's task role."""
+
+    actions: Sequence[str]
+    """IAM actions, e.g. ``s3:GetObject``."""
+    resources: Sequence[str]
+    """ARNs the actions apply to."""
+    effect: Literal["Allow", "Deny"] = "Allow"
+    """Allow or Deny."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListenerRoute:
+    """How the shared load balancer reaches a service: its listener rule and target group health check."""
+
+    listener_arn: pulumi.Input[str]
+    """Listener the service's rule attaches to (HTTPS, or HTTP when HTTP-only)."""
+    load_balancer_security_group_id: pulumi.Input[str]
+    """Security group of the load balancer, the only source allowed in."""
+    priority: int
+    """Listener rule priority, unique on the listener (1 to 50,000)."""
+    path_patterns: Sequence[str] = ("/*",)
+    """Path patterns routed to this service."""
+    host_headers: Sequence[str] = ()
+    """Host headers routed to this service (optional)."""
+    health_check_path: str = "/health"
+    """HTTP path the target group's health check requests; 200-399 is healthy."""
+    health_check_grace_period: int = 60
+    """Seconds ECS ignores the target group's health check after a task starts."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class FargateServiceArgs:
     """Inputs of :class:`FargateService`."""
 
-    settings: ServiceSettings
-    """Validated settings of this service (image or build, size, routing, deployment, IAM)."""
+    container_name: str
+    """Name of the container, of its port mapping and of its Service Connect name (``<name>:<port>``)."""
     cluster_arn: pulumi.Input[str]
     """ARN of the ECS cluster the service runs in."""
     vpc_id: pulumi.Input[str]
     """VPC of the cluster; the target group and security group are created in it."""
     private_subnet_ids: pulumi.Input[Sequence[str]]
     """Private subnets the tasks run in (no public IPs are assigned)."""
-    alb_security_group_id: pulumi.Input[str] | None
-    """Security group of the load balancer, the only outside source allowed in; None for internal services."""
-    listener_arn: pulumi.Input[str] | None
-    """Listener the service's rule attaches to (HTTPS, or HTTP when HTTP-only); None for internal services."""
     log_retention_days: int
     """Retention of the service's log group (days)."""
+    image: str | None = None
+    """Pinned image URI (a tag other than latest, or a digest); exclusive with ``build_context``."""
+    build_context: Path | None = None
+    """Directory with a Dockerfile, built into the service's own immutable ECR repository; exclusive with ``image``."""
+    cpu: int = 256
+    """Task CPU units (a Fargate size)."""
+    memory: int = 512
+    """Task memory (MiB), valid for ``cpu`` per the Fargate size table."""
+    architecture: Literal["X86_64", "ARM64"] = "X86_64"
+    """CPU architecture of the task (and of a built image)."""
+    ephemeral_storage_gib: int | None = None
+    """Ephemeral storage (GiB, 21-200); None keeps Fargate's 20 GiB."""
+    container_port: int = 8080
+    """Port the container listens on."""
+    health_check_command: Sequence[str] | None = None
+    """Container health check command in ECS form (``["CMD", ...]`` or ``["CMD-SHELL", "..."]``)."""
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """Plain environment variables; never secrets (use ``secrets``)."""
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """Environment variable name -> SSM parameter or Secrets Manager secret ARN, injected at start."""
+    user: str = "1000:1000"
+    """User (uid[:gid]) the container runs as; running as root takes an explicit value."""
+    readonly_root_filesystem: bool = True
+    """Mount the container's root filesystem read-only (``/tmp`` stays writable)."""
+    enable_exec: bool = False
+    """Allow ECS Exec sessions into the tasks (logged); needs a writable root filesystem."""
+    task_role_statements: Sequence[TaskRoleStatement] = ()
+    """IAM statements granted to the task role; nothing else is granted (ECS Exec's channels aside)."""
+    route: ListenerRoute | None = None
+    """Load balancer route; None makes an internal service, reachable only through :meth:`FargateService.admit`."""
+    desired_count: int = 1
+    """Task count at creation; an autoscaler owns it afterwards."""
+    min_healthy_percent: int = 100
+    """Deployment minimum healthy percent."""
+    max_percent: int = 200
+    """Deployment maximum percent."""
     kms_key_arn: pulumi.Input[str] | None = None
     """KMS key that encrypts the log group, the ECR repository and secrets; None uses AWS-owned keys."""
     protect: bool = True
     """Protect the stateful children (log group, ECR repository) from deletion."""
-    project_dir: Path = Path(".")
-    """Directory that ``settings.build`` is relative to."""
     capacity_provider_strategy: Sequence[tuple[str, int, int]] | None = None
     """(capacity provider, weight, base) entries; None uses the cluster's default strategy."""
     exec_log_group_arn: pulumi.Input[str] | None = None
@@ -77,7 +137,7 @@ class FargateServiceArgs:
     deployment_alarm_names: Sequence[str] = ()
     """Alarms that roll a deployment back (explicit names, see components.alarms.critical_alarm_names)."""
     service_connect_namespace_arn: pulumi.Input[str] | None = None
-    """Cloud Map namespace for Service Connect; the service is reachable there as ``<name>:<port>``."""
+    """Cloud Map namespace for Service Connect; the service is reachable there as ``<container_name>:<port>``."""
 
 
 def build_context_hash(context: Path, platform: str) -> str:
@@ -140,6 +200,11 @@ def _assume_ecs_tasks(account: pulumi.Input[str]) -> pulumi.Output[str]:
     })
 
 
+def _log_streams(log_group: aws.cloudwatch.LogGroup) -> pulumi.Output[str]:
+    """The IAM resource of every stream in a log group."""
+    return pulumi.Output.concat(log_group.arn, ":*")
+
+
 def _statement(sid: str, actions: Sequence[str], resources: Any, effect: str = "Allow") -> dict[str, Any]:
     return {"Sid": sid, "Effect": effect, "Action": list(actions), "Resource": resources}
 
@@ -151,12 +216,12 @@ def default_health_check(port: int, path: str) -> list[str]:
 
 
 class FargateService(pulumi.ComponentResource):
-    """One ECS service on Fargate, reachable only through the shared load balancer.
+    """One ECS service on Fargate, reachable only through the shared load balancer or from its callers.
 
     Child resources (``<name>-<role>``):
 
     - ``repository`` (aws.ecr.Repository), ``repository-lifecycle`` (aws.ecr.LifecyclePolicy) and
-      ``image`` (awsx.ecr.Image): only when ``settings.build`` is set.
+      ``image`` (awsx.ecr.Image): only when ``build_context`` is set.
     - ``logs`` (aws.cloudwatch.LogGroup)
     - ``execution-role`` (aws.iam.Role) and ``execution-policy`` (aws.iam.RolePolicy)
     - ``task-role`` (aws.iam.Role) and ``task-policy`` (aws.iam.RolePolicy, only when it would grant anything)
@@ -167,7 +232,7 @@ class FargateService(pulumi.ComponentResource):
     - ``tg`` (aws.lb.TargetGroup) and ``rule`` (aws.lb.ListenerRule)
     - ``service`` (aws.ecs.Service)
 
-    Internal services (``settings.internal``) get no load balancer rules, target group or listener rule: they are
+    Internal services (no ``route``) get no load balancer rules, target group or listener rule: they are
     reachable only through Service Connect, from the services :meth:`admit` lets in (``sg-ingress-<caller>`` on
     this group and ``egress-from-<caller>`` on the caller's).
     """
@@ -199,290 +264,268 @@ class FargateService(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: FargateServiceArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
-        svc = args.settings
-        port = svc.container_port
-        child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
-        account = pulumi.Output.from_input(args.cluster_arn).apply(_account_of)
-        platform = "linux/arm64" if svc.architecture == "ARM64" else "linux/amd64"
-        if svc.enable_exec and svc.readonly_root_filesystem:
-            pulumi.log.warn(f"service '{svc.name}': ECS Exec needs a writable root filesystem for the SSM agent; "
-                            "sessions will fail unless readonlyRootFilesystem is false", resource=self)
+        if (args.image is None) == (args.build_context is None):
+            raise ValueError(f"{name}: give exactly one of image (a pinned URI) or build_context (a directory)")
+        if args.enable_exec and args.readonly_root_filesystem:
+            pulumi.log.warn(f"service '{args.container_name}': ECS Exec needs a writable root filesystem for the "
+                            "SSM agent; sessions will fail unless readonlyRootFilesystem is false", resource=self)
+        self._name, self._args = name, args
+        self._account = pulumi.Output.from_input(args.cluster_arn).apply(_account_of)
+        self._region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
 
-        # --- Image -----------------------------------------------------------------------------
-        repository: aws.ecr.Repository | None = None
-        pull_repository_arn: pulumi.Input[str] | None = None
-        if svc.build is not None:
-            context = (args.project_dir / svc.build).resolve()
-            encryption = ({"encryption_type": "KMS", "kms_key": args.kms_key_arn} if args.kms_key_arn is not None
-                          else {"encryption_type": "AES256"})
-            # Private registry for the image built from this service's source; tags can never be overwritten.
-            repository = aws.ecr.Repository(
-                f"{name}-repository",
-                image_scanning_configuration={"scan_on_push": True},
-                image_tag_mutability="IMMUTABLE",
-                encryption_configurations=[encryption],
-                force_delete=not args.protect,
-                opts=stateful,
-            )
-            # Keeps the repository (and its storage bill) bounded: drop untagged layers, keep the last 20 images.
-            aws.ecr.LifecyclePolicy(
-                f"{name}-repository-lifecycle",
-                repository=repository.name,
-                policy=pulumi.Output.json_dumps({"rules": [
-                    {"rulePriority": 1, "description": "Expire untagged images after 7 days",
-                     "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
-                                   "countUnit": "days", "countNumber": 7},
-                     "action": {"type": "expire"}},
-                    {"rulePriority": 2, "description": "Keep the last 20 images",
-                     "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 20},
-                     "action": {"type": "expire"}},
-                ]}),
-                opts=child,
-            )
-            # Builds the service's image for the task's architecture; the tag is the content hash of the context.
-            image = awsx.ecr.Image(
-                f"{name}-image",
-                repository_url=repository.repository_url,
-                context=str(context),
-                platform=platform,
-                image_tag=build_context_hash(context, platform)[:32],
-                opts=child,
-            )
-            image_uri: pulumi.Output[str] = image.image_uri
-            pull_repository_arn = repository.arn
-        else:
-            assert svc.image is not None  # settings guarantee exactly one of image / build
-            image_uri = pulumi.Output.from_input(svc.image)
-            pull_repository_arn = ecr_repository_arn(svc.image)
+        image_uri, pull_repository_arn, repository = self._image()
+        log_group = self._log_group()
+        execution_role = self._execution_role(log_group, pull_repository_arn)
+        task_role = self._task_role(log_group)
+        task_definition = self._task_definition(image_uri, log_group, execution_role, task_role)
+        self._security_group = self._tasks_security_group()
+        target_group, listener_rule = self._routing() if args.route is not None else (None, None)
+        service = self._service(task_definition, log_group, target_group, listener_rule)
 
-        # --- Logs ------------------------------------------------------------------------------
-        # The container's stdout/stderr, kept for an explicit retention and encrypted with the stack's key if any.
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            name=f"/ecs/{pulumi.get_project()}/{pulumi.get_stack()}/{name}",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.kms_key_arn,
-            opts=stateful,
-        )
-        log_streams = pulumi.Output.concat(log_group.arn, ":*")
-
-        # --- Execution role --------------------------------------------------------------------
-        exec_statements: list[dict[str, Any]] = []
-        if pull_repository_arn is not None:
-            exec_statements.append(_statement("EcrAuth", ["ecr:GetAuthorizationToken"], "*"))  # AWS requires "*"
-            exec_statements.append(_statement(
-                "EcrPull",
-                ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
-                [pull_repository_arn]))
-        exec_statements.append(_statement("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"], [log_streams]))
-        ssm_arns = sorted({arn for arn in svc.secrets.values() if ":ssm:" in arn})
-        sm_arns = sorted({secret_resource_arn(arn) for arn in svc.secrets.values() if ":secretsmanager:" in arn})
-        if ssm_arns:
-            exec_statements.append(_statement("SsmParameters", ["ssm:GetParameters"], ssm_arns))
-        if sm_arns:
-            exec_statements.append(_statement("SecretsManager", ["secretsmanager:GetSecretValue"], sm_arns))
-        if args.kms_key_arn is not None:
-            exec_statements.append(_statement("KmsDecrypt", ["kms:Decrypt"], [args.kms_key_arn]))
-        # Role the ECS agent uses to start the task: pull the image, create log streams, inject secrets.
-        execution_role = aws.iam.Role(
-            f"{name}-execution-role",
-            description=f"ECS task execution role of {svc.name}",
-            assume_role_policy=_assume_ecs_tasks(account),
-            opts=child,
-        )
-        # Exactly what starting this service's task needs; no managed policies.
-        aws.iam.RolePolicy(
-            f"{name}-execution-policy",
-            role=execution_role.id,
-            policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": exec_statements}),
-            opts=child,
-        )
-
-        # --- Task role -------------------------------------------------------------------------
-        task_statements: list[dict[str, Any]] = [
-            _statement(f"Config{i}", stmt.actions, list(stmt.resources), stmt.effect)
-            for i, stmt in enumerate(svc.task_role_statements)
-        ]
-        if svc.enable_exec:
-            exec_logs = (pulumi.Output.concat(args.exec_log_group_arn, ":*") if args.exec_log_group_arn is not None
-                         else log_streams)
-            task_statements.append(_statement("EcsExecChannels", EXEC_CHANNEL_ACTIONS, "*"))  # AWS requires "*"
-            task_statements.append(_statement("EcsExecDescribeLogGroups", ["logs:DescribeLogGroups"], "*"))
-            task_statements.append(_statement(
-                "EcsExecLogs", ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"], [exec_logs]))
-            if args.kms_key_arn is not None:
-                task_statements.append(_statement("EcsExecKms", ["kms:Decrypt"], [args.kms_key_arn]))
-        # Identity of the application's code; it gets only the configured statements.
-        task_role = aws.iam.Role(
-            f"{name}-task-role",
-            description=f"ECS task role of {svc.name}",
-            assume_role_policy=_assume_ecs_tasks(account),
-            opts=child,
-        )
-        if task_statements:
-            # The configured statements, plus the ECS Exec channels only when exec is enabled.
-            aws.iam.RolePolicy(
-                f"{name}-task-policy",
-                role=task_role.id,
-                policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": task_statements}),
-                opts=child,
-            )
-
-        # --- Task definition -------------------------------------------------------------------
-        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
-        container: dict[str, Any] = {
-            "name": svc.name,
-            "image": image_uri,
-            "essential": True,
-            "portMappings": [{"name": svc.name, "containerPort": port, "protocol": "tcp", "appProtocol": "http"}],
-            "environment": [{"name": k, "value": v} for k, v in sorted(svc.environment.items())],
-            "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(svc.secrets.items())],
-            "readonlyRootFilesystem": svc.readonly_root_filesystem,
-            "user": svc.user,
-            "privileged": False,
-            "linuxParameters": {"initProcessEnabled": True},
-            "healthCheck": {
-                "command": list(svc.health_check_command or default_health_check(port, svc.health_check_path)),
-                "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 15,
-            },
-            "logConfiguration": {
-                "logDriver": "awslogs",
-                "options": {"awslogs-group": log_group.name, "awslogs-region": region,
-                            "awslogs-stream-prefix": svc.name},
-            },
-        }
-        volumes: list[dict[str, Any]] = []
-        if svc.readonly_root_filesystem:
-            # A read-only root still needs somewhere to write temporary files.
-            volumes.append({"name": TMP_VOLUME})
-            container["mountPoints"] = [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}]
-        # The container's image, size, user, health check, logging and secrets, versioned per deployment.
-        task_definition = aws.ecs.TaskDefinition(
-            f"{name}-task",
-            family=f"{pulumi.get_project()}-{pulumi.get_stack()}-{name}",
-            requires_compatibilities=["FARGATE"],
-            network_mode="awsvpc",
-            cpu=str(svc.cpu),
-            memory=str(svc.memory),
-            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": svc.architecture},
-            ephemeral_storage=({"size_in_gib": svc.ephemeral_storage_gib}
-                               if svc.ephemeral_storage_gib is not None else None),
-            execution_role_arn=execution_role.arn,
-            task_role_arn=task_role.arn,
-            volumes=volumes or None,
-            container_definitions=pulumi.Output.json_dumps([container]),
-            opts=child,
-        )
-
-        # --- Network ---------------------------------------------------------------------------
-        # The tasks' own group; every rule is a separate resource so none is hidden inline.
-        security_group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=args.vpc_id,
-            description=(f"ECS tasks of {svc.name}: ingress from its callers only" if svc.internal
-                         else f"ECS tasks of {svc.name}: ingress from the load balancer only"),
-            opts=child,
-        )
-        self._name, self._port, self._security_group = name, port, security_group
-        # HTTPS out only: image pulls (ECR, S3 layers), CloudWatch Logs, Secrets Manager/SSM and other AWS APIs,
-        # through the NAT gateway or VPC endpoints. DNS goes to the VPC resolver, which security groups do not filter.
-        aws.vpc.SecurityGroupEgressRule(
-            f"{name}-sg-egress-https",
-            security_group_id=security_group.id,
-            cidr_ipv4="0.0.0.0/0",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            description="HTTPS to AWS APIs and image registries",
-            opts=child,
-        )
-
-        # --- Routing ---------------------------------------------------------------------------
-        load_balanced = not svc.internal
-        self.target_group_arn: pulumi.Output[str] | None = None
-        self.target_group_arn_suffix: pulumi.Output[str] | None = None
-        routed_after: list[pulumi.Resource] = []
-        if load_balanced:
-            if args.alb_security_group_id is None or args.listener_arn is None:
-                raise ValueError(f"service '{svc.name}' is routed by the load balancer but got no listener/ALB group")
-            routed_after.append(self._route_from_load_balancer(name, svc, args, security_group))
-
-        # --- Service ---------------------------------------------------------------------------
-        strategy = None
-        if args.capacity_provider_strategy is not None:
-            strategy = [{"capacity_provider": provider, "weight": weight, "base": base}
-                        for provider, weight, base in args.capacity_provider_strategy]
-        # Keeps the tasks running in private subnets, registered with the target group, rolling back bad deploys.
-        service = aws.ecs.Service(
-            f"{name}-service",
-            cluster=args.cluster_arn,
-            task_definition=task_definition.arn,
-            desired_count=svc.desired_count,
-            # No launch_type: ECS uses the cluster's default capacity provider strategy unless one is given.
-            capacity_provider_strategies=strategy,
-            platform_version="LATEST",
-            network_configuration={
-                "subnets": args.private_subnet_ids,
-                "security_groups": [security_group.id],
-                "assign_public_ip": False,
-            },
-            load_balancers=([{"target_group_arn": self.target_group_arn, "container_name": svc.name,
-                              "container_port": port}] if load_balanced else None),
-            deployment_circuit_breaker={"enable": True, "rollback": True},
-            # Critical alarms roll a deployment back even when the new tasks pass their health checks.
-            alarms=({"alarm_names": list(args.deployment_alarm_names), "enable": True, "rollback": True}
-                    if args.deployment_alarm_names else None),
-            deployment_minimum_healthy_percent=svc.min_healthy_percent,
-            deployment_maximum_percent=svc.max_percent,
-            health_check_grace_period_seconds=svc.health_check_grace_period if load_balanced else None,
-            enable_execute_command=svc.enable_exec,
-            service_connect_configuration=self._service_connect(svc, args, log_group, region),
-            propagate_tags="SERVICE",
-            enable_ecs_managed_tags=True,
-            wait_for_steady_state=False,
-            # desiredCount belongs to the autoscaler after creation; the rule attaches the target group to the ALB.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"], depends_on=routed_after),
-        )
         self.service_name = service.name
         self.service_arn = service.arn
-        self.cluster_arn = pulumi.Output.from_input(args.cluster_arn)
+        self.cluster_arn = service.cluster
         self.task_definition_arn = task_definition.arn
         self.log_group_name = log_group.name
-        self.security_group_id = security_group.id
+        self.target_group_arn = target_group.arn if target_group is not None else None
+        self.target_group_arn_suffix = target_group.arn_suffix if target_group is not None else None
+        self.security_group_id = self._security_group.id
         self.execution_role_arn = execution_role.arn
         self.task_role_arn = task_role.arn
         self.image_uri = image_uri
         self.repository_url = repository.repository_url if repository is not None else None
         self.register_outputs(self._outputs())
 
-    def _route_from_load_balancer(self, name: str, svc: ServiceSettings, args: FargateServiceArgs,
-                                  security_group: aws.ec2.SecurityGroup) -> aws.lb.ListenerRule:
-        port = svc.container_port
-        child = pulumi.ResourceOptions(parent=self)
+    def _child(self, protect: bool | None = None) -> pulumi.ResourceOptions:
+        """Options of a child: parented here; ``protect`` None inherits the component's own."""
+        return pulumi.ResourceOptions(parent=self, protect=protect)
+
+    def _image(self) -> tuple[pulumi.Output[str], pulumi.Input[str] | None, aws.ecr.Repository | None]:
+        """The image the task runs, the ECR repository to pull it from (if any) and the repository built into."""
+        name, args = self._name, self._args
+        if args.image is not None:
+            return pulumi.Output.from_input(args.image), ecr_repository_arn(args.image), None
+        assert args.build_context is not None  # __init__ checked that exactly one is given
+        context = args.build_context.resolve()
+        platform = "linux/arm64" if args.architecture == "ARM64" else "linux/amd64"
+        encryption = ({"encryption_type": "KMS", "kms_key": args.kms_key_arn} if args.kms_key_arn is not None
+                      else {"encryption_type": "AES256"})
+        # Private registry for the image built from this service's source; tags can never be overwritten.
+        repository = aws.ecr.Repository(
+            f"{name}-repository",
+            image_scanning_configuration={"scan_on_push": True},
+            image_tag_mutability="IMMUTABLE",
+            encryption_configurations=[encryption],
+            force_delete=not args.protect,
+            opts=self._child(protect=args.protect),
+        )
+        # Keeps the repository (and its storage bill) bounded: drop untagged layers, keep the last 20 images.
+        aws.ecr.LifecyclePolicy(
+            f"{name}-repository-lifecycle",
+            repository=repository.name,
+            policy=pulumi.Output.json_dumps({"rules": [
+                {"rulePriority": 1, "description": "Expire untagged images after 7 days",
+                 "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
+                               "countUnit": "days", "countNumber": 7},
+                 "action": {"type": "expire"}},
+                {"rulePriority": 2, "description": "Keep the last 20 images",
+                 "selection": {"tagStatus": "any", "countType": "imageCountMoreThan", "countNumber": 20},
+                 "action": {"type": "expire"}},
+            ]}),
+            opts=self._child(),
+        )
+        # Builds the service's image for the task's architecture; the tag is the content hash of the context.
+        image = awsx.ecr.Image(
+            f"{name}-image",
+            repository_url=repository.repository_url,
+            context=str(context),
+            platform=platform,
+            image_tag=build_context_hash(context, platform)[:32],
+            opts=self._child(),
+        )
+        return image.image_uri, repository.arn, repository
+
+    def _log_group(self) -> aws.cloudwatch.LogGroup:
+        args = self._args
+        # The container's stdout/stderr, kept for an explicit retention and encrypted with the stack's key if any.
+        return aws.cloudwatch.LogGroup(
+            f"{self._name}-logs",
+            name=f"/ecs/{pulumi.get_project()}/{pulumi.get_stack()}/{self._name}",
+            retention_in_days=args.log_retention_days,
+            kms_key_id=args.kms_key_arn,
+            opts=self._child(protect=args.protect),
+        )
+
+    def _execution_role(self, log_group: aws.cloudwatch.LogGroup,
+                        pull_repository_arn: pulumi.Input[str] | None) -> aws.iam.Role:
+        name, args = self._name, self._args
+        statements: list[dict[str, Any]] = []
+        if pull_repository_arn is not None:
+            statements.append(_statement("EcrAuth", ["ecr:GetAuthorizationToken"], "*"))  # AWS requires "*"
+            statements.append(_statement(
+                "EcrPull",
+                ["ecr:BatchCheckLayerAvailability", "ecr:GetDownloadUrlForLayer", "ecr:BatchGetImage"],
+                [pull_repository_arn]))
+        statements.append(_statement("Logs", ["logs:CreateLogStream", "logs:PutLogEvents"],
+                                     [_log_streams(log_group)]))
+        ssm_arns = sorted({arn for arn in args.secrets.values() if ":ssm:" in arn})
+        sm_arns = sorted({secret_resource_arn(arn) for arn in args.secrets.values() if ":secretsmanager:" in arn})
+        if ssm_arns:
+            statements.append(_statement("SsmParameters", ["ssm:GetParameters"], ssm_arns))
+        if sm_arns:
+            statements.append(_statement("SecretsManager", ["secretsmanager:GetSecretValue"], sm_arns))
+        if args.kms_key_arn is not None:
+            statements.append(_statement("KmsDecrypt", ["kms:Decrypt"], [args.kms_key_arn]))
+        # Role the ECS agent uses to start the task: pull the image, create log streams, inject secrets.
+        role = aws.iam.Role(
+            f"{name}-execution-role",
+            description=f"ECS task execution role of {args.container_name}",
+            assume_role_policy=_assume_ecs_tasks(self._account),
+            opts=self._child(),
+        )
+        # Exactly what starting this service's task needs; no managed policies.
+        aws.iam.RolePolicy(
+            f"{name}-execution-policy",
+            role=role.id,
+            policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+            opts=self._child(),
+        )
+        return role
+
+    def _task_role(self, log_group: aws.cloudwatch.LogGroup) -> aws.iam.Role:
+        name, args = self._name, self._args
+        statements: list[dict[str, Any]] = [
+            _statement(f"Config{i}", stmt.actions, list(stmt.resources), stmt.effect)
+            for i, stmt in enumerate(args.task_role_statements)
+        ]
+        if args.enable_exec:
+            exec_logs = (pulumi.Output.concat(args.exec_log_group_arn, ":*") if args.exec_log_group_arn is not None
+                         else _log_streams(log_group))
+            statements.append(_statement("EcsExecChannels", EXEC_CHANNEL_ACTIONS, "*"))  # AWS requires "*"
+            statements.append(_statement("EcsExecDescribeLogGroups", ["logs:DescribeLogGroups"], "*"))
+            statements.append(_statement(
+                "EcsExecLogs", ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"], [exec_logs]))
+            if args.kms_key_arn is not None:
+                statements.append(_statement("EcsExecKms", ["kms:Decrypt"], [args.kms_key_arn]))
+        # Identity of the application's code; it gets only the configured statements.
+        role = aws.iam.Role(
+            f"{name}-task-role",
+            description=f"ECS task role of {args.container_name}",
+            assume_role_policy=_assume_ecs_tasks(self._account),
+            opts=self._child(),
+        )
+        if statements:
+            # The configured statements, plus the ECS Exec channels only when exec is enabled.
+            aws.iam.RolePolicy(
+                f"{name}-task-policy",
+                role=role.id,
+                policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+                opts=self._child(),
+            )
+        return role
+
+    def _container(self, image_uri: pulumi.Input[str], log_group: aws.cloudwatch.LogGroup) -> dict[str, Any]:
+        """The container definition, as ECS reads it (camelCase)."""
+        args = self._args
+        container: dict[str, Any] = {
+            "name": args.container_name,
+            "image": image_uri,
+            "essential": True,
+            "portMappings": [{"name": args.container_name, "containerPort": args.container_port, "protocol": "tcp",
+                              "appProtocol": "http"}],
+            "environment": [{"name": k, "value": v} for k, v in sorted(args.environment.items())],
+            "secrets": [{"name": k, "valueFrom": v} for k, v in sorted(args.secrets.items())],
+            "readonlyRootFilesystem": args.readonly_root_filesystem,
+            "user": args.user,
+            "privileged": False,
+            "linuxParameters": {"initProcessEnabled": True},
+        }
+        if args.health_check_command is not None:
+            container["healthCheck"] = {"command": list(args.health_check_command),
+                                        "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 15}
+        container["logConfiguration"] = {
+            "logDriver": "awslogs",
+            "options": {"awslogs-group": log_group.name, "awslogs-region": self._region,
+                        "awslogs-stream-prefix": args.container_name},
+        }
+        if args.readonly_root_filesystem:
+            # A read-only root still needs somewhere to write temporary files.
+            container["mountPoints"] = [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}]
+        return container
+
+    def _task_definition(self, image_uri: pulumi.Input[str], log_group: aws.cloudwatch.LogGroup,
+                         execution_role: aws.iam.Role, task_role: aws.iam.Role) -> aws.ecs.TaskDefinition:
+        args = self._args
+        # The container's image, size, user, health check, logging and secrets, versioned per deployment.
+        return aws.ecs.TaskDefinition(
+            f"{self._name}-task",
+            family=f"{pulumi.get_project()}-{pulumi.get_stack()}-{self._name}",
+            requires_compatibilities=["FARGATE"],
+            network_mode="awsvpc",
+            cpu=str(args.cpu),
+            memory=str(args.memory),
+            runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": args.architecture},
+            ephemeral_storage=({"size_in_gib": args.ephemeral_storage_gib}
+                               if args.ephemeral_storage_gib is not None else None),
+            execution_role_arn=execution_role.arn,
+            task_role_arn=task_role.arn,
+            volumes=[{"name": TMP_VOLUME}] if args.readonly_root_filesystem else None,
+            container_definitions=pulumi.Output.json_dumps([self._container(image_uri, log_group)]),
+            opts=self._child(),
+        )
+
+    def _tasks_security_group(self) -> aws.ec2.SecurityGroup:
+        name, args = self._name, self._args
+        # The tasks' own group; every rule is a separate resource so none is hidden inline.
+        group = aws.ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description=(f"ECS tasks of {args.container_name}: ingress from the load balancer only"
+                         if args.route is not None
+                         else f"ECS tasks of {args.container_name}: ingress from its callers only"),
+            opts=self._child(),
+        )
+        # HTTPS out only: image pulls (ECR, S3 layers), CloudWatch Logs, Secrets Manager/SSM and other AWS APIs,
+        # through the NAT gateway or VPC endpoints. DNS goes to the VPC resolver, which security groups do not filter.
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-sg-egress-https",
+            security_group_id=group.id,
+            cidr_ipv4="0.0.0.0/0",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="HTTPS to AWS APIs and image registries",
+            opts=self._child(),
+        )
+        return group
+
+    def _routing(self) -> tuple[aws.lb.TargetGroup, aws.lb.ListenerRule]:
+        """The load balancer's way in: security group rules both ways, a target group and a listener rule."""
+        name, args, route = self._name, self._args, self._args.route
+        assert route is not None  # only called for a routed service
+        port = args.container_port
         # The only way in: the load balancer, on the container port.
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-sg-ingress-alb",
-            security_group_id=security_group.id,
-            referenced_security_group_id=args.alb_security_group_id,
+            security_group_id=self._security_group.id,
+            referenced_security_group_id=route.load_balancer_security_group_id,
             ip_protocol="tcp",
             from_port=port,
             to_port=port,
             description="Load balancer to container port",
-            opts=child,
+            opts=self._child(),
         )
         # Lets the load balancer reach this service (and only it) so the ALB's group needs no open egress.
         aws.vpc.SecurityGroupEgressRule(
             f"{name}-alb-egress",
-            security_group_id=args.alb_security_group_id,
-            referenced_security_group_id=security_group.id,
+            security_group_id=route.load_balancer_security_group_id,
+            referenced_security_group_id=self._security_group.id,
             ip_protocol="tcp",
             from_port=port,
             to_port=port,
-            description=f"Load balancer to {svc.name} tasks",
-            opts=child,
+            description=f"Load balancer to {args.container_name} tasks",
+            opts=self._child(),
         )
-
         # Task IPs the load balancer forwards to, with a health check on the service's health path.
         target_group = aws.lb.TargetGroup(
             f"{name}-tg",
@@ -493,7 +536,7 @@ class FargateService(pulumi.ComponentResource):
             deregistration_delay=30,
             health_check={
                 "enabled": True,
-                "path": svc.health_check_path,
+                "path": route.health_check_path,
                 "protocol": "HTTP",
                 "port": "traffic-port",
                 "matcher": "200-399",
@@ -502,29 +545,67 @@ class FargateService(pulumi.ComponentResource):
                 "interval": 15,
                 "timeout": 5,
             },
-            opts=child,
+            opts=self._child(),
         )
         conditions: list[dict[str, Any]] = []
-        if svc.path_patterns:
-            conditions.append({"path_pattern": {"values": list(svc.path_patterns)}})
-        if svc.host_headers:
-            conditions.append({"host_header": {"values": list(svc.host_headers)}})
+        if route.path_patterns:
+            conditions.append({"path_pattern": {"values": list(route.path_patterns)}})
+        if route.host_headers:
+            conditions.append({"host_header": {"values": list(route.host_headers)}})
         # Routes this service's paths and hosts on the shared listener to its target group.
         listener_rule = aws.lb.ListenerRule(
             f"{name}-rule",
-            listener_arn=args.listener_arn,
-            priority=svc.priority,
+            listener_arn=route.listener_arn,
+            priority=route.priority,
             conditions=conditions,
             actions=[{"type": "forward", "target_group_arn": target_group.arn}],
-            opts=child,
+            opts=self._child(),
         )
-        self.target_group_arn = target_group.arn
-        self.target_group_arn_suffix = target_group.arn_suffix
-        return listener_rule
+        return target_group, listener_rule
 
-    @staticmethod
-    def _service_connect(svc: ServiceSettings, args: FargateServiceArgs, log_group: aws.cloudwatch.LogGroup,
-                         region: pulumi.Input[str]) -> aws.ecs.ServiceServiceConnectConfigurationArgs | None:
+    def _service(self, task_definition: aws.ecs.TaskDefinition, log_group: aws.cloudwatch.LogGroup,
+                 target_group: aws.lb.TargetGroup | None, listener_rule: aws.lb.ListenerRule | None) -> aws.ecs.Service:
+        args, route = self._args, self._args.route
+        strategy = None
+        if args.capacity_provider_strategy is not None:
+            strategy = [{"capacity_provider": provider, "weight": weight, "base": base}
+                        for provider, weight, base in args.capacity_provider_strategy]
+        # Keeps the tasks running in private subnets, registered with the target group, rolling back bad deploys.
+        return aws.ecs.Service(
+            f"{self._name}-service",
+            cluster=args.cluster_arn,
+            task_definition=task_definition.arn,
+            desired_count=args.desired_count,
+            # No launch_type: ECS uses the cluster's default capacity provider strategy unless one is given.
+            capacity_provider_strategies=strategy,
+            platform_version="LATEST",
+            network_configuration={
+                "subnets": args.private_subnet_ids,
+                "security_groups": [self._security_group.id],
+                "assign_public_ip": False,
+            },
+            load_balancers=([{"target_group_arn": target_group.arn, "container_name": args.container_name,
+                              "container_port": args.container_port}] if target_group is not None else None),
+            deployment_circuit_breaker={"enable": True, "rollback": True},
+            # Critical alarms roll a deployment back even when the new tasks pass their health checks.
+            alarms=({"alarm_names": list(args.deployment_alarm_names), "enable": True, "rollback": True}
+                    if args.deployment_alarm_names else None),
+            deployment_minimum_healthy_percent=args.min_healthy_percent,
+            deployment_maximum_percent=args.max_percent,
+            health_check_grace_period_seconds=route.health_check_grace_period if route is not None else None,
+            enable_execute_command=args.enable_exec,
+            service_connect_configuration=self._service_connect(log_group),
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            wait_for_steady_state=False,
+            # desiredCount belongs to the autoscaler after creation; the rule attaches the target group to the ALB.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"],
+                                        depends_on=[listener_rule] if listener_rule is not None else []),
+        )
+
+    def _service_connect(self, log_group: aws.cloudwatch.LogGroup,
+                         ) -> aws.ecs.ServiceServiceConnectConfigurationArgs | None:
+        args = self._args
         if args.service_connect_namespace_arn is None:
             return None
         # Other services call this one as http://<name>:<port>; the proxy's own logs go to the service's group.
@@ -532,38 +613,38 @@ class FargateService(pulumi.ComponentResource):
             enabled=True,
             namespace=args.service_connect_namespace_arn,
             services=[aws.ecs.ServiceServiceConnectConfigurationServiceArgs(
-                port_name=svc.name,
-                discovery_name=svc.name,
+                port_name=args.container_name,
+                discovery_name=args.container_name,
                 client_alias=[aws.ecs.ServiceServiceConnectConfigurationServiceClientAliasArgs(
-                    port=svc.container_port, dns_name=svc.name)],
+                    port=args.container_port, dns_name=args.container_name)],
             )],
             log_configuration=aws.ecs.ServiceServiceConnectConfigurationLogConfigurationArgs(
                 log_driver="awslogs",
-                options={"awslogs-group": log_group.name, "awslogs-region": region,
-                         "awslogs-stream-prefix": f"{svc.name}-connect"},
+                options={"awslogs-group": log_group.name, "awslogs-region": self._region,
+                         "awslogs-stream-prefix": f"{args.container_name}-connect"},
             ),
         )
 
     def admit(self, caller: str, caller_security_group_id: pulumi.Input[str]) -> None:
         """Let service ``caller`` reach this one through Service Connect, on the container port only."""
-        child = pulumi.ResourceOptions(parent=self)
+        port = self._args.container_port
         # In: the named caller's tasks, nobody else.
         aws.vpc.SecurityGroupIngressRule(
             f"{self._name}-sg-ingress-{caller}",
             security_group_id=self._security_group.id,
             referenced_security_group_id=caller_security_group_id,
-            ip_protocol="tcp", from_port=self._port, to_port=self._port,
+            ip_protocol="tcp", from_port=port, to_port=port,
             description=f"{caller} to container port",
-            opts=child,
+            opts=self._child(),
         )
         # Out: the caller's group allows only HTTPS otherwise, so it needs a rule to reach this service.
         aws.vpc.SecurityGroupEgressRule(
             f"{self._name}-egress-from-{caller}",
             security_group_id=caller_security_group_id,
             referenced_security_group_id=self._security_group.id,
-            ip_protocol="tcp", from_port=self._port, to_port=self._port,
+            ip_protocol="tcp", from_port=port, to_port=port,
             description=f"{caller} to this service",
-            opts=child,
+            opts=self._child(),
         )
 
     def _outputs(self) -> Mapping[str, Any]:

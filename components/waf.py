@@ -39,7 +39,7 @@ class WafArgs:
     """Retention of the WAF log group (days)."""
     kms_key_arn: pulumi.Input[str] | None = None
     """KMS key that encrypts the WAF log group; None leaves CloudWatch Logs' default encryption."""
-    protect: bool = False
+    protect: bool = True
     """Protect the log group from deletion."""
 
 

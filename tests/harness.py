@@ -23,6 +23,8 @@ class Child:
     parent_type: str
     inputs: dict[str, Any] = field(default_factory=dict)
     outputs: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
+    """The id the mocks gave the resource (empty for components)."""
     opts: pulumi.ResourceOptions | None = None
     resource: pulumi.Resource | None = None
 
@@ -61,7 +63,7 @@ def build_component(mocks: Any, type_token: str, make: Callable[[pulumi.Resource
         resource_id, outputs = original(args)
         if args.typ != type_token:
             child = children.setdefault(args.name, Child(args.typ, args.name, type_token))
-            child.inputs, child.outputs = dict(args.inputs), dict(outputs)
+            child.inputs, child.outputs, child.id = dict(args.inputs), dict(outputs), resource_id
         return resource_id, outputs
 
     def capture(args: pulumi.ResourceTransformationArgs) -> None:

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import pulumi
 import pytest
 
-from components.autoscaling import TYPE_TOKEN, Autoscaling, AutoscalingArgs
-from stacks.settings import ServiceSettings
+from components.autoscaling import TYPE_TOKEN, Autoscaling, AutoscalingArgs, ScheduledCapacity
 from tests.harness import Built, build_component
 
 TARGET = "aws:appautoscaling/target:Target"
@@ -22,22 +20,20 @@ RESOURCE_ID = "service/platform-cluster/api-service-abc1234"
 OUTPUT_NAMES = ("scalable_target_id", "resource_id", "policy_names", "scheduled_action_names")
 
 
-def build(mocks: Any, settings: ServiceSettings, *, with_suffixes: bool = True) -> Built:
-    args = AutoscalingArgs(
-        settings=settings, cluster_name="platform-cluster", service_name="api-service-abc1234",
-        load_balancer_arn_suffix=LB_SUFFIX if with_suffixes else None,
-        target_group_arn_suffix=TG_SUFFIX if with_suffixes else None,
-    )
+def build(mocks: Any, args: AutoscalingArgs) -> Built:
     return build_component(mocks, TYPE_TOKEN, lambda opts: Autoscaling("api-scaling", args, opts=opts), OUTPUT_NAMES)
 
 
-def settings(**extra: Any) -> ServiceSettings:
-    return ServiceSettings(**{"name": "api", "image": "nginx:1.27.3", "min_count": 2, "max_count": 8,
-                              "desired_count": 2, "scale_in_cooldown": 240, "scale_out_cooldown": 45, **extra})
+def scaling(*, with_suffixes: bool = True, **extra: Any) -> AutoscalingArgs:
+    return AutoscalingArgs(**{
+        "cluster_name": "platform-cluster", "service_name": "api-service-abc1234",
+        "load_balancer_arn_suffix": LB_SUFFIX if with_suffixes else None,
+        "target_group_arn_suffix": TG_SUFFIX if with_suffixes else None,
+        "min_count": 2, "max_count": 8, "scale_in_cooldown": 240, "scale_out_cooldown": 45, **extra})
 
 
 def test_target_and_default_policies(pulumi_mocks: Any) -> None:
-    b = build(pulumi_mocks, settings())
+    b = build(pulumi_mocks, scaling())
     target = b.one(TARGET, "api-scaling-target")
     assert target.inputs["serviceNamespace"] == "ecs", f"{target.urn}"
     assert target.inputs["scalableDimension"] == "ecs:service:DesiredCount", f"{target.urn}"
@@ -60,15 +56,15 @@ def test_target_and_default_policies(pulumi_mocks: Any) -> None:
         assert cfg["disableScaleIn"] is False, f"{pol.urn}"
     assert b.names(SCHEDULED) == [], f"{TYPE_TOKEN}::api-scaling scheduled actions"
     assert b.outputs["resource_id"] == RESOURCE_ID, f"{TYPE_TOKEN}::api-scaling outputs"
-    assert b.outputs["scalable_target_id"] == target.outputs.get("id", RESOURCE_ID), f"{target.urn}"
+    assert b.outputs["scalable_target_id"] == target.id, f"{target.urn}: scalable_target_id is not the target's id"
     assert b.outputs["policy_names"] == [b.one(POLICY, n).outputs["name"] for n in expected], \
         f"{TYPE_TOKEN}::api-scaling policy_names"
     assert b.outputs["scheduled_action_names"] == [], f"{TYPE_TOKEN}::api-scaling scheduled_action_names"
 
 
 def test_children_are_named_by_role_and_parented(pulumi_mocks: Any) -> None:
-    b = build(pulumi_mocks, settings(requests_per_target=500, schedules=[
-        {"name": "night", "schedule": "cron(0 20 * * ? *)", "min_count": 0, "max_count": 0}]))
+    b = build(pulumi_mocks, scaling(requests_per_target=500, schedules=[
+        ScheduledCapacity(name="night", schedule="cron(0 20 * * ? *)", min_count=0, max_count=0)]))
     assert sorted(b.children) == ["api-scaling-cpu", "api-scaling-memory", "api-scaling-requests",
                                   "api-scaling-schedule-night", "api-scaling-target"], f"{TYPE_TOKEN}::api-scaling"
     for child in b.children.values():
@@ -76,7 +72,7 @@ def test_children_are_named_by_role_and_parented(pulumi_mocks: Any) -> None:
 
 
 def test_memory_off_requests_on(pulumi_mocks: Any) -> None:
-    b = build(pulumi_mocks, settings(memory_target=None, cpu_target=50, requests_per_target=1000))
+    b = build(pulumi_mocks, scaling(memory_target=None, cpu_target=50, requests_per_target=1000))
     assert b.names(POLICY) == ["api-scaling-cpu", "api-scaling-requests"], f"{TYPE_TOKEN}::api-scaling policies"
     pol = b.one(POLICY, "api-scaling-requests")
     cfg = pol.inputs["targetTrackingScalingPolicyConfiguration"]
@@ -87,21 +83,25 @@ def test_memory_off_requests_on(pulumi_mocks: Any) -> None:
 
 
 def test_every_target_disabled_leaves_only_the_target(pulumi_mocks: Any) -> None:
-    b = build(pulumi_mocks, settings(cpu_target=None, memory_target=None, min_count=2, max_count=2))
+    b = build(pulumi_mocks, scaling(cpu_target=None, memory_target=None, min_count=2, max_count=2))
     assert b.names(POLICY) == [], f"{TYPE_TOKEN}::api-scaling policies"
     assert b.outputs["policy_names"] == [], f"{TYPE_TOKEN}::api-scaling policy_names"
 
 
 def test_requests_target_needs_the_arn_suffixes(pulumi_mocks: Any) -> None:
-    with pytest.raises(pulumi.RunError, match="load_balancer_arn_suffix"):
-        build(pulumi_mocks, settings(requests_per_target=100), with_suffixes=False)
+    recorded: list[str] = []
+    original = pulumi_mocks.new_resource
+    pulumi_mocks.new_resource = lambda args: (recorded.append(args.name), original(args))[1]
+    with pytest.raises(ValueError, match="requests_per_target needs load_balancer_arn_suffix"):
+        build(pulumi_mocks, scaling(requests_per_target=100, with_suffixes=False))
+    assert [name for name in recorded if name != "api-scaling"] == [], "children created before the refusal"
 
 
 def test_scheduled_actions(pulumi_mocks: Any) -> None:
-    b = build(pulumi_mocks, settings(min_count=0, desired_count=1, schedules=[
-        {"name": "night", "schedule": "cron(0 20 ? * MON-FRI *)", "min_count": 0, "max_count": 0,
-         "timezone": "Europe/Berlin"},
-        {"name": "morning", "schedule": "cron(0 7 ? * MON-FRI *)", "min_count": 1, "max_count": 8},
+    b = build(pulumi_mocks, scaling(min_count=0, schedules=[
+        ScheduledCapacity(name="night", schedule="cron(0 20 ? * MON-FRI *)", min_count=0, max_count=0,
+                          timezone="Europe/Berlin"),
+        ScheduledCapacity(name="morning", schedule="cron(0 7 ? * MON-FRI *)", min_count=1, max_count=8),
     ]))
     assert b.names(SCHEDULED) == ["api-scaling-schedule-morning", "api-scaling-schedule-night"], \
         f"{TYPE_TOKEN}::api-scaling scheduled actions"

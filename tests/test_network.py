@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.network import INTERFACE_ENDPOINTS, Network, NetworkArgs, subnet_cidrs
-from stacks.settings import ConfigError
+from components.network import INTERFACE_ENDPOINTS, Network, NetworkArgs, NotEnoughZonesError, subnet_cidrs
 from tests.harness import Built, assert_children_parented_and_named, build_component
 
 TOKEN = "fargate-platform:index:Network"
@@ -41,6 +40,20 @@ def test_public_and_private_subnets_per_zone(pulumi_mocks):
     for subnet in subnets:
         assert subnet.inputs["mapPublicIpOnLaunch"] is False, f"{subnet.urn}: maps public IPs on launch"
     assert len(built.outputs["private_subnet_ids"]) == 3
+
+
+def test_outputs_are_the_created_resources(pulumi_mocks):
+    built = build(pulumi_mocks)
+    by_tier = {tier: [s.id for s in sorted(built.of_type("aws:ec2/subnet:Subnet"), key=lambda s: s.name)
+                      if s.inputs["tags"]["Tier"] == tier] for tier in ("public", "private")}
+    assert built.outputs["vpc_id"] == built.one("aws:ec2/vpc:Vpc", "net-vpc").id, "vpc_id"
+    assert built.outputs["vpc_cidr"] == "10.0.0.0/16", "vpc_cidr"
+    assert built.outputs["private_subnet_ids"] == by_tier["private"], "private_subnet_ids are not the private tier"
+    assert built.outputs["public_subnet_ids"] == by_tier["public"], "public_subnet_ids are not the public tier"
+    nats = sorted(built.of_type("aws:ec2/natGateway:NatGateway"), key=lambda n: n.name)
+    assert built.outputs["nat_gateway_ids"] == [n.id for n in nats], "nat_gateway_ids"
+    flow = built.one("aws:cloudwatch/logGroup:LogGroup", "net-flow-logs")
+    assert built.outputs["flow_log_group_name"] == flow.outputs["name"], "flow_log_group_name"
 
 
 def _default_routes(built: Built) -> dict[str, dict[str, Any]]:
@@ -114,9 +127,13 @@ def test_bring_your_own_vpc_creates_nothing(pulumi_mocks):
                   existing_private_subnet_ids=("subnet-01", "subnet-02"),
                   existing_public_subnet_ids=("subnet-03", "subnet-04"))
     assert not built.children, sorted(built.children)
-    assert built.outputs["vpc_id"] == "vpc-0123456789abcdef0"
-    assert built.outputs["private_subnet_ids"] == ["subnet-01", "subnet-02"]
-    assert built.outputs["public_subnet_ids"] == ["subnet-03", "subnet-04"]
+    # Nothing of its own to report: no NAT gateways, no flow log, no CIDR it did not read.
+    assert (built.outputs["nat_gateway_ids"], built.outputs["flow_log_group_name"], built.outputs["vpc_cidr"]) == \
+        ([], "", ""), built.outputs
+    assert built.component.availability_zones == [], "zones of subnets it did not create"
+    # Tasks must land in the private subnets and the load balancer in the public ones, never the reverse.
+    assert set(built.outputs["private_subnet_ids"]).isdisjoint(built.outputs["public_subnet_ids"]), built.outputs
+    assert "subnet-01" in built.outputs["private_subnet_ids"], built.outputs
 
 
 def test_explicit_zones_skip_the_lookup(pulumi_mocks):
@@ -125,6 +142,18 @@ def test_explicit_zones_skip_the_lookup(pulumi_mocks):
     assert zones == ["eu-west-1b", "eu-west-1b", "eu-west-1c", "eu-west-1c"]
 
 
-def test_more_zones_than_the_region_has_is_a_config_error(pulumi_mocks):
-    with pytest.raises(ConfigError, match=r"^fargate-platform:azCount: 9 zones requested but the region has"):
+def test_more_zones_than_the_region_has_is_refused_before_anything_is_created(pulumi_mocks):
+    recorded = []
+    original = pulumi_mocks.new_resource
+    pulumi_mocks.new_resource = lambda args: (recorded.append(args.name), original(args))[1]
+    with pytest.raises(NotEnoughZonesError, match=r"^9 zones requested but the region has 6$") as caught:
         build(pulumi_mocks, az_count=9)
+    assert (caught.value.requested, caught.value.available) == (9, 6)
+    assert [name for name in recorded if name != "net"] == [], "children created before the refusal"
+
+
+def test_protected_by_default(pulumi_mocks):
+    args = NetworkArgs()
+    built = build_component(pulumi_mocks, TOKEN, lambda opts: Network("net", args, opts=opts), OUTPUTS)
+    group = built.one("aws:cloudwatch/logGroup:LogGroup", "net-flow-logs")
+    assert group.opts.protect is True, f"{group.urn}: not protected by default"

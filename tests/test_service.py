@@ -1,12 +1,13 @@
 """Unit tests of components/service.py: one FargateService built under PlatformMocks.
 
-Each test builds the component once and checks the production properties on the
-children's resolved inputs (as the engine sees them, camelCase) and options.
+Each test builds the component once from its own arguments and checks the production
+properties on the children's resolved inputs (as the engine sees them, camelCase) and options.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -18,13 +19,14 @@ from components.service import (
     TYPE_TOKEN,
     FargateService,
     FargateServiceArgs,
+    ListenerRoute,
+    TaskRoleStatement,
     build_context_hash,
     default_health_check,
     ecr_repository_arn,
     secret_resource_arn,
 )
 from stacks.offline.mocks import ACCOUNT_ID, DEFAULT_REGION
-from stacks.settings import ServiceSettings
 from tests.harness import Built, Child, build_component
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -59,14 +61,31 @@ OUTPUT_NAMES = ("service_name", "service_arn", "cluster_arn", "task_definition_a
                 "task_role_arn", "image_uri", "repository_url")
 
 
-def build(mocks: Any, settings: ServiceSettings, name: str = "api", **overrides: Any) -> Built:
-    kwargs: dict[str, Any] = dict(
-        settings=settings, cluster_arn=CLUSTER_ARN, vpc_id=VPC_ID, private_subnet_ids=SUBNETS,
-        alb_security_group_id=ALB_SG, listener_arn=LISTENER_ARN, log_retention_days=30, kms_key_arn=KMS_ARN,
-        protect=True, project_dir=ROOT)
-    kwargs.update(overrides)
-    args = FargateServiceArgs(**kwargs)
+ROUTE = ListenerRoute(listener_arn=LISTENER_ARN, load_balancer_security_group_id=ALB_SG, priority=120,
+                      path_patterns=("/api/*",), host_headers=("api.example.com",), health_check_path="/health",
+                      health_check_grace_period=45)
+
+
+def build(mocks: Any, args: FargateServiceArgs, name: str = "api") -> Built:
     return build_component(mocks, TYPE_TOKEN, lambda opts: FargateService(name, args, opts=opts), OUTPUT_NAMES)
+
+
+def service_args(**extra: Any) -> FargateServiceArgs:
+    """The arguments of a built, load-balanced service; ``extra`` replaces fields."""
+    base: dict[str, Any] = dict(
+        container_name="api", cluster_arn=CLUSTER_ARN, vpc_id=VPC_ID, private_subnet_ids=SUBNETS,
+        log_retention_days=30, kms_key_arn=KMS_ARN, protect=True, build_context=ROOT / "app",
+        cpu=512, memory=1024, container_port=8080,
+        environment={"LOG_LEVEL": "info", "APP_MODE": "web"},
+        secrets={"DB_PASSWORD": SSM_ARN, "API_TOKEN": SECRET_ARN + ":token::"},
+        route=ROUTE, desired_count=2, min_healthy_percent=100, max_percent=200)
+    base.update(extra)
+    return FargateServiceArgs(**base)
+
+
+def internal_args(**extra: Any) -> FargateServiceArgs:
+    """An internal service (no route) listening on 9000."""
+    return service_args(**{"container_name": "ledger", "route": None, "container_port": 9000, **extra})
 
 
 def policy(child: Child) -> dict[str, Any]:
@@ -81,21 +100,9 @@ def as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def built_settings(**extra: Any) -> ServiceSettings:
-    base: dict[str, Any] = dict(
-        name="api", build="app", cpu=512, memory=1024, container_port=8080, health_check_path="/health",
-        environment={"LOG_LEVEL": "info", "APP_MODE": "web"},
-        secrets={"DB_PASSWORD": SSM_ARN, "API_TOKEN": SECRET_ARN + ":token::"},
-        path_patterns=("/api/*",), host_headers=("api.example.com",), priority=120,
-        desired_count=2, min_count=2, max_count=6, min_healthy_percent=100, max_percent=200,
-        health_check_grace_period=45)
-    base.update(extra)
-    return ServiceSettings(**base)
-
-
 @pytest.fixture
 def built(pulumi_mocks: Any) -> Built:
-    return build(pulumi_mocks, built_settings())
+    return build(pulumi_mocks, service_args())
 
 
 # ---------------------------------------------------------------------------
@@ -119,7 +126,10 @@ def test_children_are_named_by_role_and_parented(built: Built) -> None:
 
 def test_outputs_registered(built: Built) -> None:
     out = built.outputs
-    assert out["cluster_arn"] == CLUSTER_ARN, f"{TYPE_TOKEN}::api cluster_arn: {out}"
+    service = built.one(SERVICE, "api-service")
+    assert out["cluster_arn"] == service.outputs["cluster"], f"{service.urn}: cluster_arn is not the service's"
+    assert out["service_name"] == service.outputs["name"], f"{service.urn}: service_name"
+    assert out["task_definition_arn"] == built.one(TASK_DEF, "api-task").outputs["arn"], f"{TYPE_TOKEN}::api"
     assert out["service_arn"].startswith(f"arn:aws:ecs:{DEFAULT_REGION}:{ACCOUNT_ID}:service/platform/"), \
         f"{TYPE_TOKEN}::api service_arn: {out['service_arn']}"
     assert out["target_group_arn_suffix"].startswith("targetgroup/"), f"{TYPE_TOKEN}::api: {out}"
@@ -288,9 +298,7 @@ def test_container_definition(built: Built) -> None:
     assert c["user"] == "1000:1000" and c["privileged"] is False, f"{task.urn}: runs as root or privileged"
     assert c["linuxParameters"] == {"initProcessEnabled": True}, f"{task.urn}"
     assert c["mountPoints"] == [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}], f"{task.urn}"
-    assert c["healthCheck"] == {"command": default_health_check(8080, "/health"), "interval": 30, "timeout": 5,
-                                "retries": 3, "startPeriod": 15}, f"{task.urn}: {c['healthCheck']}"
-    assert "http://127.0.0.1:8080/health" in c["healthCheck"]["command"][1], f"{task.urn}"
+    assert "healthCheck" not in c, f"{task.urn}: a container health check nobody configured"
     log_name = built.outputs["log_group_name"]
     assert c["logConfiguration"] == {"logDriver": "awslogs", "options": {
         "awslogs-group": log_name, "awslogs-region": DEFAULT_REGION, "awslogs-stream-prefix": "api"}}, f"{task.urn}"
@@ -333,7 +341,7 @@ def test_image_build(built: Built) -> None:
 
 
 def test_unprotected_repository_can_be_deleted(pulumi_mocks: Any) -> None:
-    b = build(pulumi_mocks, built_settings(architecture="ARM64"), kms_key_arn=None, protect=False)
+    b = build(pulumi_mocks, service_args(architecture="ARM64", kms_key_arn=None, protect=False))
     repo = b.one(REPO, "api-repository")
     assert repo.inputs["forceDelete"] is True, f"{repo.urn}"
     assert repo.inputs["encryptionConfigurations"] == [{"encryptionType": "AES256"}], f"{repo.urn}"
@@ -351,12 +359,13 @@ def test_unprotected_repository_can_be_deleted(pulumi_mocks: Any) -> None:
 # Pinned images, exec, task role, capacity strategy
 # ---------------------------------------------------------------------------
 def test_pinned_ecr_image_with_exec_and_task_statements(pulumi_mocks: Any) -> None:
-    settings = ServiceSettings(
-        name="worker", image=PINNED_ECR, enable_exec=True, ephemeral_storage_gib=40,
+    args = service_args(
+        container_name="worker", image=PINNED_ECR, build_context=None, enable_exec=True, ephemeral_storage_gib=40,
         readonly_root_filesystem=False, user="1001", health_check_command=("CMD", "/bin/true"),
-        task_role_statements=[{"actions": ["s3:GetObject"], "resources": ["arn:aws:s3:::bucket/*"]}])
-    b = build(pulumi_mocks, settings, name="worker", capacity_provider_strategy=[("FARGATE_SPOT", 3, 0),
-                                                                                  ("FARGATE", 1, 1)])
+        environment={}, secrets={},
+        task_role_statements=[TaskRoleStatement(actions=["s3:GetObject"], resources=["arn:aws:s3:::bucket/*"])],
+        capacity_provider_strategy=[("FARGATE_SPOT", 3, 0), ("FARGATE", 1, 1)])
+    b = build(pulumi_mocks, args, name="worker")
     assert not b.of_type(REPO) and not b.of_type(IMAGE), f"{TYPE_TOKEN}::worker built an image"
     assert b.outputs["repository_url"] is None, f"{TYPE_TOKEN}::worker repository_url"
     assert b.outputs["image_uri"] == PINNED_ECR, f"{TYPE_TOKEN}::worker image_uri"
@@ -392,20 +401,24 @@ def test_pinned_ecr_image_with_exec_and_task_statements(pulumi_mocks: Any) -> No
     (c,) = json.loads(task.inputs["containerDefinitions"])
     assert c["readonlyRootFilesystem"] is False and "mountPoints" not in c, f"{task.urn}"
     assert c["user"] == "1001", f"{task.urn}"
-    assert c["healthCheck"]["command"] == ["CMD", "/bin/true"], f"{task.urn}"
+    assert c["healthCheck"] == {"command": ["CMD", "/bin/true"], "interval": 30, "timeout": 5, "retries": 3,
+                                "startPeriod": 15}, f"{task.urn}"
     assert c["secrets"] == [] and c["environment"] == [], f"{task.urn}"
 
 
 def test_exec_logs_go_to_the_cluster_exec_log_group(pulumi_mocks: Any) -> None:
     exec_logs = f"arn:aws:logs:{DEFAULT_REGION}:{ACCOUNT_ID}:log-group:/ecs/exec"
-    b = build(pulumi_mocks, built_settings(enable_exec=True), exec_log_group_arn=exec_logs)
+    b = build(pulumi_mocks, service_args(enable_exec=True, readonly_root_filesystem=False,
+                                         exec_log_group_arn=exec_logs))
     pol = b.one(ROLE_POLICY, "api-task-policy")
     assert statements_by_sid(pol)["EcsExecLogs"]["Resource"] == [exec_logs + ":*"], f"{pol.urn}"
 
 
 def test_non_ecr_image_gets_no_ecr_permissions(pulumi_mocks: Any) -> None:
-    settings = ServiceSettings(name="web", image="public.example.com/nginx:1.27.3", container_port=80)
-    b = build(pulumi_mocks, settings, name="web", kms_key_arn=None)
+    args = service_args(container_name="web", image="public.example.com/nginx:1.27.3", build_context=None,
+                        container_port=80, kms_key_arn=None, secrets={},
+                        route=replace(ROUTE, path_patterns=("/*",), host_headers=()))
+    b = build(pulumi_mocks, args, name="web")
     pol = b.one(ROLE_POLICY, "web-execution-policy")
     actions = [a for s in policy(pol)["Statement"] for a in s["Action"]]
     assert not any(a.startswith("ecr:") for a in actions), f"{pol.urn}: {actions}"
@@ -458,7 +471,7 @@ NAMESPACE_ARN = f"arn:aws:servicediscovery:{DEFAULT_REGION}:{ACCOUNT_ID}:namespa
 
 def test_deployment_alarms_roll_back(pulumi_mocks: Any) -> None:
     names = ("fp-test-api-target-5xx-rate", "fp-test-api-unhealthy-hosts")
-    b = build(pulumi_mocks, built_settings(), deployment_alarm_names=names)
+    b = build(pulumi_mocks, service_args(deployment_alarm_names=names))
     svc = b.one(SERVICE, "api-service")
     assert svc.inputs["alarms"] == {"alarmNames": list(names), "enable": True, "rollback": True}, svc.urn
 
@@ -469,7 +482,7 @@ def test_no_deployment_alarms_when_none_given(built: Built) -> None:
 
 
 def test_service_connect_registers_the_service_by_name(pulumi_mocks: Any) -> None:
-    b = build(pulumi_mocks, built_settings(), service_connect_namespace_arn=NAMESPACE_ARN)
+    b = build(pulumi_mocks, service_args(service_connect_namespace_arn=NAMESPACE_ARN))
     svc = b.one(SERVICE, "api-service")
     connect = svc.inputs["serviceConnectConfiguration"]
     assert connect["enabled"] is True and connect["namespace"] == NAMESPACE_ARN, svc.urn
@@ -479,9 +492,7 @@ def test_service_connect_registers_the_service_by_name(pulumi_mocks: Any) -> Non
 
 
 def test_internal_service_has_no_load_balancer_route(pulumi_mocks: Any) -> None:
-    settings = built_settings(name="ledger", internal=True, path_patterns=(), host_headers=())
-    b = build(pulumi_mocks, settings, name="ledger", alb_security_group_id=None, listener_arn=None,
-              service_connect_namespace_arn=NAMESPACE_ARN)
+    b = build(pulumi_mocks, internal_args(service_connect_namespace_arn=NAMESPACE_ARN), name="ledger")
     assert not b.of_type(TARGET_GROUP) and not b.of_type(RULE), sorted(b.children)
     assert not b.of_type(INGRESS), "an internal service admits nobody until callers are admitted"
     svc = b.one(SERVICE, "ledger-service")
@@ -489,19 +500,41 @@ def test_internal_service_has_no_load_balancer_route(pulumi_mocks: Any) -> None:
     assert b.outputs["target_group_arn"] is None and b.outputs["target_group_arn_suffix"] is None
 
 
-def test_load_balanced_service_needs_the_listener(pulumi_mocks: Any) -> None:
-    with pytest.raises(ValueError, match="no listener"):
-        build(pulumi_mocks, built_settings(), listener_arn=None)
+@pytest.mark.parametrize("source", [{"image": None}, {"image": PINNED_ECR}], ids=["neither", "both"])
+def test_exactly_one_image_source(pulumi_mocks: Any, source: dict[str, Any]) -> None:
+    args = service_args(**source, build_context=None if source["image"] is None else ROOT / "app")
+    with pytest.raises(ValueError, match="exactly one of image"):
+        build(pulumi_mocks, args)
+
+
+def test_defaults_are_secure(pulumi_mocks: Any) -> None:
+    """Given only what has no safe default, the service is protected, non-root, read-only and closed."""
+    b = build(pulumi_mocks, FargateServiceArgs(
+        container_name="api", cluster_arn=CLUSTER_ARN, vpc_id=VPC_ID, private_subnet_ids=SUBNETS,
+        log_retention_days=30, image=PINNED_ECR))
+    logs = b.one(LOG_GROUP, "api-logs")
+    assert logs.opts is not None and logs.opts.protect is True, f"{logs.urn}: not protected by default"
+    task = b.one(TASK_DEF, "api-task")
+    (c,) = json.loads(task.inputs["containerDefinitions"])
+    assert c["readonlyRootFilesystem"] is True and c["privileged"] is False, f"{task.urn}"
+    assert c["user"].split(":")[0] not in ("0", "root"), f"{task.urn}: runs as root by default"
+    svc = b.one(SERVICE, "api-service")
+    assert svc.inputs["enableExecuteCommand"] is False, f"{svc.urn}: exec on by default"
+    assert svc.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}, f"{svc.urn}"
+    assert svc.inputs["networkConfiguration"]["assignPublicIp"] is False, f"{svc.urn}"
+    assert not b.of_type(INGRESS), f"{TYPE_TOKEN}::api: admits traffic although nothing routes to it"
+
+
+def test_default_health_check_probes_the_port_and_path() -> None:
+    command = default_health_check(9000, "/ready")
+    assert command[0] == "CMD-SHELL" and "http://127.0.0.1:9000/ready" in command[1], command
 
 
 def test_admit_opens_only_the_container_port_to_the_caller(pulumi_mocks: Any) -> None:
     caller_sg = "sg-0caller0000000000"
-    settings = built_settings(name="ledger", internal=True, path_patterns=(), host_headers=(), container_port=9000)
 
     def make(opts: pulumi.ResourceOptions) -> FargateService:
-        service = FargateService("ledger", FargateServiceArgs(
-            settings=settings, cluster_arn=CLUSTER_ARN, vpc_id=VPC_ID, private_subnet_ids=SUBNETS,
-            alb_security_group_id=None, listener_arn=None, log_retention_days=30, project_dir=ROOT), opts=opts)
+        service = FargateService("ledger", internal_args(), opts=opts)
         service.admit("api", caller_sg)
         return service
 

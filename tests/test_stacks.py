@@ -247,3 +247,14 @@ def test_bad_config_registers_nothing():
     with pytest.raises(OfflineError, match=r"^fargate-platform:services\[0\]\.memory: 4096 is not valid with cpu 256"):
         run_program(ROOT, "dev", config_overrides={"fargate-platform:services": bad}, on_resource=recorded.append)
     assert [r.type for r in recorded if r.custom] == [], "resources were registered before validation"
+
+
+def test_more_zones_than_the_region_has_is_a_config_error():
+    from stacks.offline.runner import OfflineError
+
+    recorded = []
+    with pytest.raises(OfflineError, match=r"^fargate-platform:azCount: 4 zones requested but the region has 3; "
+                                           r"allowed: 2 to 3$"):
+        run_program(ROOT, "dev", config_overrides={"aws:region": "eu-west-1", "fargate-platform:azCount": "4"},
+                    on_resource=recorded.append)
+    assert [r.type for r in recorded if r.custom] == [], "resources were registered before the zones were checked"
