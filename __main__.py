@@ -19,7 +19,6 @@ from components.service import (
     FargateServiceArgs,
     ListenerRoute,
     TaskRoleStatement,
-    default_health_check,
 )
 from components.tagging import register_default_tags
 from components.waf import Waf, WafArgs
@@ -39,8 +38,8 @@ def service_args(svc: ServiceSettings, alb: LoadBalancer, **stack_wide: Any) -> 
         build_context=PROJECT_DIR / svc.build if svc.build is not None else None,
         cpu=svc.cpu, memory=svc.memory, architecture=svc.architecture,
         ephemeral_storage_gib=svc.ephemeral_storage_gib, container_port=svc.container_port,
-        health_check_command=svc.health_check_command or default_health_check(svc.container_port,
-                                                                               svc.health_check_path),
+        command=svc.command, entry_point=svc.entry_point, working_directory=svc.working_directory,
+        health_check_command=svc.health_check_command,
         environment=svc.environment, secrets=svc.secrets, user=svc.user,
         readonly_root_filesystem=svc.readonly_root_filesystem, enable_exec=svc.enable_exec,
         task_role_statements=[TaskRoleStatement(effect=s.effect, actions=s.actions, resources=s.resources)

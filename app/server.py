@@ -1,8 +1,9 @@
-"""A tiny JSON web service for the platform's dev stack (standard library only).
+"""A tiny JSON web service for the platform's example stacks (standard library only).
 
-GET /health -> 200 {"status": "ok"}; GET / -> a hello naming the service (env SERVICE_NAME).
-Listens on HOST:PORT (default 0.0.0.0:8080), logs one line per request to stdout, writes no files,
-and shuts down cleanly on SIGTERM (ECS stops tasks with SIGTERM, then SIGKILL after the stop timeout).
+GET <PATH_PREFIX>/health -> 200 {"status": "ok"}; GET <PATH_PREFIX>/ -> a hello naming the service (env
+SERVICE_NAME). PATH_PREFIX (default empty) lets a service routed by a path pattern such as /api/* answer
+under it. Listens on HOST:PORT (default 0.0.0.0:8080), logs one line per request to stdout, writes no
+files, and shuts down cleanly on SIGTERM (ECS stops tasks with SIGTERM, then SIGKILL after the stop timeout).
 """
 
 from __future__ import annotations
@@ -20,10 +21,11 @@ class Handler(BaseHTTPRequestHandler):
     sys_version = ""
 
     def do_GET(self) -> None:
+        prefix = os.environ.get("PATH_PREFIX", "").rstrip("/")
         path = self.path.split("?", 1)[0]
-        if path == "/health":
+        if path == f"{prefix}/health":
             self._send(200, {"status": "ok"})
-        elif path == "/":
+        elif path in (f"{prefix}/", prefix):
             self._send(200, {"message": "hello", "service": os.environ.get("SERVICE_NAME", "app")})
         else:
             self._send(404, {"error": "not found"})

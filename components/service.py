@@ -104,8 +104,14 @@ class FargateServiceArgs:
     """Ephemeral storage (GiB, 21-200); None keeps Fargate's 20 GiB."""
     container_port: int = 8080
     """Port the container listens on."""
+    command: Sequence[str] | None = None
+    """Command the container runs (arguments to the entry point); None keeps the image's CMD."""
+    entry_point: Sequence[str] | None = None
+    """Entry point of the container; None keeps the image's ENTRYPOINT."""
+    working_directory: str | None = None
+    """Absolute directory the command runs in; None keeps the image's WORKDIR."""
     health_check_command: Sequence[str] | None = None
-    """Container health check command in ECS form (``["CMD", ...]`` or ``["CMD-SHELL", "..."]``)."""
+    """Container health check in ECS form (``["CMD", ...]``), run in the image; None: none (routes have their own)."""
     environment: Mapping[str, str] = field(default_factory=dict)
     """Plain environment variables; never secrets (use ``secrets``)."""
     secrets: Mapping[str, str] = field(default_factory=dict)
@@ -207,12 +213,6 @@ def _log_streams(log_group: aws.cloudwatch.LogGroup) -> pulumi.Output[str]:
 
 def _statement(sid: str, actions: Sequence[str], resources: Any, effect: str = "Allow") -> dict[str, Any]:
     return {"Sid": sid, "Effect": effect, "Action": list(actions), "Resource": resources}
-
-
-def default_health_check(port: int, path: str) -> list[str]:
-    """Container health check probing the service's own health path with the image's python3."""
-    probe = f"import urllib.request,sys; urllib.request.urlopen('http://127.0.0.1:{port}{path}', timeout=3)"
-    return ["CMD-SHELL", f'python3 -c "{probe}" || exit 1']
 
 
 class FargateService(pulumi.ComponentResource):
@@ -440,6 +440,14 @@ class FargateService(pulumi.ComponentResource):
             "privileged": False,
             "linuxParameters": {"initProcessEnabled": True},
         }
+        # Only what the caller gives: the image's own ENTRYPOINT, CMD and WORKDIR apply otherwise.
+        if args.entry_point is not None:
+            container["entryPoint"] = list(args.entry_point)
+        if args.command is not None:
+            container["command"] = list(args.command)
+        if args.working_directory is not None:
+            container["workingDirectory"] = args.working_directory
+        # No health check is invented: a probe the image cannot run would mark every task unhealthy.
         if args.health_check_command is not None:
             container["healthCheck"] = {"command": list(args.health_check_command),
                                         "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 15}

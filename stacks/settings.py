@@ -67,6 +67,7 @@ class _Model(BaseModel):
 
 
 PositiveInt = Annotated[int, Field(ge=1)]
+NonEmptyStr = Annotated[str, Field(min_length=1)]
 
 
 class ScheduledScaling(_Model):
@@ -114,10 +115,16 @@ class ServiceSettings(_Model):
     """Ephemeral storage in GiB (21-200); unset keeps Fargate's 20 GiB."""
     container_port: Annotated[int, Field(ge=1, le=65535)] = 8080
     """Port the container listens on."""
+    command: Annotated[tuple[NonEmptyStr, ...], Field(min_length=1)] | None = None
+    """Command the container runs (arguments to the entry point); null keeps the image's CMD."""
+    entry_point: Annotated[tuple[NonEmptyStr, ...], Field(min_length=1)] | None = None
+    """Entry point of the container; null keeps the image's ENTRYPOINT."""
+    working_directory: Annotated[str, Field(pattern=r"^/")] | None = None
+    """Absolute directory the command runs in; null keeps the image's WORKDIR."""
     health_check_path: Annotated[str, Field(pattern=r"^/.*")] = "/health"
-    """HTTP path the load balancer and the container health check probe."""
+    """HTTP path the load balancer's target group health check requests."""
     health_check_command: tuple[str, ...] | None = None
-    """Container health check command (ECS form, e.g. ["CMD-SHELL", "..."]); a default probes the path."""
+    """Container health check (ECS form, e.g. ["CMD", "python3", "/app/healthcheck.py"]); required when internal."""
     environment: Mapping[str, str] = Field(default_factory=dict)
     """Plain environment variables. Never secrets: use ``secrets``."""
     secrets: Mapping[str, str] = Field(default_factory=dict)
@@ -410,6 +417,10 @@ def _check_service(index: int, svc: ServiceSettings) -> None:
         if sched.min_count > sched.max_count:
             raise ConfigError(f"{base}.schedules[{j}].minCount",
                               f"{sched.min_count} is greater than maxCount {sched.max_count}")
+    if svc.internal and svc.health_check_command is None:
+        raise ConfigError(f"{base}.healthCheckCommand", "is required for an internal service: no load balancer "
+                          'checks its health; allowed: a command in the image, e.g. ["CMD", "python3", '
+                          '"/app/healthcheck.py"]')
     if svc.internal and svc.requests_per_target is not None:
         raise ConfigError(f"{base}.requestsPerTarget", "an internal service has no load balancer requests to "
                           "scale on; allowed: null, with cpuTarget or memoryTarget")

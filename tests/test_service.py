@@ -22,7 +22,6 @@ from components.service import (
     ListenerRoute,
     TaskRoleStatement,
     build_context_hash,
-    default_health_check,
     ecr_repository_arn,
     secret_resource_arn,
 )
@@ -525,9 +524,19 @@ def test_defaults_are_secure(pulumi_mocks: Any) -> None:
     assert not b.of_type(INGRESS), f"{TYPE_TOKEN}::api: admits traffic although nothing routes to it"
 
 
-def test_default_health_check_probes_the_port_and_path() -> None:
-    command = default_health_check(9000, "/ready")
-    assert command[0] == "CMD-SHELL" and "http://127.0.0.1:9000/ready" in command[1], command
+def test_command_entry_point_and_working_directory_reach_the_container(pulumi_mocks: Any) -> None:
+    b = build(pulumi_mocks, service_args(command=("serve", "--port", "8080"), entry_point=("/usr/bin/tini", "--"),
+                                         working_directory="/srv"))
+    task = b.one(TASK_DEF, "api-task")
+    (c,) = json.loads(task.inputs["containerDefinitions"])
+    got = (c.get("entryPoint"), c.get("command"), c.get("workingDirectory"))
+    assert got == (["/usr/bin/tini", "--"], ["serve", "--port", "8080"], "/srv"), f"{task.urn}: {got}"
+
+
+def test_the_image_keeps_its_own_command_unless_one_is_given(built: Built) -> None:
+    task = built.one(TASK_DEF, "api-task")
+    (c,) = json.loads(task.inputs["containerDefinitions"])
+    assert not {"entryPoint", "command", "workingDirectory"} & set(c), f"{task.urn}: overrides nobody configured"
 
 
 def test_admit_opens_only_the_container_port_to_the_caller(pulumi_mocks: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -11,6 +10,7 @@ import pytest
 import yaml
 
 from stacks.offline.runner import run_program
+from tests.stack_programs import program
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,12 +22,6 @@ TARGET = "aws:appautoscaling/target:Target"
 TASK_DEF = "aws:ecs/taskDefinition:TaskDefinition"
 ROUTE = "aws:ec2/route:Route"
 RTA = "aws:ec2/routeTableAssociation:RouteTableAssociation"
-
-
-@functools.cache
-def program(stack_name):
-    """Each stack's program runs once per session; tests only read the recording."""
-    return run_program(ROOT, stack_name)
 
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
@@ -114,8 +108,19 @@ def test_containers_are_hardened(stack):
             assert container.get("privileged") in (None, False), where
             assert container["user"].split(":")[0] not in ("0", "root"), where
             assert container["logConfiguration"]["logDriver"] == "awslogs", where
-            assert container["healthCheck"]["command"], where
             assert container["linuxParameters"]["initProcessEnabled"] is True, where
+
+
+def test_every_service_has_a_health_check(stack):
+    """Either the load balancer's target group checks the service, or its container checks itself."""
+    name, run, _ = stack
+    checked_by_target_group = {r.name.removesuffix("-tg") for r in by_type(run, "aws:lb/targetGroup:TargetGroup")
+                               if r.inputs["healthCheck"]["enabled"] is True and r.inputs["healthCheck"]["path"]}
+    for task in by_type(run, TASK_DEF):
+        service = task.name.removesuffix("-task")
+        for container in json.loads(task.inputs["containerDefinitions"]):
+            has_own = bool(container.get("healthCheck", {}).get("command"))
+            assert has_own or service in checked_by_target_group, f"{task.urn}: {container['name']} is unchecked"
 
 
 def test_prod_protects_stateful_resources():
