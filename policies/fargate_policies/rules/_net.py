@@ -50,9 +50,15 @@ MAIN_ROUTE_TABLE_ASSOCIATION = ("aws:ec2/mainRouteTableAssociation:MainRouteTabl
 DEFAULT_ROUTE_TABLE = ("aws:ec2/defaultRouteTable:DefaultRouteTable",)
 IAM_ROLE_POLICY_ATTACHMENT = ("aws:iam/rolePolicyAttachment:RolePolicyAttachment",)
 
-# Props under which a resource can be referred to. A VPC is also referred to by the id of its main route table.
+DEFAULT_VPC = ("aws:ec2/defaultVpc:DefaultVpc",)
+
+# Props under which a resource can be referred to. A VPC is also referred to by the ids of its main route table
+# and of its default security group (rules attached to that group name the VPC's defaultSecurityGroupId).
 _KEYS = ("id", "arn", "name")
-_EXTRA_KEYS: Mapping[str, tuple[str, ...]] = {t: ("mainRouteTableId", "defaultRouteTableId") for t in VPC}
+_EXTRA_KEYS: Mapping[str, tuple[str, ...]] = {
+    **{t: ("mainRouteTableId", "defaultRouteTableId", "defaultSecurityGroupId") for t in VPC},
+    **{t: ("defaultSecurityGroupId",) for t in DEFAULT_VPC},
+}
 
 
 def known_string(props: Any, *path: str | int) -> str | None:
