@@ -87,3 +87,33 @@ def test_not_required_by_default(evaluate_stack, stack_builder):
 
 def test_stack_without_load_balancers(run, node):
     assert run([node("aws:ecs/service:Service", "api", {"name": "api"})]) == []
+
+
+CLASSIC = rule.WAF_CLASSIC_ASSOCIATION[0]
+CLASSIC_ACL = "aws:wafregional/webAcl:WebAcl"
+
+
+def test_waf_classic_does_not_count_and_says_why(run, stack_builder):
+    b = stack_builder
+    build(b, associate=False)
+    lb = b["alb"]
+    acl = b.add(CLASSIC_ACL, "classic", {"name": "classic", "metricName": "classic"}, id="0d6f7c2e-classic")
+    b.add(CLASSIC, "classic-association", {"resourceArn": b.ref(lb), "webAclId": b.ref(acl)},
+          resourceArn=[lb], webAclId=[acl])
+    assert run(b.resources) == [(lb.urn, rule.MSG_WAF_CLASSIC.format(lb="alb"))]
+
+
+def test_waf_classic_beside_wafv2_passes(run, stack_builder):
+    b = stack_builder
+    build(b)
+    lb = b["alb"]
+    b.add(CLASSIC, "classic-association", {"resourceArn": b.ref(lb), "webAclId": "0d6f7c2e-classic"},
+          resourceArn=[lb])
+    assert run(b.resources) == []
+
+
+def test_waf_classic_on_another_load_balancer_is_no_excuse(run, node):
+    alb = node(LOAD_BALANCER[0], "alb", {"loadBalancerType": "application", "arn": ALB_ARN})
+    other = node(LOAD_BALANCER[0], "other", {"loadBalancerType": "application", "internal": True})
+    classic = node(CLASSIC, "classic", {"webAclId": "0d6f7c2e-classic"}, resourceArn=[other])
+    assert run([alb, other, classic]) == [(alb.urn, rule.MSG_NO_WAF.format(lb="alb"))]
