@@ -81,13 +81,46 @@ def test_unknown_policy(run, policy, shown):
     ]
 
 
+def nlb_baseline() -> dict:
+    """A compliant TLS listener of a network load balancer (gRPC on 443, TLS ends at the load balancer)."""
+    return {
+        "loadBalancerArn": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/net/grpc/1",
+        "port": 443.0,
+        "protocol": "TLS",
+        "alpnPolicy": "HTTP2Preferred",
+        "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+        "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/abc",
+        "defaultActions": [{"type": "forward", "targetGroupArn": "arn:aws:elasticloadbalancing:::targetgroup/grpc/1"}],
+    }
+
+
+@pytest.mark.parametrize("resource_type", LISTENER)
+def test_nlb_tls_listener_baseline_passes(run, resource_type):
+    assert run(nlb_baseline(), resource_type=resource_type) == []
+    assert run(nlb_baseline(), PROD, resource_type=resource_type) == []
+
+
 def test_tls_listener_of_a_network_load_balancer_is_checked(run):
-    props = {**baseline(), "protocol": "TLS", "sslPolicy": "ELBSecurityPolicy-2016-08"}
+    props = {**nlb_baseline(), "sslPolicy": "ELBSecurityPolicy-2016-08"}
     assert run(props) == [rule.MSG_POLICY_OLD_TLS.format(
         value="'ELBSecurityPolicy-2016-08'", lowest=0, expected=rule.EXPECTED_TLS12)]
 
 
-@pytest.mark.parametrize("protocol", ["HTTP", "TCP", None])
+def test_nlb_tls_listener_without_a_policy_gets_the_tls10_default(run):
+    props = nlb_baseline()
+    del props["sslPolicy"]
+    assert run(props) == [rule.MSG_POLICY_MISSING.format(expected=rule.EXPECTED_TLS12)]
+    assert run(props, PROD) == [rule.MSG_POLICY_MISSING.format(expected=rule.EXPECTED_TLS13)]
+
+
+def test_nlb_tls_listener_needs_tls13_where_required(run):
+    props = {**nlb_baseline(), "sslPolicy": "ELBSecurityPolicy-TLS-1-2-Ext-2018-06"}
+    assert run(props) == []
+    assert run(props, PROD) == [rule.MSG_POLICY_NO_TLS13.format(
+        value="'ELBSecurityPolicy-TLS-1-2-Ext-2018-06'", expected=rule.EXPECTED_TLS13)]
+
+
+@pytest.mark.parametrize("protocol", ["HTTP", "TCP", "UDP", "TCP_UDP", None])
 def test_plain_listeners_are_not_applicable(evaluate, protocol):
     props = {**baseline(), "protocol": protocol, "sslPolicy": None}
     outcome = evaluate(rule.POLICY, LISTENER[1], props)

@@ -1,5 +1,10 @@
 """enforce-tls-policy: HTTPS and TLS listeners refuse TLS 1.0 and 1.1.
 
+An application load balancer's HTTPS listener and a network load balancer's
+TLS listener take the same predefined policies, and both default to
+``ELBSecurityPolicy-2016-08`` when created through the API. TCP, UDP and
+TCP_UDP listeners pass TLS through to the targets and are not checked.
+
 The ELB security policy name says the lowest TLS version it accepts:
 
 * ``ELBSecurityPolicy-TLS13-1-<n>-...`` offers TLS 1.3 down to 1.<n> (for
@@ -99,8 +104,8 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
 POLICY = resource_rule(
     name="enforce-tls-policy",
     description=(
-        "HTTPS and TLS load balancer listeners use an ELB security policy that accepts only TLS 1.2 and later "
-        "(only TLS 1.3 policies where requireTls13 is set)."
+        "HTTPS listeners of application load balancers and TLS listeners of network load balancers use an ELB "
+        "security policy that accepts only TLS 1.2 and later (only TLS 1.3 policies where requireTls13 is set)."
     ),
     severity=Severity.HIGH,
     remediation=(

@@ -13,12 +13,14 @@ from ._ecs import is_application, show
 MSG_LOGS_MISSING = "accessLogs is not set; set accessLogs to {{enabled: true, bucket: <S3 bucket name>}}."
 MSG_LOGS_DISABLED = "accessLogs.enabled is {value}; set it to true (AWS defaults it to false even with a bucket)."
 MSG_BUCKET_MISSING = "accessLogs.bucket is {value}; name the S3 bucket that receives the logs."
-MSG_NOT_APPLICATION = "loadBalancerType is {value}; this rule covers application load balancers."
+MSG_NOT_APPLICATION = (
+    "loadBalancerType is {value}; this rule covers application load balancers (require-nlb-access-logs covers "
+    "network load balancers with a TLS listener)."
+)
 
 
-def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
-    if not is_application(props):
-        raise NotApplicable(MSG_NOT_APPLICATION.format(value=show(get(props, "loadBalancerType"))))
+def access_log_findings(props: Mapping[str, Any]) -> Iterable[str]:
+    """Messages for a load balancer whose ``accessLogs`` do not deliver to an S3 bucket."""
     logs = get(props, "accessLogs")
     if logs is None:
         yield MSG_LOGS_MISSING.format()
@@ -29,6 +31,12 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
     bucket = get(logs, "bucket")
     if not (isinstance(bucket, str) and bucket.strip()):
         yield MSG_BUCKET_MISSING.format(value=show(bucket))
+
+
+def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
+    if not is_application(props):
+        raise NotApplicable(MSG_NOT_APPLICATION.format(value=show(get(props, "loadBalancerType"))))
+    yield from access_log_findings(props)
 
 
 POLICY = resource_rule(

@@ -32,7 +32,7 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
 
 POLICY = resource_rule(
     name="require-deletion-protection",
-    description="Load balancers have deletion protection enabled.",
+    description="Application, network and gateway load balancers have deletion protection enabled.",
     severity=Severity.MEDIUM,
     remediation=(
         "Set enable_deletion_protection=True on the load balancer. To delete it on purpose, first deploy it "
