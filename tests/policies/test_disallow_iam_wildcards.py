@@ -227,3 +227,21 @@ def test_catalogue_reading():
         "PutThing": {"resource_types": {"thing": {}}},
     }}, "other": {"prefix": "other", "privileges": {"Get": {"resource_types": {"x": {}}}}}}
     assert gen_star_resource_actions.star_only_actions(catalogue) == {"demo": ["ListAll"]}
+
+
+@pytest.mark.parametrize(("check_id", "actions"), [
+    ("CKV_AWS_62", ["*"]),  # full administrative privileges
+    ("CKV_AWS_286", ["iam:CreateAccessKey"]),  # a privilege escalation method
+    ("CKV_AWS_288", ["ssm:GetParameters", "secretsmanager:GetSecretValue"]),  # data exfiltration
+    ("CKV_AWS_289", ["iam:PutRolePolicy"]),  # permissions management
+    ("CKV_AWS_290", ["sqs:SendMessage", "s3:PutObject"]),  # write access
+    ("CKV_AWS_355", ["dynamodb:GetItem"]),  # any restrictable action
+])
+def test_what_the_claimed_checkov_checks_fail_on_star_fails_here(stack, evaluate_stack, check_id, actions):
+    assert check_id in POLICY.checkov
+    task = stack["task"]
+    task.props["inlinePolicies"][0]["policy"] = document(allow(actions, "*"))
+    outcome = evaluate_stack(POLICY, stack.resources)
+    expected = rule.MSG_RESOURCE.format(where=where_inline(0, "s3-read"), role="task", statement=statement(0),
+                                        actions=show(actions), restrictable=show(actions))
+    assert expected in outcome.at(task.urn), str(outcome)

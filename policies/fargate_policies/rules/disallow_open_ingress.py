@@ -230,5 +230,5 @@ POLICY = stack_rule(
     check=check,
     config=CONFIG,
     security_hub=("EC2.13", "EC2.14", "EC2.18", "EC2.19"),
-    checkov=("CKV_AWS_24", "CKV_AWS_25"),
+    checkov=("CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_277"),
 )

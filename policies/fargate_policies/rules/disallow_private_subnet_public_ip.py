@@ -42,4 +42,5 @@ POLICY = stack_rule(
     ),
     types=ROUTING_TYPES,
     check=check,
+    checkov=("CKV_AWS_130",),
 )

@@ -70,4 +70,5 @@ POLICY = resource_rule(
     check=check,
     config=CONFIG,
     security_hub=("CloudWatch.15", "CloudWatch.17"),
+    checkov=("CKV_AWS_319",),
 )
