@@ -4,37 +4,33 @@ Every key lives in the ``fargate-platform`` namespace and is declared in
 ``Pulumi.yaml``. :func:`load_settings` reads them all, validates types,
 ranges and cross-field rules, and returns a frozen :class:`StackSettings`.
 Any problem raises :class:`ConfigError`, whose one-line message names the key
-path and what is allowed, before a single resource is registered.
+path and what is allowed in the config's words, before a single resource is
+registered.
+
+The AWS facts (Fargate sizes, log retention values, what a plaintext secret
+or a root user looks like) come from the policy pack's ``fargate_policies.facts``,
+so these settings accept a service exactly when the pack's rules would pass it.
 """
 
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import json
 import re
-from collections.abc import Mapping
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import pulumi
+from fargate_policies import facts
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
+from pydantic.fields import FieldInfo
 
 NAMESPACE = "fargate-platform"
-
-# AWS Fargate task sizes: cpu units -> allowed memory (MiB).
-FARGATE_MEMORY: dict[int, tuple[int, ...]] = {
-    256: (512, 1024, 2048),
-    512: tuple(range(1024, 4096 + 1, 1024)),
-    1024: tuple(range(2048, 8192 + 1, 1024)),
-    2048: tuple(range(4096, 16384 + 1, 1024)),
-    4096: tuple(range(8192, 30720 + 1, 1024)),
-    8192: tuple(range(16384, 61440 + 1, 4096)),
-    16384: tuple(range(32768, 122880 + 1, 8192)),
-}
-
-# Retention values CloudWatch Logs accepts (days).
-LOG_RETENTION_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
-                      2922, 3288, 3653)
 
 # ELB security policies that negotiate TLS 1.3 (and at most TLS 1.2 as fallback).
 TLS13_POLICIES = (
@@ -45,12 +41,26 @@ TLS13_POLICIES = (
     "ELBSecurityPolicy-TLS13-1-3-2021-06",
 )
 
-SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_KEY|ACCESS_KEY|CREDENTIAL", re.IGNORECASE)
-AWS_ACCESS_KEY = re.compile(r"(?:AKIA|ASIA)[A-Z0-9]{16}")
 SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:\d{12}:parameter/.+"
                         r"|secretsmanager:[a-z0-9-]+:\d{12}:secret:.+)$")
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
 TAG_PAIR = re.compile(r"^[^=]{1,128}=.{0,256}$")
+
+# Patterns the models check, and how an error message says them in the config's words.
+SCHEDULE_NAME = r"^[a-zA-Z0-9-]{1,64}$"
+SCHEDULE_EXPRESSION = r"^(cron\(.+\)|rate\(.+\)|at\(.+\))$"
+URL_PATH = r"^/.*"
+ABSOLUTE_PATH = r"^/"
+_PATTERN_WORDS = {
+    SCHEDULE_NAME: "letters, digits and hyphens, 1 to 64 characters",
+    SCHEDULE_EXPRESSION: "cron(...), rate(...) or at(...)",
+    URL_PATH: "a path starting with /",
+    ABSOLUTE_PATH: "an absolute path, starting with /",
+}
+
+# The pack's rule whose allowedNames settings honour, and where each stack's policy config lives.
+PLAINTEXT_SECRETS_POLICY = "disallow-plaintext-secrets"
+POLICY_CONFIG_DIR = Path(__file__).resolve().parent.parent / "policies" / "config"
 
 
 class ConfigError(pulumi.RunError):
@@ -73,9 +83,9 @@ NonEmptyStr = Annotated[str, Field(min_length=1)]
 class ScheduledScaling(_Model):
     """A scheduled change of a service's capacity range, e.g. scale to zero at night."""
 
-    name: Annotated[str, Field(pattern=r"^[a-zA-Z0-9-]{1,64}$")]
+    name: Annotated[str, Field(pattern=SCHEDULE_NAME)]
     """Name of the scheduled action (unique within the service)."""
-    schedule: Annotated[str, Field(pattern=r"^(cron\(.+\)|rate\(.+\)|at\(.+\))$")]
+    schedule: Annotated[str, Field(pattern=SCHEDULE_EXPRESSION)]
     """Application Auto Scaling schedule expression: cron(...), rate(...) or at(...)."""
     min_count: Annotated[int, Field(ge=0)]
     """Minimum task count from this time on."""
@@ -111,7 +121,8 @@ class ServiceSettings(_Model):
     """Task memory in MiB; must be valid for the CPU per the Fargate size table."""
     architecture: Literal["X86_64", "ARM64"] = "X86_64"
     """CPU architecture of the task."""
-    ephemeral_storage_gib: Annotated[int, Field(ge=21, le=200)] | None = None
+    ephemeral_storage_gib: Annotated[int, Field(ge=facts.EPHEMERAL_STORAGE_MIN_GIB,
+                                                le=facts.EPHEMERAL_STORAGE_MAX_GIB)] | None = None
     """Ephemeral storage in GiB (21-200); unset keeps Fargate's 20 GiB."""
     container_port: Annotated[int, Field(ge=1, le=65535)] = 8080
     """Port the container listens on."""
@@ -119,9 +130,9 @@ class ServiceSettings(_Model):
     """Command the container runs (arguments to the entry point); null keeps the image's CMD."""
     entry_point: Annotated[tuple[NonEmptyStr, ...], Field(min_length=1)] | None = None
     """Entry point of the container; null keeps the image's ENTRYPOINT."""
-    working_directory: Annotated[str, Field(pattern=r"^/")] | None = None
+    working_directory: Annotated[str, Field(pattern=ABSOLUTE_PATH)] | None = None
     """Absolute directory the command runs in; null keeps the image's WORKDIR."""
-    health_check_path: Annotated[str, Field(pattern=r"^/.*")] = "/health"
+    health_check_path: Annotated[str, Field(pattern=URL_PATH)] = "/health"
     """HTTP path the load balancer's target group health check requests."""
     health_check_command: tuple[str, ...] | None = None
     """Container health check (ECS form, e.g. ["CMD", "python3", "/app/healthcheck.py"]); required when internal."""
@@ -300,7 +311,59 @@ def _decode(raw: Any, text: bool) -> Any:
         return raw
 
 
-def _path(loc: tuple[Any, ...]) -> str:
+def parse_settings(values: Mapping[str, Any], *, allowed_secret_names: Sequence[str] = ()) -> StackSettings:
+    """Validate raw config values (keys without namespace; values as JSON text or decoded).
+
+    ``allowed_secret_names`` are environment variable names that look like
+    secrets but hold none, as the pack's ``disallow-plaintext-secrets`` takes them.
+    """
+    decoded = {key: _decode(raw, _field_is_text(StackSettings, key)) for key, raw in values.items()}
+    try:
+        settings = StackSettings.model_validate(decoded)
+    except ValidationError as exc:
+        raise _explain(exc.errors()[0]) from None
+    _check_semantics(settings, allowed_secret_names)
+    return settings
+
+
+def load_settings(config: pulumi.Config | None = None) -> StackSettings:
+    """Read every ``fargate-platform:*`` key of the running stack and validate it."""
+    prefix = f"{NAMESPACE}:"
+    raw = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
+    values = {key[len(prefix):]: value for key, value in raw.items() if key.startswith(prefix)}
+    return parse_settings(values, allowed_secret_names=plaintext_allowed_names(pulumi.get_stack()))
+
+
+def plaintext_allowed_names(stack: str) -> tuple[str, ...]:
+    """The ``allowedNames`` of ``disallow-plaintext-secrets`` in ``policies/config/<stack>.json``.
+
+    Settings refuse a secret-looking environment variable unless the pack would
+    let it through, so they read the list the pack is given. A stack with no
+    policy config has the pack's default: no names.
+    """
+    path = POLICY_CONFIG_DIR / f"{stack}.json"
+    shown = f"policies/config/{stack}.json"
+    if not path.is_file():
+        return ()
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise pulumi.RunError(f"{shown}: cannot be read as JSON ({exc.__class__.__name__})") from None
+    entry = document.get(PLAINTEXT_SECRETS_POLICY) if isinstance(document, dict) else None
+    names = entry.get("allowedNames", []) if isinstance(entry, dict) else []
+    if not isinstance(names, list) or not all(isinstance(name, str) for name in names):
+        raise pulumi.RunError(f"{shown}: {PLAINTEXT_SECRETS_POLICY}.allowedNames must be a list of names")
+    return tuple(names)
+
+
+# ---------------------------------------------------------------------------
+# Pydantic's errors, said in the config's words
+# ---------------------------------------------------------------------------
+_NOUNS: dict[type[BaseModel], str] = {ServiceSettings: "service", ScheduledScaling: "schedule",
+                                      PolicyStatement: "IAM statement"}
+
+
+def _path(loc: Sequence[Any]) -> str:
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -310,49 +373,149 @@ def _path(loc: tuple[Any, ...]) -> str:
     return out
 
 
-def _allowed_keys(model: type[BaseModel]) -> str:
-    return ", ".join(sorted(info.alias or name for name, info in model.model_fields.items()))
+def _keys(model: type[BaseModel]) -> dict[str, FieldInfo]:
+    """A model's fields by the keys the config may use: the camelCase alias and the Python name."""
+    keys: dict[str, FieldInfo] = {}
+    for name, info in model.model_fields.items():
+        keys[name] = keys[info.alias or name] = info
+    return keys
 
 
-def _explain(error: Mapping[str, Any], model: type[BaseModel]) -> ConfigError:
+def _unwrap(annotation: Any) -> tuple[Any, list[Any], bool]:
+    """``annotation`` without Annotated and ``| None``: (the type, its constraints, whether null is allowed)."""
+    constraints: list[Any] = []
+    nullable = False
+    while True:
+        if typing.get_origin(annotation) is Annotated:
+            annotation, *extra = typing.get_args(annotation)
+            for item in extra:
+                constraints.extend(item.metadata if isinstance(item, FieldInfo) else [item])
+        elif typing.get_origin(annotation) in (typing.Union, types.UnionType):
+            others = [a for a in typing.get_args(annotation) if a is not type(None)]
+            nullable = nullable or len(others) < len(typing.get_args(annotation))
+            annotation = others[0]
+        else:
+            return annotation, constraints, nullable
+
+
+def _item_type(annotation: Any) -> Any:
+    """The type of a list's items (``tuple[X, ...]``) or a map's values (``Mapping[str, X]``)."""
+    kind = _unwrap(annotation)[0]
+    args = typing.get_args(kind)
+    return args[0] if typing.get_origin(kind) is tuple else args[-1]
+
+
+def _inner_model(annotation: Any) -> type[BaseModel] | None:
+    """The model a list field holds (``services`` holds services), if any."""
+    kind = _unwrap(annotation)[0]
+    if typing.get_origin(kind) is tuple:
+        item = _item_type(kind)
+        return item if isinstance(item, type) and issubclass(item, BaseModel) else None
+    return None
+
+
+def _locate(model: type[BaseModel], loc: Sequence[Any]) -> tuple[type[BaseModel], FieldInfo | None, tuple[Any, ...]]:
+    """Where an error points: the model holding the key, the key's field (None if unknown), and the parts below."""
+    if not loc or not isinstance(loc[0], str) or loc[0] not in _keys(model):
+        return model, None, tuple(loc)
+    info = _keys(model)[loc[0]]
+    below = tuple(loc[1:])
+    inner = _inner_model(info.annotation)
+    if inner is not None and len(below) >= 2 and isinstance(below[0], int):
+        return _locate(inner, below[1:])
+    return model, info, below
+
+
+def _words(annotation: Any, constraints: Sequence[Any] = ()) -> str:
+    """What a value of this type is, in the config's words: "a whole number", "a list of at least one service"."""
+    kind, own, nullable = _unwrap(annotation)
+    origin = typing.get_origin(kind)
+    if origin is Literal:
+        words = "one of " + ", ".join(json.dumps(v) for v in typing.get_args(kind))
+    elif origin is tuple:
+        noun = _NOUNS.get(_item_type(kind), "string")
+        least = next((c.min_length for c in [*constraints, *own] if getattr(c, "min_length", None)), 0)
+        words = f"a list of at least one {noun}" if least == 1 else f"a list of {noun}s"
+    elif origin in (Mapping, dict):
+        words = "a map of names to strings"
+    elif kind in _NOUNS:
+        noun = _NOUNS[kind]
+        words = f"{'an' if noun[0] in 'AEIOUaeiou' else 'a'} {noun}: an object of its settings"
+    else:
+        words = {bool: "true or false", int: "a whole number", float: "a number", str: "text"}.get(kind, "valid")
+    return words + " or null" if nullable else words
+
+
+def _bounds(constraints: Sequence[Any]) -> dict[str, Any]:
+    """A number's bounds (ge, gt, le, lt) from a field's constraints."""
+    return {name: getattr(c, name) for c in constraints for name in ("ge", "gt", "le", "lt")
+            if getattr(c, name, None) is not None}
+
+
+def _range(bounds: Mapping[str, Any]) -> str:
+    """Bounds in words: "2 to 6", "at least 1", "above 0 and at most 100"."""
+    def number(value: Any) -> str:
+        return str(int(value)) if float(value).is_integer() else str(value)
+
+    if "ge" in bounds and "le" in bounds:
+        return f"{number(bounds['ge'])} to {number(bounds['le'])}"
+    words = {"ge": "at least", "gt": "above", "le": "at most", "lt": "below"}
+    return " and ".join(f"{words[name]} {number(bounds[name])}" for name in words if name in bounds)
+
+
+def _shown(value: Any, secret: bool) -> str:
+    """A given value, short, for a message: a list or object by its kind, and a number that may be a PIN as such."""
+    if isinstance(value, Mapping):
+        return "an object"
+    if isinstance(value, list | tuple):
+        return "an empty list" if not value else "a list"
+    if secret and isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    shown = json.dumps(value, default=str)
+    return shown if len(shown) <= 60 else shown[:57] + "..."
+
+
+def _unknown_key(key: Any, model: type[BaseModel]) -> str:
+    allowed = sorted(info.alias or name for name, info in model.model_fields.items())
+    by_lower = {name.lower(): name for name in allowed}
+    nearest = difflib.get_close_matches(str(key).lower(), list(by_lower), n=1, cutoff=0.6)
+    if nearest:
+        return f"unknown key; did you mean {by_lower[nearest[0]]}?"
+    return "unknown key; allowed: " + ", ".join(allowed)
+
+
+def _explain(error: Mapping[str, Any]) -> ConfigError:
+    """One of pydantic's errors as a :class:`ConfigError` in the config's words, never pydantic's."""
     loc = tuple(part for part in error["loc"] if part not in ("function-after", "function-before"))
     kind = error["type"]
-    value = error.get("input")
-    if kind == "extra_forbidden":
-        parent: type[BaseModel] = ServiceSettings if "services" in loc[:1] else model
-        if len(loc) > 2 and loc[2] == "schedules":
-            parent = ScheduledScaling
-        if len(loc) > 2 and loc[2] == "taskRoleStatements":
-            parent = PolicyStatement
-        return ConfigError(_path(loc), f"unknown key; allowed: {_allowed_keys(parent)}")
+    ctx = error.get("ctx") or {}
+    model, info, below = _locate(StackSettings, loc)
+    if info is None:
+        # The key is not one of the model's: pydantic reports that as extra_forbidden.
+        return ConfigError(_path(loc), _unknown_key(below[0] if below else "", model))
+    # The type at the error: the field's own, or its items' for an error inside a list or map.
+    annotation = info.annotation
+    for _ in below:
+        annotation = _item_type(annotation)
+    constraints = [*([] if below else info.metadata), *_unwrap(annotation)[1]]
+    path = _path(loc)
+    value = _shown(error.get("input"), secret=info is ServiceSettings.model_fields["environment"])
     if kind == "missing":
-        return ConfigError(_path(loc), "is required")
+        return ConfigError(path, f"is missing; it must be {_words(annotation, constraints)}")
     if kind == "literal_error":
-        expected = error.get("ctx", {}).get("expected", "")
-        return ConfigError(_path(loc), f"{json.dumps(value)} is not allowed; allowed: {expected}")
-    shown = json.dumps(value, default=str)
-    if len(shown) > 60:
-        shown = shown[:57] + "..."
-    return ConfigError(_path(loc), f"{shown} is invalid: {error['msg'].lower()}")
-
-
-def parse_settings(values: Mapping[str, Any]) -> StackSettings:
-    """Validate raw config values (keys without namespace; values as JSON text or decoded)."""
-    decoded = {key: _decode(raw, _field_is_text(StackSettings, key)) for key, raw in values.items()}
-    try:
-        settings = StackSettings.model_validate(decoded)
-    except ValidationError as exc:
-        raise _explain(exc.errors()[0], StackSettings) from None
-    _check_semantics(settings)
-    return settings
-
-
-def load_settings(config: pulumi.Config | None = None) -> StackSettings:
-    """Read every ``fargate-platform:*`` key of the running stack and validate it."""
-    prefix = f"{NAMESPACE}:"
-    raw = {**pulumi.runtime.get_config_env(), **pulumi.runtime.config.CONFIG.get()}
-    values = {key[len(prefix):]: value for key, value in raw.items() if key.startswith(prefix)}
-    return parse_settings(values)
+        return ConfigError(path, f"{value} is not allowed; allowed: {ctx.get('expected', '')}")
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        return ConfigError(path, f"{value} is out of range; allowed: {_range({**ctx, **_bounds(constraints)})}")
+    if kind == "string_pattern_mismatch":
+        return ConfigError(path, f"{value} is invalid; allowed: {_PATTERN_WORDS.get(ctx.get('pattern'), 'other text')}")
+    if kind in ("string_too_short", "string_too_long"):
+        low = next((c.min_length for c in constraints if getattr(c, "min_length", None) is not None), 0)
+        high = next((c.max_length for c in constraints if getattr(c, "max_length", None) is not None), None)
+        allowed = (f"{low} to {high} characters" if high is not None
+                   else "text that is not empty" if low == 1 else f"at least {low} characters")
+        return ConfigError(path, f"{value} has the wrong length; allowed: {allowed}")
+    # Every other error says the value is of the wrong kind: say what the key takes.
+    return ConfigError(path, f"must be {_words(annotation, constraints)}; got {value}")
 
 
 # ---------------------------------------------------------------------------
@@ -367,13 +530,24 @@ def _check_cidr(path: str, cidr: str, *, min_prefix: int = 0, max_prefix: int = 
         raise ConfigError(path, f"'{cidr}' has prefix /{net.prefixlen}; allowed: /{min_prefix} to /{max_prefix}")
 
 
-def _check_secret_free(path: str, name: str, value: str) -> None:
-    if SECRET_NAME.search(name) or AWS_ACCESS_KEY.search(value):
-        raise ConfigError(f"{path}.{name}", "looks like a secret in plaintext; allowed: move it to `secrets` "
-                          "as an SSM parameter or Secrets Manager ARN")
+def _check_secret_free(path: str, name: str, value: str, allowed_names: Sequence[str]) -> None:
+    """Refuse exactly what the pack's disallow-plaintext-secrets refuses, in the config's words."""
+    found = facts.plaintext_secret(name, value, allowed_names)
+    if found is None:
+        return
+    move = "move it to `secrets` as an SSM parameter or Secrets Manager ARN"
+    if found.kind == facts.SECRET_NAME:
+        problem = (f"looks like a secret in plaintext; allowed: {move}, or add the name to allowedNames of "
+                   f"{PLAINTEXT_SECRETS_POLICY} in the stack's policy config if it holds no secret")
+    elif found.kind in (facts.ACCESS_KEY_ID, facts.SECRET_ACCESS_KEY):
+        problem = (f"holds what looks like {found.what} in plaintext; allowed: no AWS keys, grant the task role "
+                   "what it needs with taskRoleStatements")
+    else:
+        problem = f"holds what looks like {found.what} in plaintext; allowed: {move}"
+    raise ConfigError(f"{path}.{name}", problem)
 
 
-def _check_service(index: int, svc: ServiceSettings) -> None:
+def _check_service(index: int, svc: ServiceSettings, allowed_secret_names: Sequence[str]) -> None:
     base = f"services[{index}]"
     if not SERVICE_NAME.match(svc.name):
         raise ConfigError(f"{base}.name", f"'{svc.name}' is invalid; allowed: lowercase letters, digits and "
@@ -385,10 +559,10 @@ def _check_service(index: int, svc: ServiceSettings) -> None:
         if "@sha256:" not in svc.image and (":" not in last or last.endswith(":latest")):
             raise ConfigError(f"{base}.image", f"'{svc.image}' is not pinned; allowed: a tag other than latest "
                               "or an @sha256 digest")
-    if svc.cpu not in FARGATE_MEMORY:
+    if svc.cpu not in facts.MEMORY_BY_CPU:
         raise ConfigError(f"{base}.cpu", f"{svc.cpu} is not a Fargate size; allowed: "
-                          + ", ".join(map(str, FARGATE_MEMORY)))
-    allowed = FARGATE_MEMORY[svc.cpu]
+                          + ", ".join(map(str, facts.VALID_CPUS)))
+    allowed = facts.allowed_memory(svc.cpu)
     if svc.memory not in allowed:
         raise ConfigError(f"{base}.memory", f"{svc.memory} is not valid with cpu {svc.cpu}; allowed: "
                           + ", ".join(map(str, allowed)))
@@ -400,12 +574,16 @@ def _check_service(index: int, svc: ServiceSettings) -> None:
     if svc.enable_exec and svc.readonly_root_filesystem:
         raise ConfigError(f"{base}.enableExec", "ECS Exec needs a writable root filesystem; allowed: enableExec "
                           "false, or readonlyRootFilesystem: false set explicitly")
-    if svc.user.split(":", 1)[0] in ("root", "0"):
-        raise ConfigError(f"{base}.user", f"'{svc.user}' runs as root; allowed: a non-root uid[:gid], e.g. 1000:1000")
+    if facts.names_no_user(svc.user):
+        raise ConfigError(f"{base}.user", f"'{svc.user}' names no user, so the image chooses (most often "
+                          "root); allowed: a non-root user or uid[:gid], e.g. 1000:1000")
+    if facts.is_root_user(svc.user):
+        raise ConfigError(f"{base}.user", f"'{svc.user}' runs as root; allowed: a non-root user or "
+                          "uid[:gid], e.g. 1000:1000")
     if not svc.internal and not svc.path_patterns and not svc.host_headers:
         raise ConfigError(f"{base}.pathPatterns", "empty with no hostHeaders; allowed: at least one pattern or host")
     for name, value in svc.environment.items():
-        _check_secret_free(f"{base}.environment", name, value)
+        _check_secret_free(f"{base}.environment", name, value, allowed_secret_names)
     for name, arn in svc.secrets.items():
         if not SECRET_ARN.match(arn):
             raise ConfigError(f"{base}.secrets.{name}", f"'{arn}' is not an SSM parameter or Secrets Manager ARN")
@@ -433,7 +611,7 @@ def _check_service(index: int, svc: ServiceSettings) -> None:
                           "allowed: enable cpuTarget, memoryTarget or requestsPerTarget")
 
 
-def _check_semantics(s: StackSettings) -> None:
+def _check_semantics(s: StackSettings, allowed_secret_names: Sequence[str]) -> None:
     _check_cidr("vpcCidr", s.vpc_cidr, min_prefix=16, max_prefix=22)
     for i, cidr in enumerate(s.ingress_cidrs):
         _check_cidr(f"ingressCidrs[{i}]", cidr)
@@ -441,9 +619,9 @@ def _check_semantics(s: StackSettings) -> None:
         if not TAG_PAIR.match(pair):
             raise ConfigError(f"extraTags[{i}]", f"'{pair}' is not Key=Value")
     for key, days in (("logRetentionDays", s.log_retention_days), ("flowLogRetentionDays", s.flow_log_retention_days)):
-        if days not in LOG_RETENTION_DAYS:
+        if days not in facts.LOG_RETENTION_DAYS:
             raise ConfigError(key, f"{days} is not a CloudWatch retention; allowed: "
-                              + ", ".join(map(str, LOG_RETENTION_DAYS)))
+                              + ", ".join(map(str, facts.LOG_RETENTION_DAYS)))
     if s.kms_key_arn and s.create_kms_key:
         raise ConfigError("kmsKeyArn", "set together with createKmsKey; allowed: one of them")
     if s.kms_key_arn and not re.match(r"^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:(key|alias)/.+$", s.kms_key_arn):
@@ -487,7 +665,7 @@ def _check_semantics(s: StackSettings) -> None:
     names: dict[str, int] = {}
     priorities: dict[int, int] = {}
     for i, svc in enumerate(s.services):
-        _check_service(i, svc)
+        _check_service(i, svc, allowed_secret_names)
         if svc.name in names:
             raise ConfigError(f"services[{i}].name", f"'{svc.name}' duplicates services[{names[svc.name]}].name")
         names[svc.name] = i

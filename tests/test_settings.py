@@ -8,8 +8,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fargate_policies.facts import MEMORY_BY_CPU
 
-from stacks.settings import FARGATE_MEMORY, NAMESPACE, ConfigError, StackSettings, parse_settings
+from stacks.settings import (
+    NAMESPACE,
+    ConfigError,
+    PolicyStatement,
+    ScheduledScaling,
+    ServiceSettings,
+    StackSettings,
+    parse_settings,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -47,8 +56,8 @@ MALFORMED = [
     # (config, key path named in the error, fragment of what is wrong or allowed)
     (base_config(bogusKey="1"), "bogusKey", "unknown key"),
     (with_service(bogus=1), "services[0].bogus", "unknown key"),
-    (base_config(azCount="seven"), "azCount", "invalid"),
-    (base_config(azCount="9"), "azCount", "less than or equal to 6"),
+    (base_config(azCount="seven"), "azCount", 'must be a whole number; got "seven"'),
+    (base_config(azCount="9"), "azCount", "9 is out of range; allowed: 2 to 6"),
     (base_config(natStrategy="many"), "natStrategy", "allowed: 'single', 'one-per-az' or 'none'"),
     (with_service(memory=4096), "services[0].memory", "allowed: 512, 1024, 2048"),
     (with_service(cpu=300), "services[0].cpu", "not a Fargate size"),
@@ -66,19 +75,27 @@ MALFORMED = [
     (with_service(environment={"DB_PASSWORD": "hunter2"}), "services[0].environment.DB_PASSWORD",
      "secret in plaintext"),
     (with_service(environment={"KEY_ID": "AKIAABCDEFGHIJKLMNOP"}), "services[0].environment.KEY_ID",
-     "secret in plaintext"),
+     "looks like an AWS access key id in plaintext"),
+    (with_service(environment={"DATABASE_URL": "postgres://admin:pw@db/app"}), "services[0].environment.DATABASE_URL",
+     "looks like a URL with a password in plaintext"),
+    (with_service(environment={"NOTIFY": "xoxb-123456789012-abcdefghijkl"}), "services[0].environment.NOTIFY",
+     "looks like a Slack token in plaintext"),
     (with_service(secrets={"DB_PASSWORD": "hunter2"}), "services[0].secrets.DB_PASSWORD",
      "not an SSM parameter or Secrets Manager ARN"),
     (with_service(image="nginx:latest"), "services[0].image", "not pinned"),
     (with_service(image="nginx"), "services[0].image", "not pinned"),
     (with_service(build="app"), "services[0].image", "exactly one of image"),
-    (with_service(user="root"), "services[0].user", "root"),
+    (with_service(user="root"), "services[0].user", "runs as root"),
+    (with_service(user="00:00"), "services[0].user", "runs as root"),
+    (with_service(user="+0"), "services[0].user", "runs as root"),
+    (with_service(user=":1000"), "services[0].user", "names no user"),
+    (with_service(user=" "), "services[0].user", "names no user"),
     (with_service(enableExec=True), "services[0].enableExec", "writable root filesystem"),
     (base_config(alarmPeriodSeconds="61"), "alarmPeriodSeconds", "allowed: 60, 300, 900 or 3600"),
     (with_service(name="Web_Service"), "services[0].name", "lowercase"),
     (with_service(architecture="MIPS"), "services[0].architecture", "allowed: 'X86_64' or 'ARM64'"),
-    (with_service(ephemeralStorageGib=500), "services[0].ephemeralStorageGib", "less than or equal to 200"),
-    (with_service(containerPort=70000), "services[0].containerPort", "less than or equal to 65535"),
+    (with_service(ephemeralStorageGib=500), "services[0].ephemeralStorageGib", "allowed: 21 to 200"),
+    (with_service(containerPort=70000), "services[0].containerPort", "70000 is out of range; allowed: 1 to 65535"),
     (base_config(logRetentionDays="10"), "logRetentionDays", "allowed: 1, 3, 5, 7, 14"),
     (base_config(kmsKeyArn="arn:aws:kms:us-east-1:123456789012:key/abc", createKmsKey="true"), "kmsKeyArn",
      "one of them"),
@@ -90,10 +107,10 @@ MALFORMED = [
     (base_config(fargateWeight="0", fargateSpotWeight="0"), "fargateWeight", "both 0"),
     (base_config(sslPolicy="ELBSecurityPolicy-2016-08"), "sslPolicy", "not a TLS 1.3 policy"),
     (base_config(natStrategy="none"), "natStrategy", "vpcEndpoints"),
-    (base_config(services="[]"), "services", "at least 1"),
-    (base_config(services='{"name": "web"}'), "services", "invalid"),
+    (base_config(services="[]"), "services", "must be a list of at least one service; got an empty list"),
+    (base_config(services='{"name": "web"}'), "services", "must be a list of at least one service; got an object"),
     (with_service(schedules=[{"name": "n", "schedule": "whenever", "minCount": 0, "maxCount": 0}]),
-     "services[0].schedules[0].schedule", "invalid"),
+     "services[0].schedules[0].schedule", '"whenever" is invalid; allowed: cron(...), rate(...) or at(...)'),
     (with_service(taskRoleStatements=[{"actions": ["s3:GetObject"], "resources": ["*"], "bogus": 1}]),
      "services[0].taskRoleStatements[0].bogus", "unknown key; allowed: actions, effect, resources"),
     (base_config(extraTags='["NoEquals"]'), "extraTags[0]", "Key=Value"),
@@ -118,7 +135,7 @@ def test_config_error_is_a_clean_pulumi_error():
     assert issubclass(ConfigError, pulumi.RunError)
 
 
-@pytest.mark.parametrize(("cpu", "memory"), [(c, m) for c, ms in FARGATE_MEMORY.items() for m in ms])
+@pytest.mark.parametrize(("cpu", "memory"), [(c, m) for c, ms in MEMORY_BY_CPU.items() for m in ms])
 def test_every_fargate_size_is_accepted(cpu, memory):
     parse_settings(with_service(cpu=cpu, memory=memory))
 
@@ -178,3 +195,151 @@ def test_readme_config_reference_covers_every_declared_key():
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     for key in declared:
         assert f"`{key}`" in section, f"README config reference lacks {key}"
+
+
+# ---------------------------------------------------------------------------
+# Every message in the config's words, never pydantic's
+# ---------------------------------------------------------------------------
+WORDED = [
+    # (config, message after "fargate-platform:")
+    (base_config(azcount="3"), "azcount: unknown key; did you mean azCount?"),
+    (with_service(memry=1024), "services[0].memry: unknown key; did you mean memory?"),
+    (with_service(schedules=[{"name": "n", "schedule": "rate(1 hour)", "minCount": 0, "maxCount": 1,
+                              "timzone": "UTC"}]),
+     "services[0].schedules[0].timzone: unknown key; did you mean timezone?"),
+    (with_service(taskRoleStatements=[{"actions": ["s3:GetObject"], "resources": ["*"], "efect": "Deny"}]),
+     "services[0].taskRoleStatements[0].efect: unknown key; did you mean effect?"),
+    (base_config(zzz="1"), "zzz: unknown key; allowed: " + ", ".join(sorted(
+        info.alias for info in StackSettings.model_fields.values()))),
+    ({"allowHttpOnly": "true"}, "services: is missing; it must be a list of at least one service"),
+    (with_service(schedules=[{"name": "n", "minCount": 0, "maxCount": 1}]),
+     "services[0].schedules[0].schedule: is missing; it must be text"),
+    (base_config(services='"web"'), 'services: must be a list of at least one service; got "web"'),
+    (base_config(services='["web"]'), 'services[0]: must be a service: an object of its settings; got "web"'),
+    (with_service(cpu=256.5), "services[0].cpu: must be a whole number; got 256.5"),
+    (with_service(cpuTarget="high"), 'services[0].cpuTarget: must be a number or null; got "high"'),
+    (with_service(cpuTarget=0), "services[0].cpuTarget: 0 is out of range; allowed: above 0 and at most 100"),
+    (with_service(maxCount=0), "services[0].maxCount: 0 is out of range; allowed: at least 1"),
+    (with_service(internal="maybe"), 'services[0].internal: must be true or false; got "maybe"'),
+    (with_service(name=7), "services[0].name: must be text; got 7"),
+    (with_service(environment=["A=1"]), "services[0].environment: must be a map of names to strings; got a list"),
+    (with_service(environment={"PIN": 1234}), "services[0].environment.PIN: must be text; got a number"),
+    (with_service(pathPatterns="/api"), 'services[0].pathPatterns: must be a list of strings; got "/api"'),
+    (with_service(pathPatterns=["/api", 3]), "services[0].pathPatterns[1]: must be text; got 3"),
+    (with_service(taskRoleStatements=[{"actions": [], "resources": ["*"]}]),
+     "services[0].taskRoleStatements[0].actions: must be a list of at least one string; got an empty list"),
+    (with_service(healthCheckPath="health"), 'services[0].healthCheckPath: "health" is invalid; allowed: a path '
+     "starting with /"),
+    (base_config(environment=""), 'environment: "" has the wrong length; allowed: 1 to 64 characters'),
+    (with_service(architecture="MIPS"), "services[0].architecture: \"MIPS\" is not allowed; allowed: 'X86_64' or "
+     "'ARM64'"),
+]
+
+
+@pytest.mark.parametrize(("config", "message"), WORDED, ids=[m.split(":")[0] + m.split(":")[1][:12] for _, m in WORDED])
+def test_each_kind_of_error_is_said_in_the_configs_words(config, message):
+    with pytest.raises(ConfigError) as info:
+        parse_settings(config)
+    assert str(info.value) == f"{NAMESPACE}:{message}"
+
+
+# What pydantic says in its own words; none of it may reach a user.
+PYDANTIC_PHRASES = ("input should", "valid tuple", "after validation", "field required", "extra inputs",
+                    "not permitted", "[type=", "pydantic", "validation error", "should be", "should have",
+                    "unable to parse", "instance of", "string should", "tuple should", "errors.pydantic.dev")
+BAD_VALUES = ("seven", -1, 0, 1.5, 10**12, True, None, "", [], [1], {}, {"a": 1}, "x" * 300)
+
+
+def _bad_configs():
+    """Each key of each model given each bad value, plus unknown keys at every level."""
+    for info in StackSettings.model_fields.values():
+        for value in BAD_VALUES:
+            yield base_config(**{info.alias: json.dumps(value)})
+    for model, wrap in ((ServiceSettings, lambda **kw: base_service(**kw)),
+                        (ScheduledScaling, lambda **kw: base_service(schedules=[
+                            {"name": "n", "schedule": "rate(1 hour)", "minCount": 0, "maxCount": 1, **kw}])),
+                        (PolicyStatement, lambda **kw: base_service(taskRoleStatements=[
+                            {"actions": ["s3:GetObject"], "resources": ["*"], **kw}]))):
+        for info in model.model_fields.values():
+            for value in BAD_VALUES:
+                yield base_config(services=json.dumps([wrap(**{info.alias: value})]))
+        yield base_config(services=json.dumps([wrap(nonsense=1)]))
+    for value in BAD_VALUES:
+        yield base_config(services=json.dumps(value))
+        yield base_config(services=json.dumps([value]))
+
+
+def test_no_bad_input_gets_pydantics_wording():
+    refused = 0
+    for config in _bad_configs():
+        try:
+            parse_settings(config)
+        except ConfigError as error:
+            refused += 1
+            message = str(error)
+            assert message.startswith(f"{NAMESPACE}:") and "\n" not in message, message
+            assert not any(phrase in message.lower() for phrase in PYDANTIC_PHRASES), message
+    assert refused > 500, f"only {refused} bad inputs were refused: the walk lost its inputs"
+
+
+# ---------------------------------------------------------------------------
+# Settings accept what the pack's rules pass
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("environment", [
+    {"DB_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:123456789012:secret:db"},
+    {"API_TOKEN": ""},
+    {"PUBLIC_URL": "https://example.com:8443/callback?email=ops@example.com"},
+    {"IMAGE_DIGEST": "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"},
+])
+def test_references_empty_and_ordinary_values_are_not_secrets(environment):
+    parse_settings(with_service(environment=environment))
+
+
+def test_allowed_names_let_a_secret_looking_name_through():
+    config = with_service(environment={"TOKEN_ENDPOINT": "https://auth.example.com/token"})
+    with pytest.raises(ConfigError, match="allowedNames"):
+        parse_settings(config)
+    parse_settings(config, allowed_secret_names=["token_endpoint"])
+
+
+def test_allowed_names_do_not_let_a_credential_through():
+    config = with_service(environment={"DATABASE_URL": "postgres://admin:pw@db/app"})
+    with pytest.raises(ConfigError, match="a URL with a password"):
+        parse_settings(config, allowed_secret_names=["DATABASE_URL"])
+
+
+def test_allowed_names_come_from_the_stacks_policy_config(tmp_path, monkeypatch):
+    from stacks import settings
+
+    monkeypatch.setattr(settings, "POLICY_CONFIG_DIR", tmp_path)
+    assert settings.plaintext_allowed_names("none") == ()
+    (tmp_path / "dev.json").write_text(json.dumps({
+        "disallow-plaintext-secrets": {"enforcementLevel": "mandatory", "allowedNames": ["TOKEN_ENDPOINT"]}}))
+    assert settings.plaintext_allowed_names("dev") == ("TOKEN_ENDPOINT",)
+    (tmp_path / "lean.json").write_text(json.dumps({"disallow-plaintext-secrets": "advisory"}))
+    assert settings.plaintext_allowed_names("lean") == ()
+
+
+@pytest.mark.parametrize(("text", "problem"), [
+    ("{not json", "policies/config/bad.json: cannot be read as JSON"),
+    ('{"disallow-plaintext-secrets": {"allowedNames": "TOKEN"}}',
+     "policies/config/bad.json: disallow-plaintext-secrets.allowedNames must be a list of names"),
+])
+def test_a_bad_policy_config_is_one_line(tmp_path, monkeypatch, text, problem):
+    import pulumi
+
+    from stacks import settings
+
+    monkeypatch.setattr(settings, "POLICY_CONFIG_DIR", tmp_path)
+    (tmp_path / "bad.json").write_text(text)
+    with pytest.raises(pulumi.RunError) as info:
+        settings.plaintext_allowed_names("bad")
+    assert str(info.value).startswith(problem) and "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_each_stacks_policy_config_is_read(stack):
+    from stacks import settings
+
+    document = json.loads((ROOT / "policies" / "config" / f"{stack}.json").read_text())
+    assert settings.plaintext_allowed_names(stack) == tuple(document["disallow-plaintext-secrets"]["allowedNames"])

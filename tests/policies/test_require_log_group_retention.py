@@ -1,11 +1,12 @@
 """require-log-group-retention: one change from a compliant log group per test."""
 
 import pytest
+from fargate_policies.facts import LOG_RETENTION_DAYS
 from fargate_policies.rules import require_log_group_retention as rule
 from fargate_policies.rules._common import show
 
 TYPE = "aws:cloudwatch/logGroup:LogGroup"
-DEFAULT_ALLOWED = show(list(rule.ALLOWED_DAYS))
+DEFAULT_ALLOWED = show(list(LOG_RETENTION_DAYS))
 
 
 def baseline() -> dict:
@@ -52,7 +53,7 @@ def test_value_cloudwatch_rejects(evaluate):
 def test_below_configured_minimum(evaluate):
     config = {"minRetentionDays": 365}
     outcome = evaluate(rule.POLICY, TYPE, baseline(), config)
-    allowed = show([d for d in rule.ALLOWED_DAYS if d >= 365])
+    allowed = show([d for d in LOG_RETENTION_DAYS if d >= 365])
     assert outcome.messages == [rule.MSG_TOO_SHORT.format(value=show(30.0), min=365, allowed=allowed)], str(outcome)
 
 
@@ -60,7 +61,7 @@ def test_above_configured_maximum(evaluate):
     props = baseline()
     props["retentionInDays"] = 3653.0
     outcome = evaluate(rule.POLICY, TYPE, props, {"maxRetentionDays": 400})
-    allowed = show([d for d in rule.ALLOWED_DAYS if d <= 400])
+    allowed = show([d for d in LOG_RETENTION_DAYS if d <= 400])
     assert outcome.messages == [rule.MSG_TOO_LONG.format(value=show(3653.0), max=400, allowed=allowed)], str(outcome)
 
 

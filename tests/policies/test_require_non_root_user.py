@@ -34,12 +34,14 @@ def test_baseline_passes(run):
     assert run(baseline()) == []
 
 
-@pytest.mark.parametrize("user", ["1000", "app", "nobody:nogroup", "1000:0", "10:root", "rootless", "01"])
+@pytest.mark.parametrize("user", ["1000", "app", "nobody:nogroup", "1000:0", "10:root", "rootless", "01", "Root",
+                                  "0x0", "\u00b2", "\uff10"])
 def test_non_root_users_pass(run, user):
     assert run(baseline(container(user=user))) == []
 
 
-@pytest.mark.parametrize("user", ["root", "0", "00", "0:0", "root:root", "0:1000", "root:app", " 0 "])
+@pytest.mark.parametrize("user", ["root", "0", "00", "0:0", "00:00", "root:root", "0:1000", "root:app", " 0 ", "+0",
+                                  "-0", "000:1000"])
 def test_root_user(run, user):
     assert run(baseline(container(user=user))) == [
         rule.MSG_USER_ROOT.format(container="container 'app'", value=rule.show(user))
@@ -54,8 +56,12 @@ def test_user_left_out(run):
     ]
 
 
-def test_empty_user(run):
-    assert run(baseline(container(user=""))) == [rule.MSG_USER_MISSING.format(container="container 'app'", value="''")]
+@pytest.mark.parametrize("user", ["", "  ", ":1000", " :0"])
+def test_empty_user(run, user):
+    """No user before ':' leaves the choice to the image."""
+    assert run(baseline(container(user=user))) == [
+        rule.MSG_USER_MISSING.format(container="container 'app'", value=rule.show(user))
+    ]
 
 
 def test_user_of_wrong_type(run):

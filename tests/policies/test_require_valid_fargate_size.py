@@ -3,8 +3,8 @@
 import json
 
 import pytest
+from fargate_policies.facts import MEMORY_BY_CPU, VALID_CPUS, valid_pairs
 from fargate_policies.rules import require_valid_fargate_size as rule
-from fargate_policies.rules._fargate import MEMORY_BY_CPU, VALID_CPUS, valid_pairs
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 

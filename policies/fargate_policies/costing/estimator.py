@@ -17,6 +17,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
+from ..facts import cpu_units, memory_mib
 from . import tokens as T
 from .assumptions import resolve_assumptions
 from .graph import (
@@ -660,26 +661,10 @@ def _split(count: float, strategy: list[tuple[str, float, float]]) -> dict[str, 
     return alloc
 
 
-def _cpu_units(value: Any) -> float | None:
-    value = value.strip().lower() if isinstance(value, str) else value
-    if isinstance(value, str) and value.endswith("vcpu"):
-        vcpus = num(value[:-4])
-        return vcpus * 1024 if vcpus is not None else None
-    return num(value)
-
-
-def _memory_mib(value: Any) -> float | None:
-    value = value.strip().lower() if isinstance(value, str) else value
-    if isinstance(value, str) and value.endswith("gb"):
-        gigabytes = num(value[:-2])
-        return gigabytes * 1024 if gigabytes is not None else None
-    return num(value)
-
-
 def _task_size(props: Mapping[str, Any]) -> tuple[float | None, float | None]:
     """(vCPU, GB) of a task definition: task-level cpu and memory, else the sum over its containers."""
-    cpu = _cpu_units(props.get("cpu"))
-    memory = _memory_mib(props.get("memory"))
+    cpu: float | None = cpu_units(props.get("cpu"))
+    memory: float | None = memory_mib(props.get("memory"))
     containers = json_document(props.get("containerDefinitions"))
     containers = [c for c in containers if isinstance(c, dict)] if isinstance(containers, list) else []
     if cpu is None and containers:

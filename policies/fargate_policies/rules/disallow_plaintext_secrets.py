@@ -7,12 +7,12 @@ revision. Messages name the variable and never repeat its value.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import Severity
 
+from .. import facts
 from ._common import ECS_TASK_DEFINITION, as_list, config_value, resource_rule
 from ._ecs import MSG_BAD_CONTAINERS, bad_containers_reason, json_kind, labelled_containers
 
@@ -29,17 +29,18 @@ MSG_SECRET_ACCESS_KEY = (
     "{container} sets environment variable '{name}' to what looks like an AWS secret access key; "
     "remove it and give the task a taskRoleArn instead of long-lived keys."
 )
+MSG_CREDENTIAL = (
+    "{container} sets environment variable '{name}' to what looks like {what}; move it to secrets (valueFrom a "
+    "Secrets Manager secret or SSM SecureString parameter) and rotate it."
+)
 MSG_BAD_ENVIRONMENT = "{container} has an environment that is {what}; it must be an array of {{name, value}} objects."
 
-SECRET_NAME_PARTS: tuple[str, ...] = (
-    "PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL",
-)
-_ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
-_SECRET_ACCESS_KEY = re.compile(r"[A-Za-z0-9/+]{40}")
-# A 40-character base64-ish value is only suspicious next to a name that says it is a key.
-_KEYISH_NAME = re.compile(r"KEY|AWS|SECRET|CREDENTIAL", re.IGNORECASE)
-# A value that is itself a reference (an ARN) holds no secret, whatever the name says.
-_REFERENCE = re.compile(r"arn:aws[a-z-]*:", re.IGNORECASE)
+_MESSAGES = {
+    facts.ACCESS_KEY_ID: MSG_ACCESS_KEY_ID,
+    facts.CREDENTIAL: MSG_CREDENTIAL,
+    facts.SECRET_NAME: MSG_SECRET_NAME,
+    facts.SECRET_ACCESS_KEY: MSG_SECRET_ACCESS_KEY,
+}
 
 CONFIG = {
     "allowedNames": {
@@ -51,7 +52,6 @@ CONFIG = {
 }
 
 
-
 def _text(value: Any) -> str:
     """An environment value as ECS would pass it; numbers count too (a numeric PIN is still a secret)."""
     if isinstance(value, str):
@@ -61,13 +61,8 @@ def _text(value: Any) -> str:
     return ""
 
 
-def looks_secret(name: str) -> bool:
-    upper = name.upper()
-    return any(part in upper for part in SECRET_NAME_PARTS)
-
-
 def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
-    allowed = {n.strip().upper() for n in as_list(config_value(config, "allowedNames", [])) if isinstance(n, str)}
+    allowed = [n for n in as_list(config_value(config, "allowedNames", [])) if isinstance(n, str)]
     containers = labelled_containers(props)
     if containers is None:
         yield MSG_BAD_CONTAINERS.format(what=bad_containers_reason(props))
@@ -84,16 +79,9 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
                 continue
             name = entry.get("name")
             name = name.strip() if isinstance(name, str) and name.strip() else f"environment[{index}]"
-            value = _text(entry.get("value"))
-            exempt = name.upper() in allowed
-            if _ACCESS_KEY_ID.search(value):
-                yield MSG_ACCESS_KEY_ID.format(container=label, name=name)
-            elif exempt or not value.strip() or _REFERENCE.match(value.strip()):
-                continue
-            elif looks_secret(name):
-                yield MSG_SECRET_NAME.format(container=label, name=name)
-            elif _KEYISH_NAME.search(name) and _SECRET_ACCESS_KEY.fullmatch(value.strip()):
-                yield MSG_SECRET_ACCESS_KEY.format(container=label, name=name)
+            found = facts.plaintext_secret(name, _text(entry.get("value")), allowed)
+            if found is not None:
+                yield _MESSAGES[found.kind].format(container=label, name=name, what=found.what)
 
 
 POLICY = resource_rule(

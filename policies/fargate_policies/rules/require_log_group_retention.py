@@ -7,11 +7,8 @@ from typing import Any
 
 from pulumi_policy import Severity
 
+from ..facts import LOG_RETENTION_DAYS
 from ._common import LOG_GROUP, NotApplicable, as_int, config_value, get, resource_rule, show
-
-#: The values CloudWatch Logs accepts for retentionInDays (0 means never expire).
-ALLOWED_DAYS = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
-                3288, 3653)
 
 MSG_NEVER_EXPIRES = (
     "retentionInDays is {value}, so log events never expire and storage cost grows without bound; set it "
@@ -44,7 +41,7 @@ CONFIG = {
 
 
 def _allowed_between(low: int, high: int) -> list[int]:
-    return [d for d in ALLOWED_DAYS if low <= d <= high]
+    return [d for d in LOG_RETENTION_DAYS if low <= d <= high]
 
 
 def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
@@ -55,14 +52,14 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
     high = as_int(config_value(config, "maxRetentionDays", 3653))
     low = 1 if low is None else low
     high = 3653 if high is None else high
-    allowed = show(_allowed_between(low, high) or list(ALLOWED_DAYS))
+    allowed = show(_allowed_between(low, high) or list(LOG_RETENTION_DAYS))
     raw = get(props, "retentionInDays")
     days = as_int(raw)
     if raw is None or days == 0:
         yield MSG_NEVER_EXPIRES.format(value=show(raw), allowed=allowed, min=low, max=high)
     elif days is None:
         yield MSG_INVALID.format(value=show(raw), allowed=allowed)
-    elif days not in ALLOWED_DAYS:
+    elif days not in LOG_RETENTION_DAYS:
         yield MSG_NOT_ALLOWED.format(value=show(raw), allowed=allowed, min=low, max=high)
     elif days < low:
         yield MSG_TOO_SHORT.format(value=show(raw), min=low, allowed=allowed)
@@ -78,9 +75,9 @@ POLICY = resource_rule(
     ),
     severity=Severity.MEDIUM,
     remediation=(
-        "Set retentionInDays on the log group to one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, "
-        "545, 731, 1096, 1827, 2192, 2557, 2922, 3288 or 3653, within minRetentionDays and maxRetentionDays "
-        "of the policy config. Do not leave it unset or 0: those keep events forever."
+        f"Set retentionInDays on the log group to one of {', '.join(map(str, LOG_RETENTION_DAYS[:-1]))} or "
+        f"{LOG_RETENTION_DAYS[-1]}, within minRetentionDays and maxRetentionDays of the policy config. Do not "
+        "leave it unset or 0: those keep events forever."
     ),
     types=LOG_GROUP,
     check=check,

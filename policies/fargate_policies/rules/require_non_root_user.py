@@ -7,6 +7,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
+from ..facts import is_root_user, names_no_user
 from ._common import ECS_TASK_DEFINITION, resource_rule
 from ._ecs import (
     MSG_BAD_CONTAINERS,
@@ -24,13 +25,6 @@ MSG_USER_NOT_STRING = "{container} has user {value}; user must be a string such 
 MSG_WINDOWS = "runtimePlatform.operatingSystemFamily is {family}; ECS ignores user for Windows containers."
 
 
-
-def is_root(user: str) -> bool:
-    """True for root, 0, 00, 0:0, root:root, 0:<gid>, root:<group>: the part before ':' names uid 0."""
-    name = user.strip().split(":", 1)[0].strip()
-    return name == "root" or (name.isdigit() and int(name) == 0)
-
-
 def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
     containers = linux_containers(props, MSG_WINDOWS)
     if containers is None:
@@ -38,11 +32,11 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
         return
     for label, container in containers:
         user = container.get("user")
-        if user is None or (isinstance(user, str) and not user.strip()):
+        if user is None or (isinstance(user, str) and names_no_user(user)):
             yield MSG_USER_MISSING.format(container=label, value=show(user))
         elif not isinstance(user, str):
             yield MSG_USER_NOT_STRING.format(container=label, value=show(user))
-        elif is_root(user):
+        elif is_root_user(user):
             yield MSG_USER_ROOT.format(container=label, value=show(user))
 
 

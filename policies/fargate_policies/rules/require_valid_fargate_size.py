@@ -11,7 +11,7 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from . import _fargate as fargate
+from .. import facts
 from ._common import ECS_TASK_DEFINITION, NotApplicable, as_int, get, resource_rule
 from ._ecs import compatibilities, operating_system_family, requires_fargate, show
 
@@ -50,45 +50,45 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
         raise NotApplicable(MSG_NOT_FARGATE.format(value=show(compatibilities(props) or None)))
 
     raw_cpu = get(props, "cpu")
-    cpu = fargate.cpu_units(raw_cpu)
-    cpus = _numbers(fargate.VALID_CPUS)
+    cpu = facts.cpu_units(raw_cpu)
+    cpus = _numbers(facts.VALID_CPUS)
     if cpu is None:
         yield MSG_CPU_UNREADABLE.format(value=show(raw_cpu), cpus=cpus)
-    elif cpu not in fargate.MEMORY_BY_CPU:
+    elif cpu not in facts.MEMORY_BY_CPU:
         yield MSG_CPU_INVALID.format(value=show(raw_cpu), cpus=cpus)
 
     raw_memory = get(props, "memory")
-    memory = fargate.memory_mib(raw_memory)
+    memory = facts.memory_mib(raw_memory)
     if memory is None:
         yield MSG_MEMORY_UNREADABLE.format(value=show(raw_memory))
-    elif cpu in fargate.MEMORY_BY_CPU and not fargate.is_valid_size(cpu, memory):
-        yield MSG_PAIR_INVALID.format(value=show(raw_memory), cpu=cpu, allowed=_numbers(fargate.allowed_memory(cpu)))
+    elif cpu in facts.MEMORY_BY_CPU and not facts.is_valid_size(cpu, memory):
+        yield MSG_PAIR_INVALID.format(value=show(raw_memory), cpu=cpu, allowed=_numbers(facts.allowed_memory(cpu)))
 
     storage = get(props, "ephemeralStorage")
     if storage is not None:
         raw_size = get(storage, "sizeInGib")
         size = as_int(raw_size)
-        if size is None or not fargate.EPHEMERAL_STORAGE_MIN_GIB <= size <= fargate.EPHEMERAL_STORAGE_MAX_GIB:
+        if size is None or not facts.EPHEMERAL_STORAGE_MIN_GIB <= size <= facts.EPHEMERAL_STORAGE_MAX_GIB:
             yield MSG_EPHEMERAL_INVALID.format(
-                value=show(raw_size), low=fargate.EPHEMERAL_STORAGE_MIN_GIB, high=fargate.EPHEMERAL_STORAGE_MAX_GIB
+                value=show(raw_size), low=facts.EPHEMERAL_STORAGE_MIN_GIB, high=facts.EPHEMERAL_STORAGE_MAX_GIB
             )
 
     architecture = get(props, "runtimePlatform", "cpuArchitecture")
-    if architecture is not None and architecture not in fargate.CPU_ARCHITECTURES:
+    if architecture is not None and architecture not in facts.CPU_ARCHITECTURES:
         yield MSG_ARCHITECTURE_INVALID.format(
-            value=show(architecture), allowed=" or ".join(show(a) for a in fargate.CPU_ARCHITECTURES)
+            value=show(architecture), allowed=" or ".join(show(a) for a in facts.CPU_ARCHITECTURES)
         )
 
     family = operating_system_family(props)
-    if family is None or family == fargate.LINUX:
+    if family is None or family == facts.LINUX:
         return
-    if not fargate.is_windows_family(family):
+    if not facts.is_windows_family(family):
         yield MSG_OS_INVALID.format(value=show(family))
         return
-    if architecture is not None and architecture != fargate.WINDOWS_ARCHITECTURE:
+    if architecture is not None and architecture != facts.WINDOWS_ARCHITECTURE:
         yield MSG_WINDOWS_ARCHITECTURE.format(value=show(architecture), family=show(family))
-    if cpu is not None and cpu < fargate.WINDOWS_MIN_CPU:
-        yield MSG_WINDOWS_CPU.format(value=show(raw_cpu), family=show(family), minimum=fargate.WINDOWS_MIN_CPU)
+    if cpu is not None and cpu < facts.WINDOWS_MIN_CPU:
+        yield MSG_WINDOWS_CPU.format(value=show(raw_cpu), family=show(family), minimum=facts.WINDOWS_MIN_CPU)
 
 
 POLICY = resource_rule(

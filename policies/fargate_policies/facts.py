@@ -1,0 +1,241 @@
+"""The AWS facts the pack checks, each stated once.
+
+The Fargate task sizes and platforms, the retention values CloudWatch Logs
+accepts, what a plaintext secret looks like and which users are root. The
+pack's rules and cost estimator read them here, and so do the program's
+settings (``stacks/settings.py``): config the pack would pass is never refused
+before it runs, and config it would refuse is refused with the config's key.
+
+Nothing here imports pulumi or pulumi-policy, so the program can use these
+facts without loading the pack.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Collection
+from typing import Any, NamedTuple
+
+# ---------------------------------------------------------------------------
+# Fargate task sizes and platforms. Source: "Task CPU and memory" and "Fargate
+# task ephemeral storage" in the Amazon ECS Developer Guide. CPU is in CPU
+# units (1024 = 1 vCPU), memory in MiB.
+# ---------------------------------------------------------------------------
+
+
+def _steps(first: int, last: int, step: int) -> tuple[int, ...]:
+    return tuple(range(first, last + 1, step))
+
+
+#: Task-level cpu -> every memory value Fargate accepts with it.
+MEMORY_BY_CPU: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: _steps(1024, 4096, 1024),
+    1024: _steps(2048, 8192, 1024),
+    2048: _steps(4096, 16384, 1024),
+    4096: _steps(8192, 30720, 1024),
+    8192: _steps(16384, 61440, 4096),
+    16384: _steps(32768, 122880, 8192),
+}
+VALID_CPUS: tuple[int, ...] = tuple(MEMORY_BY_CPU)
+
+# ephemeralStorage.sizeInGib: the 20 GiB default is implied; an explicit value must be 21..200.
+EPHEMERAL_STORAGE_MIN_GIB = 21
+EPHEMERAL_STORAGE_MAX_GIB = 200
+
+CPU_ARCHITECTURES: tuple[str, ...] = ("X86_64", "ARM64")
+LINUX = "LINUX"
+# WINDOWS_SERVER_2019_CORE, WINDOWS_SERVER_2022_FULL, ... (AWS adds families over time).
+WINDOWS_FAMILY = re.compile(r"WINDOWS_SERVER_[A-Z0-9]+_(CORE|FULL)")
+# Windows containers on Fargate need at least 1 vCPU and run on X86_64 only.
+WINDOWS_MIN_CPU = 1024
+WINDOWS_ARCHITECTURE = "X86_64"
+
+_VCPU = re.compile(r"(\d+(?:\.\d+)?)\s*vcpu", re.IGNORECASE)
+_GB = re.compile(r"(\d+(?:\.\d+)?)\s*gb", re.IGNORECASE)
+
+
+def whole_number(value: Any) -> int | None:
+    """An int for ints, integral floats and digit strings; None otherwise (bools included)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and value.strip().isascii() and value.strip().isdecimal():
+        return int(value.strip())
+    return None
+
+
+def _scaled(value: Any, unit: re.Pattern[str]) -> int | None:
+    """Units from a number, a digit string, or a string with the unit ECS also accepts ("1 vCPU", "2 GB")."""
+    plain = whole_number(value)
+    if plain is not None:
+        return plain
+    if isinstance(value, str):
+        match = unit.fullmatch(value.strip())
+        if match:
+            scaled = float(match.group(1)) * 1024
+            if scaled.is_integer():
+                return int(scaled)
+    return None
+
+
+def cpu_units(value: Any) -> int | None:
+    """Task cpu in CPU units: 256, 256.0, "256" and "0.25 vCPU" all give 256; None when unreadable."""
+    return _scaled(value, _VCPU)
+
+
+def memory_mib(value: Any) -> int | None:
+    """Task memory in MiB: 2048, "2048" and "2 GB" all give 2048; None when unreadable."""
+    return _scaled(value, _GB)
+
+
+def allowed_memory(cpu: int) -> tuple[int, ...]:
+    """The memory values Fargate accepts with ``cpu`` (empty for a cpu Fargate does not offer)."""
+    return MEMORY_BY_CPU.get(cpu, ())
+
+
+def is_valid_size(cpu: int, memory: int) -> bool:
+    return memory in MEMORY_BY_CPU.get(cpu, ())
+
+
+def is_windows_family(family: Any) -> bool:
+    return isinstance(family, str) and WINDOWS_FAMILY.fullmatch(family) is not None
+
+
+def valid_pairs() -> list[tuple[int, int]]:
+    """Every (cpu, memory) pair Fargate accepts."""
+    return [(cpu, memory) for cpu, memories in MEMORY_BY_CPU.items() for memory in memories]
+
+
+# ---------------------------------------------------------------------------
+# CloudWatch Logs
+# ---------------------------------------------------------------------------
+
+#: The values CloudWatch Logs accepts for a log group's retentionInDays (unset or 0 keeps events forever).
+LOG_RETENTION_DAYS: tuple[int, ...] = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827,
+                                       2192, 2557, 2922, 3288, 3653)
+
+
+# ---------------------------------------------------------------------------
+# Container users. A container definition's ``user`` is ``user``, ``uid``,
+# ``user:group`` or ``uid:gid``; the part before ':' decides who runs.
+# ---------------------------------------------------------------------------
+
+# The container runtime reads a numeric user with Go's strconv.Atoi, which takes a sign and leading zeros.
+_UID = re.compile(r"[+-]?[0-9]+")
+
+
+def _user_part(user: str) -> str:
+    return user.split(":", 1)[0].strip()
+
+
+def names_no_user(user: str) -> bool:
+    """True for '' and ':1000': no user before ':' leaves the choice to the image, which is most often root."""
+    return not _user_part(user)
+
+
+def is_root_user(user: str) -> bool:
+    """True for root, 0, 00, +0, 0:0, 00:00, root:root, 0:<gid>, root:<group>: the part before ':' is uid 0."""
+    name = _user_part(user)
+    return name == "root" or (_UID.fullmatch(name) is not None and int(name) == 0)
+
+
+# ---------------------------------------------------------------------------
+# Plaintext secrets in a container's environment
+# ---------------------------------------------------------------------------
+
+#: A variable whose name holds one of these (case-insensitively) is taken to hold a secret.
+SECRET_NAME_PARTS: tuple[str, ...] = (
+    "PASSWORD", "PASSWD", "SECRET", "TOKEN", "API_KEY", "APIKEY", "PRIVATE_KEY", "ACCESS_KEY", "CREDENTIAL",
+)
+# A value that is itself a reference (an ARN) holds no secret, whatever the name says.
+_REFERENCE = re.compile(r"arn:aws[a-z-]*:", re.IGNORECASE)
+
+_ACCESS_KEY_ID = re.compile(r"(?<![A-Z0-9])(AKIA|ASIA)[A-Z0-9]{16}(?![A-Z0-9])")
+# A password between the user and the host of a URL: scheme://user:password@host. The password may not hold
+# '/', '?' or '#', so a port followed by a path with an '@' in it (https://host:8080/?mail=a@b) is no password.
+_URL_PASSWORD = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s/?#@:]*:[^\s/?#@]+@")
+_PRIVATE_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY-----")
+# Token formats their issuers publish; each starts after a non-word character or at the start.
+_TOKENS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (what, re.compile(r"(?<![A-Za-z0-9_])" + pattern)) for what, pattern in (
+        ("a GitHub token", r"(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{22,})"),
+        ("a GitLab token", r"glpat-[A-Za-z0-9_-]{20,}"),
+        ("a Slack token", r"xox[abposr]-[A-Za-z0-9-]{10,}"),
+        ("a Slack webhook URL", r"https://hooks\.slack\.com/services/T[A-Z0-9]+/B[A-Z0-9]+/[A-Za-z0-9]+"),
+        ("a Stripe live key", r"(?:sk|rk)_live_[A-Za-z0-9]{16,}"),
+        ("a Google API key", r"AIza[0-9A-Za-z_-]{35}"),
+        ("an npm token", r"npm_[A-Za-z0-9]{36}"),
+        ("a PyPI token", r"pypi-AgEIcHlwaS5vcmc[A-Za-z0-9_-]{50,}"),
+        ("a SendGrid API key", r"SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}"),
+    )
+)
+# An AWS secret access key is 40 base64 characters; only suspicious next to a name that says it is a key,
+# and never when it is all hex (a commit or content hash).
+_SECRET_ACCESS_KEY = re.compile(r"[A-Za-z0-9/+]{40}")
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_KEYISH_NAME = re.compile(r"KEY|AWS|SECRET|CREDENTIAL", re.IGNORECASE)
+
+#: Kinds of :class:`PlaintextSecret`.
+ACCESS_KEY_ID = "access-key-id"
+CREDENTIAL = "credential"
+SECRET_NAME = "secret-name"
+SECRET_ACCESS_KEY = "secret-access-key"
+
+
+class PlaintextSecret(NamedTuple):
+    """Why an environment variable looks like a secret in plain text."""
+
+    kind: str
+    """One of ACCESS_KEY_ID, CREDENTIAL (a credential-shaped value), SECRET_NAME, SECRET_ACCESS_KEY."""
+    what: str
+    """What it looks like, for messages: "an AWS access key id", "a GitHub token", "a secret"..."""
+
+
+def looks_like_secret_name(name: str) -> bool:
+    upper = name.upper()
+    return any(part in upper for part in SECRET_NAME_PARTS)
+
+
+def is_reference(value: str) -> bool:
+    """True for an ARN: it names where a secret lives, not the secret."""
+    return _REFERENCE.match(value.strip()) is not None
+
+
+def credential_in(value: str) -> PlaintextSecret | None:
+    """The credential ``value`` holds, whatever its variable is called: a key id, a token, a password, a key."""
+    if _ACCESS_KEY_ID.search(value):
+        return PlaintextSecret(ACCESS_KEY_ID, "an AWS access key id")
+    if _URL_PASSWORD.search(value):
+        return PlaintextSecret(CREDENTIAL, "a URL with a password")
+    if _PRIVATE_KEY.search(value):
+        return PlaintextSecret(CREDENTIAL, "a PEM private key")
+    for what, pattern in _TOKENS:
+        if pattern.search(value):
+            return PlaintextSecret(CREDENTIAL, what)
+    return None
+
+
+def plaintext_secret(name: str, value: str, allowed_names: Collection[str] = ()) -> PlaintextSecret | None:
+    """Whether environment variable ``name`` set to ``value`` puts a secret in plain text.
+
+    A credential-shaped value counts under any name. Otherwise an empty value,
+    an ARN, or a name in ``allowed_names`` (compared case-insensitively) holds
+    no secret, and a name that looks like a secret does.
+    """
+    credential = credential_in(value)
+    if credential is not None:
+        return credential
+    text = value.strip()
+    allowed = {n.strip().upper() for n in allowed_names}
+    if not text or name.strip().upper() in allowed or is_reference(text):
+        return None
+    if looks_like_secret_name(name):
+        return PlaintextSecret(SECRET_NAME, "a secret")
+    if _KEYISH_NAME.search(name) and _SECRET_ACCESS_KEY.fullmatch(text) and not _HEX.fullmatch(text):
+        return PlaintextSecret(SECRET_ACCESS_KEY, "an AWS secret access key")
+    return None
