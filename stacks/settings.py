@@ -137,7 +137,7 @@ class ServiceSettings(_Model):
     health_check_command: tuple[str, ...] | None = None
     """Container health check (ECS form, e.g. ["CMD", "python3", "/app/healthcheck.py"]); required when internal."""
     environment: Mapping[str, str] = Field(default_factory=dict)
-    """Plain environment variables. Never secrets: use ``secrets``."""
+    """Plain environment variables, never secrets (use ``secrets``); checked as disallow-plaintext-secrets does."""
     secrets: Mapping[str, str] = Field(default_factory=dict)
     """Environment variable name -> SSM parameter or Secrets Manager secret ARN."""
     path_patterns: tuple[str, ...] = ("/*",)
