@@ -486,7 +486,7 @@ def _unknown_key(key: Any, model: type[BaseModel]) -> str:
 
 def _explain(error: Mapping[str, Any]) -> ConfigError:
     """One of pydantic's errors as a :class:`ConfigError` in the config's words, never pydantic's."""
-    loc = tuple(part for part in error["loc"] if part not in ("function-after", "function-before"))
+    loc = tuple(error["loc"])
     kind = error["type"]
     ctx = error.get("ctx") or {}
     model, info, below = _locate(StackSettings, loc)
