@@ -513,7 +513,10 @@ def _explain(error: Mapping[str, Any]) -> ConfigError:
         high = next((c.max_length for c in constraints if getattr(c, "max_length", None) is not None), None)
         allowed = (f"{low} to {high} characters" if high is not None
                    else "text that is not empty" if low == 1 else f"at least {low} characters")
-        return ConfigError(path, f"{value} has the wrong length; allowed: {allowed}")
+        problem = "is too long" if kind == "string_too_long" else "is too short"
+        if error.get("input") == "":
+            problem = "is empty"
+        return ConfigError(path, f"{value} {problem}; allowed: {allowed}")
     # Every other error says the value is of the wrong kind: say what the key takes.
     return ConfigError(path, f"must be {_words(annotation, constraints)}; got {value}")
 

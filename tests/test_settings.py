@@ -230,7 +230,11 @@ WORDED = [
      "services[0].taskRoleStatements[0].actions: must be a list of at least one string; got an empty list"),
     (with_service(healthCheckPath="health"), 'services[0].healthCheckPath: "health" is invalid; allowed: a path '
      "starting with /"),
-    (base_config(environment=""), 'environment: "" has the wrong length; allowed: 1 to 64 characters'),
+    (base_config(environment=""), 'environment: "" is empty; allowed: 1 to 64 characters'),
+    (base_config(owner="x" * 129), f'owner: "{"x" * 56}... is too long; allowed: 1 to 128 characters'),
+    (with_service(command=["python3", ""]), 'services[0].command[1]: "" is empty; allowed: text that is not empty'),
+    (with_service(workingDirectory="app"), 'services[0].workingDirectory: "app" is invalid; allowed: an absolute path, '
+     "starting with /"),
     (with_service(architecture="MIPS"), "services[0].architecture: \"MIPS\" is not allowed; allowed: 'X86_64' or "
      "'ARM64'"),
 ]
