@@ -73,8 +73,17 @@ def budget_settings(policy_config: PolicyConfig) -> dict[str, Any]:
 
 
 def estimate_run(program: ProgramRun, policy_config: PolicyConfig = None) -> Estimate:
-    """The estimate of an offline program run, with the budget policy's settings from ``policy_config``."""
-    return costing().estimate_for_config(program.resources, budget_settings(policy_config))
+    """The estimate of an offline program run, with the budget policy's settings from ``policy_config``.
+
+    Prices are the stack's region's (``aws:region``, as the budget policy reads it from the default provider);
+    a configured ``region`` that is not the stack's, or a region with no price file, raises
+    ``costing.CostConfigError`` naming the region and the regions priced.
+    """
+    from fargate_policies.costing.prices import pricing_region
+
+    settings = budget_settings(policy_config)
+    region = pricing_region(settings.get("region"), program.config.values.get("aws:region"))
+    return costing().estimate_for_config(program.resources, {**settings, "region": region})
 
 
 def plan_cost(project_dir: Path | str, stack: str, policy_config: PolicyConfig = None,
@@ -92,12 +101,25 @@ def plan_cost(project_dir: Path | str, stack: str, policy_config: PolicyConfig =
 
 
 def budget_line(estimate: Estimate, policy_config: PolicyConfig) -> str | None:
-    """``budget $X: within|OVER (estimate $Y, Z%)``, or None when no budget is configured."""
-    usd = budget_settings(policy_config).get("usd")
+    """``budget $X: within|OVER|not verified (estimate $Y, Z%)``, or None when no budget is configured.
+
+    Not verified, as the budget policy says, when the estimate is within budget but leaves out a resource whose
+    type ``allowUnpriced`` does not list.
+    """
+    settings = budget_settings(policy_config)
+    usd = settings.get("usd")
     if isinstance(usd, bool) or not isinstance(usd, int | float):
         return None
     share = f", {estimate.total_usd / usd:.0%} of it" if usd > 0 else ""
-    verdict = "OVER" if estimate.total_usd > usd else "within"
+    from fargate_policies.rules.enforce_monthly_budget import not_allowed_unpriced
+
+    unpriced = len(not_allowed_unpriced(estimate, settings))
+    if estimate.total_usd > usd:
+        verdict = "OVER"
+    elif unpriced:
+        verdict = f"within, but not verified: {unpriced} unpriced resource(s) not in allowUnpriced"
+    else:
+        verdict = "within"
     return f"budget ${usd:,.2f}: {verdict} (estimate ${estimate.total_usd:,.2f}{share})"
 
 
