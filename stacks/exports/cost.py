@@ -11,6 +11,7 @@ Functions for the plan:
 
 - :func:`plan_cost`: run the program offline and estimate it.
 - :func:`estimate_run`: estimate a :class:`stacks.offline.runner.ProgramRun` the plan already has.
+- :func:`stack_pricing_region`: the region whose prices price the stack (its own), or an error naming it.
 - :func:`budget_settings` / :func:`budget_line`: the entry's settings, and a one-line verdict.
 - :func:`format_estimate`, :func:`estimate_to_json`: the table and the ``cost`` object of ``--json``.
 """
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fargate_policies.costing import Estimate
 
-    from stacks.offline.runner import ProgramRun
+    from stacks.offline.runner import ProgramRun, StackConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACK_DIR = REPO_ROOT / "policies"
@@ -72,18 +73,23 @@ def budget_settings(policy_config: PolicyConfig) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if k != "enforcementLevel"}
 
 
-def estimate_run(program: ProgramRun, policy_config: PolicyConfig = None) -> Estimate:
-    """The estimate of an offline program run, with the budget policy's settings from ``policy_config``.
+def stack_pricing_region(stack_config: StackConfig, policy_config: PolicyConfig = None) -> str:
+    """The region whose prices price the stack: its ``aws:region`` (the budget policy reads the same region from
+    the default provider), which a configured ``region`` must match.
 
-    Prices are the stack's region's (``aws:region``, as the budget policy reads it from the default provider);
-    a configured ``region`` that is not the stack's, or a region with no price file, raises
-    ``costing.CostConfigError`` naming the region and the regions priced.
+    Raises ``costing.CostConfigError`` naming the region and the regions priced when they differ, or when the
+    region has no price file: a stack is never priced at another region's prices silently.
     """
     from fargate_policies.costing.prices import pricing_region
 
-    settings = budget_settings(policy_config)
-    region = pricing_region(settings.get("region"), program.config.values.get("aws:region"))
-    return costing().estimate_for_config(program.resources, {**settings, "region": region})
+    return pricing_region(budget_settings(policy_config).get("region"), stack_config.values.get("aws:region"))
+
+
+def estimate_run(program: ProgramRun, policy_config: PolicyConfig = None) -> Estimate:
+    """The estimate of an offline program run, with the budget policy's settings from ``policy_config``,
+    at the prices of :func:`stack_pricing_region`."""
+    region = stack_pricing_region(program.config, policy_config)
+    return costing().estimate_for_config(program.resources, {**budget_settings(policy_config), "region": region})
 
 
 def plan_cost(project_dir: Path | str, stack: str, policy_config: PolicyConfig = None,

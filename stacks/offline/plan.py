@@ -98,6 +98,13 @@ def run(args: argparse.Namespace) -> int:
         return _error(str(exc), exc, verbose=verbose)
     policy_config = policy_file.policies
     config_source = f"policy config {config_path}" if config_path else "policy config"
+    if getattr(args, "cost", False):
+        from stacks.exports import cost
+
+        try:  # before the run: prices for the stack's region, or one line naming it
+            cost.stack_pricing_region(stack_config, policy_config)
+        except cost.costing().CostConfigError as exc:
+            return _error(f"--cost: {exc}", exc, verbose=verbose)
 
     pack = analyzer.PolicyPackProcess(pack_dir, stack_config.project, args.stack,
                                       config=stack_config.values)
