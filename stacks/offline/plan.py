@@ -69,6 +69,15 @@ def _error(message: str, exc: BaseException | None = None, *, verbose: bool = Fa
     return EXIT_INVALID
 
 
+def _find_policy_config(given: Path | None, pack_dir: Path, stack: str) -> tuple[Path | None, Path | None]:
+    """The policy config to use (``given``, else the pack's ``config/<stack>.json``), and the default looked for
+    in vain when there is none."""
+    if given is not None:
+        return Path(given), None
+    default = pack_dir / "config" / f"{stack}.json"
+    return (default, None) if default.is_file() else (None, default)
+
+
 def run(args: argparse.Namespace) -> int:
     """Plan ``args.stack``; return the exit code."""
     from stacks.offline import analyzer, gate, report
@@ -78,22 +87,14 @@ def run(args: argparse.Namespace) -> int:
     verbose = bool(getattr(args, "verbose", False))
     project_dir = Path(args.project_dir).resolve()
     pack_dir = Path(args.policy_pack or REPO_ROOT / "policies").resolve()
-    config_path = args.policy_config
-    missing_config = None
-    if config_path is None:
-        default_config = pack_dir / "config" / f"{args.stack}.json"
-        if default_config.is_file():
-            config_path = default_config
-        else:
-            missing_config = default_config
+    config_path, missing_config = _find_policy_config(args.policy_config, pack_dir, args.stack)
     if missing_config is not None and getattr(args, "strict", False):
         return _error(f"no policy config for stack {args.stack}: {missing_config} not found "
                       "(--strict needs one; create it or pass --policy-config FILE)")
 
     try:
         stack_config = offline.load_stack_config(project_dir, args.stack)
-        policy_file = (policies.load_policy_file(Path(config_path)) if config_path is not None
-                       else policies.PolicyFile(None))
+        policy_file = policies.load_policy_file(config_path) if config_path else policies.PolicyFile(None)
     except (offline.OfflineError, policies.PolicyConfigError) as exc:
         return _error(str(exc), exc, verbose=verbose)
     policy_config = policy_file.policies
