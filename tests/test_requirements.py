@@ -30,7 +30,7 @@ FIRST_PARTY = {"stacks": ROOT, "components": ROOT, "fargate_policies": PACK}
 COMMANDS = {
     # The offline plan runs the program (and its components) in-process and launches the pack.
     "python -m stacks plan": (["stacks.__main__", "stacks.offline.plan"], [ROOT / "__main__.py", PACK / "__main__.py"]),
-    "python -m stacks preview|up|destroy|refresh|outputs|drift": (["stacks.__main__", "stacks.automation"],
+    "python -m stacks preview|up|destroy|refresh|outputs|drift": (["stacks.__main__", "stacks.automation.command"],
                                                                   [ROOT / "__main__.py"]),
     "python -m stacks.exports.cost_levers": (["stacks.exports.cost_levers"], []),
 }
