@@ -345,6 +345,45 @@ def test_budget_settings_accept_every_config_shape(tmp_path):
     assert cost.estimate_to_json(est, {cost.BUDGET_POLICY: {"usd": 1}})["withinBudget"] is False
 
 
+def test_the_cost_table_and_the_budget_policy_list_the_same_unpriced_resources():
+    """What has no price is listed on every run: by --cost, and by the budget policy even within budget."""
+    from fargate_policies.rules import enforce_monthly_budget
+
+    db = rec("aws:rds/instance:Instance", "db", {"instanceClass": "db.t4g.micro"})
+    resources = [*small_stack(), db, rec("gcp:compute/instance:Instance", "vm")]
+    est = estimate(resources, assumptions=SMALL_ASSUMPTIONS)
+    text = format_estimate(est)
+    listed = text.split("Unpriced, not included (2):\n", 1)[1].splitlines()
+    assert listed == ["  aws:rds/instance:Instance db: no price for this type",
+                      "  gcp:compute/instance:Instance vm: no price for this type"], text
+    settings = {"usd": est.total_usd + 100, "assumptions": SMALL_ASSUMPTIONS}
+    (found,) = list(enforce_monthly_budget.check(resources, settings))
+    assert found[1].endswith(": " + ", ".join(line.strip() for line in listed) + "; "
+                             + enforce_monthly_budget.MSG_ALLOW_UNPRICED + "."), found
+    line = cost.budget_line(est, {cost.BUDGET_POLICY: settings})
+    assert line.startswith(f"budget ${settings['usd']:,.2f}: within, but not verified: 2 unpriced resource(s) not in "
+                           "allowUnpriced"), line
+    allowed = {**settings, "allowUnpriced": ["aws:rds/instance:Instance", "gcp:compute/instance:Instance"]}
+    assert list(enforce_monthly_budget.check(resources, allowed)) == []
+    assert cost.budget_line(est, {cost.BUDGET_POLICY: allowed}).startswith(f"budget ${settings['usd']:,.2f}: within (")
+
+
+@pytest.mark.parametrize(("configured", "stack", "fragment"), [
+    (None, "eu-west-1", "no price file for region eu-west-1; regions priced: us-east-1"),
+    ("us-east-1", "eu-west-1", "the stack deploys to eu-west-1 but region is set to us-east-1"),
+])
+def test_a_stack_is_never_priced_at_another_regions_prices(configured, stack, fragment):
+    from stacks.offline.runner import StackConfig
+
+    config = StackConfig(project="p", stack="s", values={"aws:region": stack})
+    policy = {cost.BUDGET_POLICY: {"region": configured}}
+    with pytest.raises(CostConfigError) as caught:
+        cost.stack_pricing_region(config, policy)
+    assert fragment in str(caught.value) and "\n" not in str(caught.value)
+    assert cost.stack_pricing_region(StackConfig(project="p", stack="s", values={"aws:region": "us-east-1"}),
+                                     policy) == "us-east-1"
+
+
 # ---------------------------------------------------------------------------
 # The real stacks and the levers.
 # ---------------------------------------------------------------------------

@@ -81,6 +81,38 @@ def test_config_errors_are_one_line_naming_the_key_or_file(stack, expected):
     assert "\n" not in str(caught.value)
 
 
+def _project(tmp_path: Path, stack_file: bytes) -> Path:
+    """A project directory whose ``Pulumi.dev.yaml`` holds ``stack_file`` byte for byte."""
+    (tmp_path / "Pulumi.yaml").write_text("name: myproj\nruntime: python\nconfig:\n  azCount:\n    type: integer\n"
+                                          "    default: 2\n")
+    (tmp_path / "Pulumi.dev.yaml").write_bytes(stack_file)
+    return tmp_path
+
+
+def test_a_stack_file_that_is_not_utf8_is_one_line_naming_the_file_and_line(tmp_path):
+    project = _project(tmp_path, b"config:\n  aws:region: us-east-1\n  myproj:owner: Jos\xe9\n")
+    with pytest.raises(ConfigError) as caught:
+        load_stack_config(project, "dev")
+    assert str(caught.value) == "Pulumi.dev.yaml line 3: not UTF-8 text (byte 0xe9); save the file as UTF-8"
+
+
+def test_a_key_given_twice_names_both_lines(tmp_path):
+    """YAML keeps the last of two equal keys silently, so the plan would change without a word."""
+    project = _project(tmp_path, b"config:\n  myproj:azCount: 2\n  aws:region: us-east-1\n  myproj:azCount: 3\n")
+    with pytest.raises(ConfigError) as caught:
+        load_stack_config(project, "dev")
+    assert str(caught.value) == ("Pulumi.dev.yaml: invalid YAML: myproj:azCount is given twice, at lines 2 and 4; "
+                                 "keep one")
+
+
+def test_keys_repeated_in_different_mappings_or_merged_are_fine(tmp_path):
+    project = _project(tmp_path, b"config:\n  myproj:a: &base {name: x, size: 1}\n"
+                                 b"  myproj:b: {<<: *base, size: 2}\n  myproj:c: [{name: y}, {name: z}]\n")
+    config = load_stack_config(project, "dev")
+    assert json.loads(config.values["myproj:b"]) == {"name": "x", "size": 2}
+    assert json.loads(config.values["myproj:c"]) == [{"name": "y"}, {"name": "z"}]
+
+
 def test_missing_project_file(tmp_path):
     with pytest.raises(ConfigError, match=f"Pulumi.yaml not found in {tmp_path}"):
         run_program(tmp_path, "dev")

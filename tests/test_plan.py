@@ -14,12 +14,19 @@ import pytest
 
 from stacks.cli import main
 from stacks.offline.analyzer import PolicyPackError, PolicyPackProcess, run_policy_pack
-from stacks.offline.policy_config import PolicyConfigError, load_policy_config, reconcile_policy_config
+from stacks.offline.policy_config import (
+    PolicyConfigError,
+    check_policy_names,
+    load_policy_config,
+    load_policy_file,
+    reconcile_policy_config,
+)
 from stacks.offline.runner import RecordedResource, SecretValue
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 VIOLATING = FIXTURES / "violating_project"
+UNKNOWNS = FIXTURES / "unknown_containers"
 BADCONFIG = FIXTURES / "badconfig_project"
 TINY = FIXTURES / "tiny_pack"
 BROKEN = FIXTURES / "broken_pack"
@@ -123,8 +130,115 @@ def test_the_repo_stacks_pass_their_own_policy_config(tmp_path, stack):
 
 
 # ---------------------------------------------------------------------------
+# Unknown values: listed per resource and rule; under "unknowns": "mandatory", each fails the gate.
+# ---------------------------------------------------------------------------
+TASK_URN = "urn:pulumi:test::unknowns::aws:ecs/taskDefinition:TaskDefinition::app"
+
+
+@pytest.fixture(scope="module", params=["mandatory", "advisory"])
+def unknowns_plan(request, tmp_path_factory):
+    """The fixture whose container list is unknown, planned under ``"unknowns": <param>`` with every policy
+    advisory (so only the unknowns can fail the gate): (setting, exit code, stdout, stderr, JSON document)."""
+    tmp = tmp_path_factory.mktemp("unknowns")
+    config = tmp / "policy.json"
+    config.write_text(json.dumps({"all": "advisory", "unknowns": request.param}))
+    code, out, err = plan("test", "--project-dir", str(UNKNOWNS), "--policy-config", str(config),
+                          "--json", str(tmp / "plan.json"))
+    return request.param, code, out, err, json.loads((tmp / "plan.json").read_text())
+
+
+def test_unknowns_are_reported_per_resource_and_rule_and_fail_only_under_mandatory(unknowns_plan):
+    setting, code, out, err, doc = unknowns_plan
+    assert code == (1 if setting == "mandatory" else 0), f"unknowns: {setting}: exit {code}; {err}"
+    unknowns = doc["unknowns"]
+    assert unknowns, f"{TASK_URN}: nothing reported unknown"
+    assert {u["urn"] for u in unknowns} == {TASK_URN}
+    assert len({u["policy"] for u in unknowns}) == len(unknowns), "one entry per resource and rule"
+    assert all(u["failing"] is (setting == "mandatory") for u in unknowns), unknowns
+    assert any("containerDefinitions" in u["reason"] or "container definitions" in u["reason"].lower()
+               for u in unknowns), f"{TASK_URN}: the reason does not say what was unknown: {unknowns}"
+    assert not any(v["urn"] == TASK_URN and v["policy"] == u["policy"] for v in doc["violations"] for u in unknowns), \
+        "an unknown is not listed again as a violation"
+    assert doc["summary"]["unknowns"] == len(unknowns) and doc["summary"]["passed"] is (code == 0)
+    assert doc["policyConfig"]["unknowns"] == setting
+    jsonschema.Draft202012Validator(SCHEMA).validate(doc)
+
+
+def test_unknowns_are_said_in_the_reports_words_with_the_packs_version(unknowns_plan):
+    setting, _, out, _, doc = unknowns_plan
+    pack = f"{doc['pack']['name']} {doc['pack']['version']}"
+    assert f"{pack} could not check it:" in out, out
+    assert "v0.0.1" not in out and "v0.0.1" not in json.dumps(doc), "the SDK's placeholder version leaked"
+    heading = "each failing the gate (unknowns: mandatory)" if setting == "mandatory" else \
+        "listed only (unknowns: advisory)"
+    assert f"unknown at preview ({len(doc['unknowns'])}), {heading}" in out, out
+    assert out.splitlines()[-1].startswith(f"Plan: 2 resources; policy: 0 mandatory, {doc['summary']['advisory']} "
+                                           f"advisory violations, {len(doc['unknowns'])} unknown"), out
+
+
+def test_prod_fails_on_unknowns_and_dev_lists_them():
+    assert load_policy_file(ROOT / "policies" / "config" / "prod.json").unknowns == "mandatory"
+    assert load_policy_file(ROOT / "policies" / "config" / "dev.json").unknowns == "advisory"
+    assert "unknowns" not in load_policy_config(ROOT / "policies" / "config" / "prod.json"), "never sent to the pack"
+
+
+# ---------------------------------------------------------------------------
+# The policy config: named in the report, stated when missing, names checked.
+# ---------------------------------------------------------------------------
+def test_a_missing_policy_config_is_refused_under_strict():
+    expected = TINY / "config" / "good.json"
+    code, out, err = plan("good", "--project-dir", str(BADCONFIG), "--policy-pack", str(TINY), "--strict")
+    assert code == 2 and out == ""
+    assert err == (f"error: no policy config for stack good: {expected} not found (--strict needs one; create it or "
+                   "pass --policy-config FILE)\n")
+
+
+def test_an_unknown_policy_name_is_refused_with_the_nearest(tmp_path):
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"require-bucket-nme": "mandatory"}))
+    code, _, err = plan("good", "--project-dir", str(BADCONFIG), "--policy-pack", str(TINY),
+                        "--policy-config", str(config))
+    assert code == 2
+    assert err == (f"error: policy config {config}: require-bucket-nme: the pack has no policy of that name; "
+                   "did you mean require-bucket-name?\n")
+
+
+def test_a_name_near_no_policy_lists_what_is_allowed():
+    with pytest.raises(PolicyConfigError) as caught:
+        check_policy_names(["all", "limit-resource-count", "something-else"],
+                           ["require-bucket-name", "limit-resource-count"], "policy config x.json")
+    assert str(caught.value) == ("policy config x.json: something-else: the pack has no policy of that name; "
+                                 "allowed: the pack's policy names, all, unknowns")
+
+
+def test_an_unknowns_value_other_than_a_level_is_refused(tmp_path):
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"unknowns": "fail"}))
+    code, _, err = plan("good", "--project-dir", str(BADCONFIG), "--policy-pack", str(TINY),
+                        "--policy-config", str(config))
+    assert code == 2
+    assert err == (f"error: policy config {config}: unknowns: 'fail' is not allowed; allowed: mandatory (a check "
+                   "that could not run fails the gate), advisory (it is listed)\n")
+
+
+# ---------------------------------------------------------------------------
 # Exit 2: one line on stderr.
 # ---------------------------------------------------------------------------
+def test_a_stack_file_that_is_not_utf8_exits_2(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(BADCONFIG, project)
+    (project / "Pulumi.latin1.yaml").write_bytes(b"config:\n  myproj:region: S\xe3o Paulo\n")
+    code, out, err = plan("latin1", "--project-dir", str(project), "--policy-pack", str(TINY))
+    assert (code, out) == (2, "")
+    assert err == "error: Pulumi.latin1.yaml line 2: not UTF-8 text (byte 0xe3); save the file as UTF-8\n"
+
+
+def test_cost_refuses_a_region_it_has_no_prices_for():
+    """The violating fixture deploys to eu-west-1: its cost is not silently priced at us-east-1's prices."""
+    code, _, err = plan("bad", "--project-dir", str(VIOLATING), "--policy-pack", str(TINY), "--cost")
+    assert code == 2
+    assert err.startswith("error: --cost: no price file for region eu-west-1; regions priced: us-east-1"), err
+    assert err.count("\n") == 1
 def test_bad_stack_config_names_the_key():
     code, out, err = plan("bad", "--project-dir", str(BADCONFIG), "--policy-pack", str(TINY))
     assert code == 2
@@ -185,14 +299,19 @@ def test_missing_policy_config_exits_2(tmp_path):
 # ---------------------------------------------------------------------------
 # Exit 0 / 1 with the tiny pack, and the default config location.
 # ---------------------------------------------------------------------------
-def test_clean_plan_exits_0():
+def test_clean_plan_exits_0_and_states_that_it_ran_without_a_policy_config(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # paths outside the working directory are shown in full
     code, out, err = plan("good", "--project-dir", str(BADCONFIG), "--policy-pack", str(TINY))
     assert code == 0, err
-    assert out.splitlines()[-1] == ("Plan: 3 resources; policy: 0 mandatory, 1 advisory violations "
-                                    "(tiny 0.0.7, 2 policies)")
+    lines = out.splitlines()
+    assert lines[-1] == "Plan: 3 resources; policy: 0 mandatory, 1 advisory violations (tiny 0.0.7, 2 policies)"
+    assert (f"    policy config: none ({TINY / 'config' / 'good.json'} not found); every policy runs at the pack's "
+            "default level") in lines, out
+    assert "    1 of 3 resources analyzed one by one; stack policies also see the other 2: the stack, 1 component" \
+        in lines, "the two counts are explained"
 
 
-def test_default_policy_config_is_pack_config_stack_json(tmp_path):
+def test_default_policy_config_is_pack_config_stack_json_and_the_header_names_it(tmp_path):
     pack = tmp_path / "pack"
     shutil.copytree(TINY, pack)
     (pack / "config").mkdir()
@@ -200,6 +319,7 @@ def test_default_policy_config_is_pack_config_stack_json(tmp_path):
     code, out, err = plan("good", "--project-dir", str(BADCONFIG), "--policy-pack", str(pack))
     assert code == 1, err
     assert "1 mandatory, 0 advisory" in out.splitlines()[-1]
+    assert f"    policy config: {pack / 'config' / 'good.json'} (unknowns: advisory)" in out.splitlines(), out
 
 
 # ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ Functions for the plan:
 
 - :func:`plan_cost`: run the program offline and estimate it.
 - :func:`estimate_run`: estimate a :class:`stacks.offline.runner.ProgramRun` the plan already has.
+- :func:`stack_pricing_region`: the region whose prices price the stack (its own), or an error naming it.
 - :func:`budget_settings` / :func:`budget_line`: the entry's settings, and a one-line verdict.
 - :func:`format_estimate`, :func:`estimate_to_json`: the table and the ``cost`` object of ``--json``.
 """
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from fargate_policies.costing import Estimate
 
-    from stacks.offline.runner import ProgramRun
+    from stacks.offline.runner import ProgramRun, StackConfig
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 PACK_DIR = REPO_ROOT / "policies"
@@ -72,9 +73,23 @@ def budget_settings(policy_config: PolicyConfig) -> dict[str, Any]:
     return {k: v for k, v in entry.items() if k != "enforcementLevel"}
 
 
+def stack_pricing_region(stack_config: StackConfig, policy_config: PolicyConfig = None) -> str:
+    """The region whose prices price the stack: its ``aws:region`` (the budget policy reads the same region from
+    the default provider), which a configured ``region`` must match.
+
+    Raises ``costing.CostConfigError`` naming the region and the regions priced when they differ, or when the
+    region has no price file: a stack is never priced at another region's prices silently.
+    """
+    from fargate_policies.costing.prices import pricing_region
+
+    return pricing_region(budget_settings(policy_config).get("region"), stack_config.values.get("aws:region"))
+
+
 def estimate_run(program: ProgramRun, policy_config: PolicyConfig = None) -> Estimate:
-    """The estimate of an offline program run, with the budget policy's settings from ``policy_config``."""
-    return costing().estimate_for_config(program.resources, budget_settings(policy_config))
+    """The estimate of an offline program run, with the budget policy's settings from ``policy_config``,
+    at the prices of :func:`stack_pricing_region`."""
+    region = stack_pricing_region(program.config, policy_config)
+    return costing().estimate_for_config(program.resources, {**budget_settings(policy_config), "region": region})
 
 
 def plan_cost(project_dir: Path | str, stack: str, policy_config: PolicyConfig = None,
@@ -92,12 +107,25 @@ def plan_cost(project_dir: Path | str, stack: str, policy_config: PolicyConfig =
 
 
 def budget_line(estimate: Estimate, policy_config: PolicyConfig) -> str | None:
-    """``budget $X: within|OVER (estimate $Y, Z%)``, or None when no budget is configured."""
-    usd = budget_settings(policy_config).get("usd")
+    """``budget $X: within|OVER|not verified (estimate $Y, Z%)``, or None when no budget is configured.
+
+    Not verified, as the budget policy says, when the estimate is within budget but leaves out a resource whose
+    type ``allowUnpriced`` does not list.
+    """
+    settings = budget_settings(policy_config)
+    usd = settings.get("usd")
     if isinstance(usd, bool) or not isinstance(usd, int | float):
         return None
     share = f", {estimate.total_usd / usd:.0%} of it" if usd > 0 else ""
-    verdict = "OVER" if estimate.total_usd > usd else "within"
+    from fargate_policies.rules.enforce_monthly_budget import not_allowed_unpriced
+
+    unpriced = len(not_allowed_unpriced(estimate, settings))
+    if estimate.total_usd > usd:
+        verdict = "OVER"
+    elif unpriced:
+        verdict = f"within, but not verified: {unpriced} unpriced resource(s) not in allowUnpriced"
+    else:
+        verdict = "within"
     return f"budget ${usd:,.2f}: {verdict} (estimate ${estimate.total_usd:,.2f}{share})"
 
 

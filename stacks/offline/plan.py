@@ -5,9 +5,11 @@ Runs the real program in-process under mocks with the stack's real config
 Pulumi CLI would (:mod:`stacks.offline.analyzer`), and prints the resource tree, the
 violations and a summary (:mod:`stacks.offline.report`).
 
-Exit codes: 0 no mandatory violation; 1 at least one mandatory violation;
-2 the program, its config, the policy config or the pack is invalid (one line
-on stderr, no traceback unless ``--verbose``); 130 interrupted.
+Exit codes: 0 no mandatory violation; 1 at least one mandatory violation, or
+a check the pack could not make because a value is unknown when the policy
+config says ``"unknowns": "mandatory"``; 2 the program, its config, the policy
+config or the pack is invalid (one line on stderr, no traceback unless
+``--verbose``); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -35,7 +37,8 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         help="preview a stack offline (mocks) and check it against the policy pack",
         description="Run the Pulumi program for STACK in-process under mocks with the stack's config, "
                     "check every resource with the CrossGuard policy pack, and print the plan. "
-                    "Exit 0: no mandatory violation; 1: mandatory violations; 2: invalid program, config or pack.",
+                    "Exit 0: no mandatory violation; 1: mandatory violations (or unknowns, under \"unknowns\": "
+                    "\"mandatory\"); 2: invalid program, config or pack.",
     )
     parser.add_argument("stack", metavar="STACK", help="stack name (reads Pulumi.STACK.yaml)")
     parser.add_argument("--project-dir", type=Path, default=REPO_ROOT, metavar="DIR",
@@ -50,6 +53,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="also write the planned resources as Terraform plan JSON (for checkov, Trivy)")
     parser.add_argument("--cost", action="store_true",
                         help="also print a monthly cost estimate (in --json under \"cost\"); see docs/cost.md")
+    parser.add_argument("--strict", action="store_true",
+                        help="refuse to run without a policy config (by default the pack's own levels apply, "
+                             "and the report says so)")
     parser.add_argument("--verbose", action="store_true", help="tracebacks on errors, logs and not-applicable results")
     parser.set_defaults(func=run)
     return parser
@@ -63,24 +69,43 @@ def _error(message: str, exc: BaseException | None = None, *, verbose: bool = Fa
     return EXIT_INVALID
 
 
+def _find_policy_config(given: Path | None, pack_dir: Path, stack: str) -> tuple[Path | None, Path | None]:
+    """The policy config to use (``given``, else the pack's ``config/<stack>.json``), and the default looked for
+    in vain when there is none."""
+    if given is not None:
+        return Path(given), None
+    default = pack_dir / "config" / f"{stack}.json"
+    return (default, None) if default.is_file() else (None, default)
+
+
 def run(args: argparse.Namespace) -> int:
     """Plan ``args.stack``; return the exit code."""
-    from stacks.offline import analyzer, report
+    from stacks.offline import analyzer, gate, report
     from stacks.offline import policy_config as policies
     from stacks.offline import runner as offline
 
     verbose = bool(getattr(args, "verbose", False))
     project_dir = Path(args.project_dir).resolve()
     pack_dir = Path(args.policy_pack or REPO_ROOT / "policies").resolve()
-    config_path = args.policy_config
-    if config_path is None and (pack_dir / "config" / f"{args.stack}.json").is_file():
-        config_path = pack_dir / "config" / f"{args.stack}.json"
+    config_path, missing_config = _find_policy_config(args.policy_config, pack_dir, args.stack)
+    if missing_config is not None and getattr(args, "strict", False):
+        return _error(f"no policy config for stack {args.stack}: {missing_config} not found "
+                      "(--strict needs one; create it or pass --policy-config FILE)")
 
     try:
         stack_config = offline.load_stack_config(project_dir, args.stack)
-        policy_config = policies.load_policy_config(Path(config_path)) if config_path is not None else {}
+        policy_file = policies.load_policy_file(config_path) if config_path else policies.PolicyFile(None)
     except (offline.OfflineError, policies.PolicyConfigError) as exc:
         return _error(str(exc), exc, verbose=verbose)
+    policy_config = policy_file.policies
+    config_source = f"policy config {config_path}" if config_path else "policy config"
+    if getattr(args, "cost", False):
+        from stacks.exports import cost
+
+        try:  # before the run: prices for the stack's region, or one line naming it
+            cost.stack_pricing_region(stack_config, policy_config)
+        except cost.costing().CostConfigError as exc:
+            return _error(f"--cost: {exc}", exc, verbose=verbose)
 
     pack = analyzer.PolicyPackProcess(pack_dir, stack_config.project, args.stack,
                                       config=stack_config.values)
@@ -89,10 +114,10 @@ def run(args: argparse.Namespace) -> int:
         # is done: streaming them to the pack during the run costs more on two cores than it saves.
         pack.start()
         with pack.caller_placed():  # the program and the client keep off the pack's CPU
-            session = pack.session(policy_config, secret_keys=stack_config.secret_keys,
-                                   config_source=f"policy config {config_path}" if config_path else "policy config")
+            session = pack.session(policy_config, secret_keys=stack_config.secret_keys, config_source=config_source)
             program = offline.run_program(project_dir, args.stack)
             findings = session.finish(program.resources)
+        policies.check_policy_names(policy_config, (p.name for p in findings.pack.policies), config_source)
     except (offline.OfflineError, analyzer.PolicyPackError, policies.PolicyConfigError) as exc:
         return _error(str(exc), exc, verbose=verbose)
     except KeyboardInterrupt:
@@ -101,7 +126,8 @@ def run(args: argparse.Namespace) -> int:
     finally:
         pack.close()
 
-    print(report.render(program, findings, stream=sys.stdout, verbose=verbose))
+    verdict = gate.decide(findings, policy_file, missing_config)
+    print(report.render(program, findings, verdict=verdict, stream=sys.stdout, verbose=verbose))
     doc_extra: dict[str, Any] = {}
     if getattr(args, "cost", False):
         from stacks.exports import cost
@@ -109,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             estimate = cost.estimate_run(program, policy_config)
         except cost.costing().CostConfigError as exc:
-            return _error(f"{config_path or 'policy config'}: {exc}", exc, verbose=verbose)
+            return _error(f"--cost: {exc}", exc, verbose=verbose)
         print()
         print(cost.format_estimate(estimate, policy_config))
         doc_extra["cost"] = cost.estimate_to_json(estimate, policy_config)
@@ -123,10 +149,10 @@ def run(args: argparse.Namespace) -> int:
         print(tfplan.summary(exported), file=sys.stderr)
     if args.json_path is not None:
         try:
-            _write_json(Path(args.json_path), {**report.document(program, findings), **doc_extra})
+            _write_json(Path(args.json_path), {**report.document(program, findings, verdict), **doc_extra})
         except OSError as exc:
             return _error(f"cannot write {args.json_path}: {exc.strerror or exc}", exc, verbose=verbose)
-    return EXIT_MANDATORY if findings.mandatory else EXIT_OK
+    return EXIT_OK if verdict.passed else EXIT_MANDATORY
 
 
 def _write_json(path: Path, doc: dict[str, Any]) -> None:

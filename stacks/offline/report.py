@@ -2,9 +2,11 @@
 
 :func:`render` prints the resource tree the way ``pulumi preview`` does
 (``+`` for each resource, indented under its parent), counts by type, the
-policy violations grouped by enforcement level (mandatory first) with the
-rule's message and remediation, and one summary line. :func:`document`
-builds the ``--json`` document described by ``stacks/offline/plan.schema.json``.
+policy config used, the policy violations grouped by enforcement level
+(mandatory first) with the rule's message and remediation, the checks the
+pack could not make because a value is unknown, and one summary line.
+:func:`document` builds the ``--json`` document described by
+``stacks/offline/plan.schema.json``.
 """
 
 from __future__ import annotations
@@ -14,10 +16,13 @@ import sys
 import textwrap
 from collections import Counter
 from collections.abc import Iterable
+from pathlib import Path
 from typing import IO, Any
 
 from stacks.offline.analyzer import PolicyReport, Violation
-from stacks.offline.runner import ProgramRun, RecordedResource, to_plain
+from stacks.offline.gate import Unknown, Verdict, decide
+from stacks.offline.policy_config import PolicyFile
+from stacks.offline.runner import ROOT_STACK_TYPE, ProgramRun, RecordedResource, to_plain
 
 SCHEMA_VERSION = 1
 _LEVEL_ORDER = ("mandatory", "remediate", "advisory", "disabled")
@@ -62,15 +67,62 @@ def _glyphs(stream: IO[str]) -> tuple[str, str, str, str]:
     return "|- ", "`- ", "|  ", "   "
 
 
-def summary_line(run: ProgramRun, report: PolicyReport | None) -> str:
+def _verdict(report: PolicyReport | None, verdict: Verdict | None) -> Verdict | None:
+    if verdict is None and report is not None:
+        return decide(report, PolicyFile(None))
+    return verdict
+
+
+def summary_line(run: ProgramRun, report: PolicyReport | None, verdict: Verdict | None = None) -> str:
     line = f"Plan: {len(run.resources)} resources"
-    if report is None:
+    verdict = _verdict(report, verdict)
+    if report is None or verdict is None:
         return line + "; policy: not run"
-    return (f"{line}; policy: {len(report.mandatory)} mandatory, {len(report.advisory)} advisory violations "
-            f"({report.pack.name} {report.pack.version}, {len(report.pack.policies)} policies)")
+    line += f"; policy: {len(verdict.mandatory)} mandatory, {len(verdict.advisory)} advisory violations"
+    if verdict.unknowns:
+        failing = len(verdict.failing_unknowns)
+        line += f", {len(verdict.unknowns)} unknown" + (f" ({failing} failing)" if failing else "")
+    return line + f" ({report.pack.name} {report.pack.version}, {len(report.pack.policies)} policies)"
 
 
-def _tree_lines(run: ProgramRun, report: PolicyReport | None, style: _Style,
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def analyzed_line(run: ProgramRun, report: PolicyReport) -> str:
+    """How many resources the pack analyzed one by one, and what the others are."""
+    total = len(run.resources)
+    others = total - report.analyzed
+    if not others:
+        return f"all {total} resources analyzed one by one"
+    kinds = [(sum(1 for r in run.resources if r.type == ROOT_STACK_TYPE), "stack"),
+             (sum(1 for r in run.resources if not r.custom and r.type != ROOT_STACK_TYPE), "component"),
+             (sum(1 for r in run.resources if r.read), "read of an existing resource")]
+    what = ", ".join(_plural(count, noun) if noun != "stack" else "the stack" for count, noun in kinds if count)
+    if sum(count for count, _ in kinds) != others:  # a pack client that analyzes differently: say only the count
+        what = "resources the pack client does not send one by one"
+    return (f"{report.analyzed} of {total} resources analyzed one by one; stack policies also see the other "
+            f"{others}: {what}")
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is under it, as a user would type it."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def policy_config_line(verdict: Verdict) -> str:
+    """Which policy config the plan used, and what it says of unknowns."""
+    path = verdict.policy_file.path
+    if path is None:
+        looked = f" ({_shown(verdict.missing_file)} not found)" if verdict.missing_file is not None else ""
+        return f"policy config: none{looked}; every policy runs at the pack's default level"
+    return f"policy config: {_shown(path)} (unknowns: {verdict.policy_file.unknowns})"
+
+
+def _tree_lines(run: ProgramRun, verdict: Verdict | None, style: _Style,
                 glyphs: tuple[str, str, str, str]) -> list[str]:
     tee, last, pipe, blank = glyphs
     urns = {r.urn for r in run.resources}
@@ -79,8 +131,10 @@ def _tree_lines(run: ProgramRun, report: PolicyReport | None, style: _Style,
         parent = resource.parent if resource.parent in urns else None
         children.setdefault(parent, []).append(resource)
     findings: dict[str, Counter[str]] = {}
-    for violation in report.violations if report else ():
+    for violation in verdict.violations if verdict else ():
         findings.setdefault(violation.urn, Counter())[violation.level] += 1
+    for unknown in verdict.unknowns if verdict else ():
+        findings.setdefault(unknown.urn, Counter())["unknown"] += 1
 
     rows: list[tuple[str, str, str, bool]] = []
 
@@ -88,7 +142,7 @@ def _tree_lines(run: ProgramRun, report: PolicyReport | None, style: _Style,
         notes = []
         if resource.protect:
             notes.append("protected")
-        for level in _LEVEL_ORDER:
+        for level in (*_LEVEL_ORDER, "unknown"):
             count = findings.get(resource.urn, Counter()).get(level)
             if count:
                 notes.append(style.level(level, f"{count} {level}"))
@@ -138,13 +192,34 @@ def _violation_lines(run: ProgramRun, violation: Violation, style: _Style) -> li
     return lines
 
 
-def render(run: ProgramRun, report: PolicyReport | None, *, stream: IO[str] | None = None,
-           color: bool | None = None, verbose: bool = False) -> str:
-    """The whole report as text (no trailing newline)."""
+def _unknown_lines(run: ProgramRun, unknown: Unknown, report: PolicyReport, style: _Style) -> list[str]:
+    lines = [f"    {style.bold(unknown.policy)}: {_resource_label(run, unknown.urn)}"]
+    lines.extend(_indented(f"{report.pack.name} {report.pack.version} could not check it: {unknown.reason}",
+                           "        "))
+    if unknown.urn:
+        lines.append(style.dim(f"        urn: {unknown.urn}"))
+    return lines
+
+
+def _unknowns_heading(verdict: Verdict) -> tuple[str, str]:
+    """The unknowns section's heading, and the level it is shown in."""
+    count = len(verdict.unknowns)
+    failing = len(verdict.failing_unknowns)
+    if verdict.policy_file.unknowns == "mandatory":
+        return f"  unknown at preview ({count}), each failing the gate (unknowns: mandatory):", "mandatory"
+    if failing:
+        return f"  unknown at preview ({count}), {failing} failing the gate (its policy is mandatory):", "mandatory"
+    return f"  unknown at preview ({count}), listed only (unknowns: advisory):", "advisory"
+
+
+def render(run: ProgramRun, report: PolicyReport | None, *, verdict: Verdict | None = None,
+           stream: IO[str] | None = None, color: bool | None = None, verbose: bool = False) -> str:
+    """The whole report as text (no trailing newline); ``verdict`` defaults to the report without a policy config."""
     stream = stream or sys.stdout
     style = _Style(use_color(stream) if color is None else color)
+    verdict = _verdict(report, verdict)
     out: list[str] = [f"Previewing stack {run.stack} of project {run.project} (offline, with mocks)", ""]
-    out.extend(_tree_lines(run, report, style, _glyphs(stream)))
+    out.extend(_tree_lines(run, verdict, style, _glyphs(stream)))
 
     counts = Counter(r.type for r in run.resources)
     out += ["", "Resources by type:"]
@@ -167,27 +242,30 @@ def render(run: ProgramRun, report: PolicyReport | None, *, stream: IO[str] | No
         for entry in run.logs if verbose else warnings:
             out.append(f"    {entry.severity}: {entry.message.strip()}")
 
-    if report is not None:
-        out += ["", f"Policies: {report.pack.name} {report.pack.version}, {len(report.pack.policies)} policies, "
-                    f"{report.analyzed} resources analyzed"]
-        for name in report.unknown_policies:
-            out.append(style.yellow(f"    warning: the policy config names '{name}', which the pack does not define"))
+    if report is not None and verdict is not None:
+        out += ["", f"Policies: {report.pack.name} {report.pack.version}, {len(report.pack.policies)} policies",
+                f"    {policy_config_line(verdict)}", f"    {analyzed_line(run, report)}"]
         by_level: dict[str, list[Violation]] = {}
-        for violation in report.violations:
+        for violation in verdict.violations:
             by_level.setdefault(violation.level, []).append(violation)
-        if not report.violations:
+        if not verdict.violations and not verdict.unknowns:
             out.append(style.green("    no violations"))
         for level in sorted(by_level, key=lambda lv: _LEVEL_ORDER.index(lv) if lv in _LEVEL_ORDER else 9):
             items = by_level[level]
             out += ["", style.level(level, f"  {level} ({len(items)}):")]
             for violation in items:
                 out.extend(_violation_lines(run, violation, style))
+        if verdict.unknowns:
+            heading, level = _unknowns_heading(verdict)
+            out += ["", style.level(level, heading)]
+            for unknown in verdict.unknowns:
+                out.extend(_unknown_lines(run, unknown, report, style))
         if verbose and report.not_applicable:
             out += ["", "  not applicable:"]
             for item in report.not_applicable:
                 out.append(f"    {item.policy}: {_resource_label(run, item.urn)}: {item.reason}")
 
-    out += ["", style.bold(summary_line(run, report))]
+    out += ["", style.bold(summary_line(run, report, verdict))]
     return "\n".join(out)
 
 
@@ -218,22 +296,33 @@ def resource_entry(resource: RecordedResource) -> dict[str, Any]:
     }
 
 
-def document(run: ProgramRun, report: PolicyReport | None) -> dict[str, Any]:
+def document(run: ProgramRun, report: PolicyReport | None, verdict: Verdict | None = None) -> dict[str, Any]:
     """The ``--json`` document (see ``stacks/offline/plan.schema.json``); secrets are ``"[secret]"``."""
-    violations: Iterable[Violation] = report.violations if report else ()
+    verdict = _verdict(report, verdict)
+    violations: Iterable[Violation] = verdict.violations if verdict else ()
+    unknowns: Iterable[Unknown] = verdict.unknowns if verdict else ()
+    policy_file = verdict.policy_file if verdict else PolicyFile(None)
+    missing = verdict.missing_file if verdict else None
     return {
         "schemaVersion": SCHEMA_VERSION,
         "project": run.project,
         "stack": run.stack,
         "resources": [resource_entry(r) for r in run.resources],
+        "policyConfig": {"path": None if policy_file.path is None else str(policy_file.path),
+                         "missing": None if missing is None else str(missing),
+                         "unknowns": policy_file.unknowns},
         "violations": [{"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message,
                         "severity": v.severity, "remediation": v.remediation} for v in violations],
+        "unknowns": [{"policy": u.policy, "urn": u.urn, "reason": u.reason, "failing": u.failing} for u in unknowns],
         "not_applicable": [{"policy": n.policy, "urn": n.urn, "reason": n.reason}
                            for n in (report.not_applicable if report else ())],
         "summary": {
             "resources": len(run.resources),
-            "mandatory": len(report.mandatory) if report else 0,
-            "advisory": len(report.advisory) if report else 0,
+            "analyzed": report.analyzed if report else 0,
+            "mandatory": len(verdict.mandatory) if verdict else 0,
+            "advisory": len(verdict.advisory) if verdict else 0,
+            "unknowns": len(verdict.unknowns) if verdict else 0,
+            "passed": verdict.passed if verdict else True,
         },
         "pack": None if report is None else {
             "name": report.pack.name,

@@ -241,13 +241,43 @@ def _config_string(value: Any) -> tuple[str, bool]:
     return json.dumps(value), secret
 
 
+class _UniqueKeyLoader(_YAML_LOADER):  # type: ignore[misc, valid-type]
+    """The YAML loader, refusing a key given twice in one mapping: YAML would keep the last one silently."""
+
+
+def _unique_key_mapping(loader: yaml.SafeLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    first_line: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *defaults` is meant to be overridden
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        try:
+            first = first_line.setdefault(key, line)
+        except TypeError:  # a complex key; YAML compares those by value, and config never has them
+            continue
+        if first != line:
+            raise yaml.constructor.ConstructorError(problem=f"{key} is given twice, at lines {first} and {line}; "
+                                                            "keep one")
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_key_mapping)
+
+
 def _read_yaml(path: Path) -> Any:
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
     try:
-        return yaml.load(text, Loader=_YAML_LOADER) or {}
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise ConfigError(f"{path.name} line {line}: not UTF-8 text (byte 0x{data[exc.start]:02x}); "
+                          "save the file as UTF-8") from exc
+    try:
+        return yaml.load(text, Loader=_UniqueKeyLoader) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark is not None else ""

@@ -17,16 +17,20 @@ from fargate_policies import costing
 from fargate_policies.rules import enforce_monthly_budget
 from fargate_policies.rules._common import StackResource
 from fargate_policies.rules.enforce_monthly_budget import (
+    AWS_PROVIDER,
     LARGEST_COUNT,
+    MSG_ALLOW_UNPRICED,
     MSG_BAD_CONFIG,
     MSG_ITEM,
     MSG_LARGEST,
     MSG_NO_BUDGET,
     MSG_OVER_BUDGET,
     MSG_UNPRICED,
+    MSG_WITHIN_UNVERIFIED,
     NAME,
     POLICY,
 )
+from pulumi_policy import PolicyProviderResource, PolicyResource
 
 PRICES = json.loads((Path(costing.__file__).parent / "prices" / "us-east-1.json").read_text(encoding="utf-8"))["prices"]
 TASK_ARN = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1"
@@ -115,10 +119,34 @@ def test_price_overrides_in_config_move_the_estimate_over(stack, evaluate_stack)
     assert len(evaluate_stack(POLICY, stack.resources, dearer).violations) == 1
 
 
+DB_UNPRICED = "aws:rds/instance:Instance db: no price for this type"
+"""How the estimate, and so the rule and ``--cost``, list the database the estimator has no price for."""
+
+
 def test_unpriced_resources_are_named_in_the_message(stack, evaluate_stack):
     stack.add("aws:rds/instance:Instance", "db", {"instanceClass": "db.t4g.micro"})
     outcome = evaluate_stack(POLICY, stack.resources, config(0))
-    assert MSG_UNPRICED.format(count=1, types="aws:rds/instance:Instance") in outcome.messages[0], str(outcome)
+    assert MSG_UNPRICED.format(count=1, items=DB_UNPRICED) in outcome.messages[0], str(outcome)
+
+
+def test_within_budget_with_unpriced_resources_is_not_verified(stack, evaluate_stack):
+    """What has no price is listed on every run, not only over budget: within budget, the budget is unverified."""
+    total = costing.estimate(stack.resources).total_usd
+    stack.add("aws:rds/instance:Instance", "db", {"instanceClass": "db.t4g.micro"})
+    outcome = evaluate_stack(POLICY, stack.resources, config(total + 100))
+    assert len(outcome.violations) == 1, str(outcome)
+    message = outcome.messages[0]
+    assert message.startswith(MSG_WITHIN_UNVERIFIED.format(total=total, budget=total + 100)), message
+    assert MSG_UNPRICED.format(count=1, items=DB_UNPRICED) in message and MSG_ALLOW_UNPRICED in message, message
+
+
+def test_allow_unpriced_accepts_the_types_it_lists(stack, evaluate_stack):
+    total = costing.estimate(stack.resources).total_usd
+    stack.add("aws:rds/instance:Instance", "db", {"instanceClass": "db.t4g.micro"})
+    allowed = config(total + 100, allowUnpriced=["aws:rds/instance:Instance"])
+    assert not evaluate_stack(POLICY, stack.resources, allowed).violations
+    other = config(total + 100, allowUnpriced=["aws:rds/cluster:Cluster"])
+    assert len(evaluate_stack(POLICY, stack.resources, other).violations) == 1
 
 
 def test_no_budget_is_not_applicable(stack, evaluate_stack):
@@ -131,6 +159,33 @@ def test_a_region_without_prices_is_reported(stack, evaluate_stack):
     prefix = MSG_BAD_CONFIG.split("{", 1)[0]
     assert len(outcome.violations) == 1 and outcome.messages[0].startswith(prefix), str(outcome)
     assert "eu-west-9" in outcome.messages[0]
+
+
+def _in_region(resources, region):
+    """``resources`` as the engine sends them: each custom one with its default AWS provider, in ``region``."""
+    provider = PolicyProviderResource(AWS_PROVIDER, {"region": region, "version": "7.51.1"},
+                                      "urn:pulumi:test::fargate-platform::pulumi:providers:aws::default_7_51_1",
+                                      "default_7_51_1")
+    return [PolicyResource(r.resource_type, r.props, r.urn, r.name, None, provider, None, r.dependencies,
+                           r.property_dependencies) for r in resources]
+
+
+def test_the_stack_is_priced_in_its_own_region(stack):
+    """With no region configured, the stack's region chooses the prices; a region with none is named."""
+    resources = _in_region(stack.resources, "us-east-1")
+    total = costing.estimate(resources).total_usd
+    assert list(enforce_monthly_budget.check(resources, config(total + 1))) == []
+    found = list(enforce_monthly_budget.check(_in_region(stack.resources, "eu-west-1"), config(total + 1)))
+    assert len(found) == 1 and found[0][1].startswith(MSG_BAD_CONFIG.split("{", 1)[0]), found
+    assert "no price file for region eu-west-1; regions priced: us-east-1" in found[0][1], found
+
+
+def test_a_configured_region_that_is_not_the_stacks_is_reported(stack):
+    """us-east-1 prices never price a stack that deploys elsewhere, silently."""
+    resources = _in_region(stack.resources, "eu-west-1")
+    found = list(enforce_monthly_budget.check(resources, config(10_000, region="us-east-1")))
+    assert len(found) == 1, found
+    assert "the stack deploys to eu-west-1 but region is set to us-east-1" in found[0][1], found
 
 
 @pytest.mark.parametrize("stack_name", sorted(PROPOSED))

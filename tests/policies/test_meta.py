@@ -25,6 +25,8 @@ from fargate_policies.tools import aws_catalog as catalog_module
 from fargate_policies.tools import gen_readme
 from pulumi_policy import EnforcementLevel, Severity
 
+from stacks.offline.policy_config import UNKNOWNS, UNKNOWNS_LEVELS
+
 POLICIES = list(rules.ALL_POLICIES)
 BY_NAME = {p.name: p for p in POLICIES}
 CONFIG_DIR = Path(rules.__file__).resolve().parents[2] / "config"
@@ -166,6 +168,9 @@ def test_config_file(path):
         where = f"{path.name}: {name}"
         if name == "all":
             assert value in LEVELS, f"{where}: 'all' takes one of {sorted(LEVELS)}"
+            continue
+        if name == UNKNOWNS:  # the offline plan's own setting, never sent to the pack
+            assert value in UNKNOWNS_LEVELS, f"{where}: '{UNKNOWNS}' takes one of {UNKNOWNS_LEVELS}"
             continue
         assert name in BY_NAME, f"{where}: no such policy (known: {sorted(BY_NAME)})"
         if isinstance(value, str):

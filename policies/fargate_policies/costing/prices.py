@@ -50,6 +50,31 @@ def available_regions() -> list[str]:
     return sorted(p.stem for p in PRICE_DIR.glob("*.json"))
 
 
+def pricing_region(configured: str | None, stack_region: str | None) -> str:
+    """The region whose prices price a stack: ``configured`` when set, else the stack's own, else the default.
+
+    A stack is never priced at another region's prices without saying so: a configured region that is not the
+    stack's (when the stack's is known), or a region with no price file, raises :class:`CostConfigError` naming
+    the region and the regions priced.
+    """
+    region = configured or stack_region or DEFAULT_REGION
+    if stack_region and region != stack_region:
+        raise CostConfigError(f"the stack deploys to {stack_region} but region is set to {region}: one region's "
+                              f"prices cannot price another's; regions priced: {', '.join(available_regions())}")
+    _price_file(region)
+    return region
+
+
+def _price_file(region: str) -> Path:
+    if not isinstance(region, str) or not _REGION.match(region):
+        raise CostConfigError(f"region {region!r} is not an AWS region name like us-east-1")
+    path = PRICE_DIR / f"{region}.json"
+    if not path.is_file():
+        raise CostConfigError(f"no price file for region {region}; regions priced: {', '.join(available_regions())} "
+                              f"(add costing/prices/{region}.json to the pack)")
+    return path
+
+
 def _number(value: Any) -> bool:
     return not isinstance(value, bool) and isinstance(value, int | float) and math.isfinite(value) and value >= 0
 
@@ -75,12 +100,7 @@ def load_prices(region: str = DEFAULT_REGION, overrides: Mapping[str, Any] | Non
     Raises :class:`CostConfigError` when the region has no price file, the file is malformed, or an override
     names a price the file does not have (so a typo cannot silently leave a price at its default).
     """
-    if not isinstance(region, str) or not _REGION.match(region):
-        raise CostConfigError(f"region {region!r} is not an AWS region name like us-east-1")
-    path = PRICE_DIR / f"{region}.json"
-    if not path.is_file():
-        raise CostConfigError(f"no price file for region {region}; available: {', '.join(available_regions())} "
-                              f"(add policies/costing/prices/{region}.json)")
+    path = _price_file(region)
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .estimator import Estimate
+from .estimator import Estimate, Unpriced
 
 _TYPE_WIDTH = 26
 _NAME_WIDTH = 34
@@ -18,6 +18,12 @@ def _short_type(token: str) -> str:
 
 def _cut(value: str, width: int) -> str:
     return value if len(value) <= width else value[: width - 1] + "…"
+
+
+def unpriced_entry(entry: Unpriced) -> str:
+    """One resource the estimate leaves out, as the table and the budget policy both list it."""
+    reason = f": {entry.reason}" if entry.reason else ""
+    return f"{entry.type} {entry.urn.rsplit('::', 1)[-1]}{reason}"
 
 
 def format_estimate(estimate: Estimate, *, details: bool = True) -> str:
@@ -42,9 +48,7 @@ def format_estimate(estimate: Estimate, *, details: bool = True) -> str:
     lines.append(f"Total: ${estimate.total_usd:,.2f} per month")
     if estimate.unpriced:
         lines.append(f"Unpriced, not included ({len(estimate.unpriced)}):")
-        for entry in estimate.unpriced:
-            reason = f": {entry.reason}" if entry.reason else ""
-            lines.append(f"  {entry.type} {entry.urn.rsplit('::', 1)[-1]}{reason}")
+        lines.extend(f"  {unpriced_entry(entry)}" for entry in estimate.unpriced)
     return "\n".join(lines)
 
 
