@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
-from stacks.offline.mocks import ACCOUNT_ID, INVOKES, RESOURCE_TYPES, PlatformMocks, UnknownInvokeError
+from stacks.offline.invokes import INVOKES
+from stacks.offline.mocks import ACCOUNT_ID, RESOURCE_TYPES, PlatformMocks, UnknownInvokeError
 
 HEX17 = "[0-9a-f]{17}"
 

@@ -206,7 +206,7 @@ def test_other_exceptions_name_type_and_place():
 
 
 def test_unknown_invoke_names_the_token():
-    with pytest.raises(ProgramError, match="aws:ec2/getVpc:getVpc"):
+    with pytest.raises(ProgramError, match="acme:index/getWidget:getWidget"):
         run_program(BADCONFIG, "invoke")
 
 

@@ -254,7 +254,7 @@ def test_verbose_adds_the_traceback():
 @pytest.mark.parametrize(("stack", "expected"), [
     ("nope", f"error: Pulumi.nope.yaml not found in {BADCONFIG}"),
     ("missing", "error: myproj:region: not set"),
-    ("invoke", "error: no mock for invoke 'aws:ec2/getVpc:getVpc'"),
+    ("invoke", "error: no installed provider SDK has the function 'acme:index/getWidget:getWidget'"),
 ])
 def test_invalid_stacks_exit_2(stack, expected):
     code, _, err = plan(stack, "--project-dir", str(BADCONFIG), "--policy-pack", str(TINY))

@@ -1,4 +1,4 @@
-"""Pulumi mocks that answer like AWS: realistic ids, ARNs, names and data sources.
+"""Pulumi mocks that answer like AWS: realistic ids, ARNs, names, computed outputs and data sources.
 
 :class:`PlatformMocks` is used by the offline plan (``python -m stacks plan``)
 and by unit tests::
@@ -9,17 +9,26 @@ Every resource echoes its inputs back as outputs and adds what AWS would
 compute: the physical id in AWS's format (``vpc-…``, ``sg-…``), the ARN
 (partition ``aws``, the region from config ``aws:region``, default
 ``us-east-1``, account ``123456789012``), the auto-generated name
-(``<resource name>-<7 hex>`` unless a name is given) and type-specific fields
-such as a load balancer's DNS name or a repository's URL. What each type gets
-is data, in :data:`RESOURCE_TYPES`; types not listed there get a generic id
-and ARN.
+(``<resource name>-<7 hex>`` unless a name is given), and a realistic value
+for every other output the provider computes: which outputs those are, and
+their types, come from the provider's own SDK classes
+(:mod:`stacks.offline.placeholders`), so a database's ``address`` or a
+repository's URL is known to whatever the program builds from it. Where
+values must agree with each other or with the inputs (a listener's ARN
+extends its load balancer's, an image's digest follows its repository), the
+type has a spec in :data:`RESOURCE_TYPES`; types not listed there get a
+generic id and ARN.
 
 Values are derived from a hash of the type and name, so two runs of the same
-program produce identical outputs.
+program produce identical outputs. As in ``pulumi preview``, an optional input
+the program leaves unset stays unknown unless the SDK declares that the
+provider always fills it in.
 
-Invokes are answered from :data:`INVOKES`. An invoke that is not listed
-raises :class:`UnknownInvokeError` naming the token: nothing passes by
-accident with an empty result.
+Every function of an installed provider SDK is answered
+(:mod:`stacks.offline.invokes`). A token no installed SDK has raises
+:class:`UnknownInvokeError` naming it: nothing passes by accident with an
+empty result. A project adds or overrides answers in a hooks file
+(:mod:`stacks.offline.mock_hooks`).
 """
 
 from __future__ import annotations
@@ -36,28 +45,26 @@ import pulumi
 from pulumi.runtime import config as _runtime_config
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
+from stacks.offline.invokes import answer
+from stacks.offline.mock_hooks import MockHooks
+from stacks.offline.placeholders import NO_VALUE, Place, az_id, computed_outputs, engine_port, value_for
+
 ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
 PARTITION = "aws"
 
-# Availability zones per region (names end in these letters); other regions get three.
-_AZ_LETTERS = {"us-east-1": "abcdef", "us-west-2": "abcd", "ap-northeast-1": "acd"}
-_AZ_ID_PREFIX = {"us-east-1": "use1", "us-east-2": "use2", "us-west-1": "usw1", "us-west-2": "usw2",
-                 "eu-west-1": "euw1", "eu-central-1": "euc1", "ap-northeast-1": "apne1"}
 # Hosted zone ids of Application Load Balancers, per region (route53 alias targets).
 _ALB_ZONE_IDS = {"us-east-1": "Z35SXDOTRQ7X7K", "us-east-2": "Z3AADJGX6KTTL2", "us-west-2": "Z1H1FL5HABSF5",
                  "eu-west-1": "Z32O12XQLNTSW2", "eu-central-1": "Z215JYRZR1TBD5"}
-# Elastic Load Balancing's account per region (for access-log bucket policies).
-_ELB_ACCOUNTS = {"us-east-1": "127311923021", "us-east-2": "033677994240", "us-west-1": "027434742980",
-                 "us-west-2": "797873946194", "eu-west-1": "156460612806", "eu-central-1": "054676820928"}
 
 
 class UnknownInvokeError(Exception):
-    """An invoke (data source) the mocks do not answer."""
+    """A provider function that no installed SDK has, and that no hooks file answers."""
 
     def __init__(self, token: str) -> None:
         super().__init__(
-            f"no mock for invoke '{token}': add a handler for it to INVOKES in stacks/offline/mocks.py")
+            f"no installed provider SDK has the function '{token}': answer it in a mocks file "
+            f"(python -m stacks plan --mocks FILE, or offline_mocks.py in the project)")
         self.token = token
 
 
@@ -176,8 +183,7 @@ def _last_segment(value: Any) -> str:
 
 def _az_id(ctx: _Ctx) -> str:
     zone = str(ctx.input("availabilityZone") or f"{ctx.r}a")
-    index = "abcdefghij".find(zone[-1]) + 1
-    return f"{_AZ_ID_PREFIX.get(ctx.r, ctx.r.replace('-', '')[:5])}-az{max(index, 1)}"
+    return az_id(ctx.r, max("abcdefghij".find(zone[-1]), 0))
 
 
 def _lb_kind(ctx: _Ctx) -> str:
@@ -227,6 +233,34 @@ def _image_uri(ctx: _Ctx) -> str:
     repo = str(ctx.input("repositoryUrl") or ctx.render("{a}.dkr.ecr.{r}.amazonaws.com/{res}")).split("@", 1)[0]
     host, _, path = repo.rpartition("/")
     return f"{host}/{path.split(':', 1)[0]}" + ctx.render("@sha256:{h:64}")
+
+
+def _image_digest_ref(image_key: str) -> Callable[[_Ctx], str]:
+    """``<repository>@sha256:<digest>`` for the image named by input ``image_key`` (the first of a list)."""
+
+    def ref(ctx: _Ctx) -> str:
+        image = ctx.input(image_key)
+        if isinstance(image, list):
+            image = next((_plain(i) for i in image if isinstance(_plain(i), str)), None)
+        repo = str(image or ctx.render("{a}.dkr.ecr.{r}.amazonaws.com/{res}")).split("@", 1)[0]
+        host, _, path = repo.rpartition("/")
+        return (f"{host}/" if host else "") + path.split(":", 1)[0] + ctx.render("@sha256:{h:64}")
+
+    return ref
+
+
+def _db_port(ctx: _Ctx) -> int:
+    given = ctx.input("port")
+    return int(given) if isinstance(given, int | float) else engine_port(ctx.input("engine")) or 3306
+
+
+def _db_host(kind: str) -> Callable[[_Ctx], str]:
+    """An RDS host name: ``<identifier>.<kind>c<12 chars>.<region>.rds.amazonaws.com``."""
+    return lambda ctx: ctx.render("{name}." + kind + "c{h:12/host}.{r}.rds.amazonaws.com").lower()
+
+
+def _db_endpoint(kind: str) -> Callable[[_Ctx], str]:
+    return lambda ctx: f"{_db_host(kind)(ctx)}:{_db_port(ctx)}"
 
 
 def _awsx_vpc(kind: str) -> Callable[[_Ctx], list[str]]:
@@ -371,6 +405,15 @@ RESOURCE_TYPES: dict[str, TypeSpec] = {
         id="{name}", name_key="name",
         arn="arn:{p}:autoscaling:{r}:{a}:scheduledAction:{u}:resource/{in[serviceNamespace]}/{in[resourceId]}"
             ":scheduledActionName/{name}"),
+    # Databases: the address, endpoint and port a program hands to its containers.
+    "aws:rds/instance:Instance": TypeSpec(
+        id="db-{H:26}", arn="arn:{p}:rds:{r}:{a}:db:{name}", name_key="identifier", lower_name=True,
+        extra={"address": _db_host(""), "endpoint": _db_endpoint(""), "port": _db_port, "resourceId": "{id}",
+               "hostedZoneId": "Z2R2ITUGPM61AM"}),
+    "aws:rds/cluster:Cluster": TypeSpec(
+        id="{name}", arn="arn:{p}:rds:{r}:{a}:cluster:{name}", name_key="clusterIdentifier", lower_name=True,
+        extra={"endpoint": _db_host("cluster-"), "readerEndpoint": _db_host("cluster-ro-"), "port": _db_port,
+               "clusterResourceId": "cluster-{H:26}", "hostedZoneId": "Z2R2ITUGPM61AM"}),
     # Storage, messaging, DNS, WAF, service discovery
     "aws:s3/bucket:Bucket": TypeSpec(
         id="{name}", arn="arn:{p}:s3:::{name}", name_key="bucket", lower_name=True,
@@ -401,6 +444,10 @@ RESOURCE_TYPES: dict[str, TypeSpec] = {
         id="{name}", arn="arn:{p}:lambda:{r}:{a}:function:{name}", name_key="name",
         extra={"invokeArn": "arn:{p}:apigateway:{r}:lambda:path/2015-03-31/functions/{arn}/invocations",
                "qualifiedArn": "{arn}:$LATEST", "version": "$LATEST"}),
+    # Image builds: the pushed image, pinned by the digest the build reports.
+    "docker:index/image:Image": TypeSpec(id="sha256:{h:64}", extra={"repoDigest": _image_digest_ref("imageName")}),
+    "docker-build:index:Image": TypeSpec(id="sha256:{h:64}", extra={"digest": "sha256:{h:64}",
+                                                                   "ref": _image_digest_ref("tags")}),
     # Providers
     "pulumi:providers:aws": TypeSpec(id="{u}"),
     # awsx components (remote): the scalar outputs a program reads.
@@ -442,116 +489,20 @@ def _generic_arn(ctx: _Ctx) -> str:
     return ctx.render("arn:{p}:" + module + ":{r}:{a}:" + kebab + "/{id}")
 
 
-# ---------------------------------------------------------------------------
-# Invokes.
-# ---------------------------------------------------------------------------
-def _availability_zones(args: Mapping[str, Any], region: str, _mocks: PlatformMocks) -> dict[str, Any]:
-    letters = _AZ_LETTERS.get(region, "abc")
-    prefix = _AZ_ID_PREFIX.get(region, region.replace("-", "")[:5])
-    zones = [(f"{region}{c}", f"{prefix}-az{i + 1}") for i, c in enumerate(letters)]
-    excluded_names = set(args.get("excludeNames") or ())
-    excluded_ids = set(args.get("excludeZoneIds") or ())
-    zones = [z for z in zones if z[0] not in excluded_names and z[1] not in excluded_ids]
-    return {**args, "id": region, "region": region, "names": [z[0] for z in zones],
-            "zoneIds": [z[1] for z in zones], "groupNames": [region] * len(zones)}
-
-
-def _caller_identity(args: Mapping[str, Any], _region: str, mocks: PlatformMocks) -> dict[str, Any]:
-    return {"id": mocks.account_id, "accountId": mocks.account_id, "userId": "AIDAPLANOFFLINEMOCKS",
-            "arn": f"arn:{mocks.partition}:iam::{mocks.account_id}:user/offline-plan"}
-
-
-def _region(args: Mapping[str, Any], region: str, _mocks: PlatformMocks) -> dict[str, Any]:
-    name = args.get("region") or args.get("name") or region
-    return {"id": name, "name": name, "region": name, "endpoint": f"ec2.{name}.amazonaws.com",
-            "description": name}
-
-
-def _partition(args: Mapping[str, Any], _region: str, mocks: PlatformMocks) -> dict[str, Any]:
-    return {"id": mocks.partition, "partition": mocks.partition, "dnsSuffix": "amazonaws.com",
-            "reverseDnsPrefix": "com.amazonaws"}
-
-
-def _elb_service_account(args: Mapping[str, Any], region: str, mocks: PlatformMocks) -> dict[str, Any]:
-    account = _ELB_ACCOUNTS.get(region, "127311923021")
-    return {"id": account, "region": region, "arn": f"arn:{mocks.partition}:iam::{account}:root"}
-
-
-def _one_or_many(values: Any) -> Any:
-    values = sorted(set(values or ()))
-    return values[0] if len(values) == 1 else values
-
-
-def _statement(stmt: Mapping[str, Any]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if stmt.get("sid"):
-        out["Sid"] = stmt["sid"]
-    out["Effect"] = stmt.get("effect") or "Allow"
-    for key, name in (("actions", "Action"), ("notActions", "NotAction"), ("resources", "Resource"),
-                      ("notResources", "NotResource")):
-        if stmt.get(key):
-            out[name] = _one_or_many(stmt[key])
-    for key, name in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
-        if stmt.get(key):
-            principals: dict[str, Any] = {}
-            for p in stmt[key]:
-                principals.setdefault(p["type"], []).extend(p.get("identifiers") or ())
-            out[name] = "*" if principals == {"*": ["*"]} else {k: _one_or_many(v) for k, v in principals.items()}
-    for cond in stmt.get("conditions") or ():
-        out.setdefault("Condition", {}).setdefault(cond["test"], {})[cond["variable"]] = _one_or_many(cond["values"])
-    return out
-
-
-def _policy_document(args: Mapping[str, Any], _region: str, _mocks: PlatformMocks) -> dict[str, Any]:
-    statements: list[dict[str, Any]] = []
-    for source in args.get("sourcePolicyDocuments") or ():
-        statements.extend(json.loads(source).get("Statement", []))
-    by_sid = {s.get("Sid"): i for i, s in enumerate(statements) if s.get("Sid")}
-    for stmt in [_statement(s) for s in args.get("statements") or ()]:
-        if stmt.get("Sid") in by_sid:
-            statements[by_sid[stmt["Sid"]]] = stmt
-        else:
-            statements.append(stmt)
-    for override in args.get("overridePolicyDocuments") or ():
-        for stmt in json.loads(override).get("Statement", []):
-            sids = [i for i, s in enumerate(statements) if stmt.get("Sid") and s.get("Sid") == stmt["Sid"]]
-            if sids:
-                statements[sids[0]] = stmt
-            else:
-                statements.append(stmt)
-    document: dict[str, Any] = {"Version": args.get("version") or "2012-10-17"}
-    if args.get("policyId"):
-        document["Id"] = args["policyId"]
-    document["Statement"] = statements
-    text = json.dumps(document, indent=2)
-    return {**args, "id": hashlib.sha256(text.encode()).hexdigest()[:10], "json": text,
-            "minifiedJson": json.dumps(document, separators=(",", ":"))}
-
-
-InvokeHandler = Callable[[Mapping[str, Any], str, "PlatformMocks"], dict[str, Any]]
-
-# Invoke token -> handler(args, region, mocks).
-INVOKES: dict[str, InvokeHandler] = {
-    "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
-    "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
-    "aws:index/getRegion:getRegion": _region,
-    "aws:index/getPartition:getPartition": _partition,
-    "aws:iam/getPolicyDocument:getPolicyDocument": _policy_document,
-    "aws:elb/getServiceAccount:getServiceAccount": _elb_service_account,
-    "aws:lb/getServiceAccount:getServiceAccount": _elb_service_account,
-}
-
-
 class PlatformMocks(pulumi.runtime.Mocks):
-    """Mocks answering as AWS would, driven by :data:`RESOURCE_TYPES` and :data:`INVOKES`.
+    """Mocks answering as AWS would, driven by :data:`RESOURCE_TYPES`, the provider SDKs and :data:`INVOKES`.
 
-    ``region`` defaults to config ``aws:region`` (read at each call), then ``us-east-1``.
+    ``region`` defaults to config ``aws:region`` (read at each call), then
+    ``us-east-1``. ``hooks`` (a project's hooks file) has the last word on
+    any answer it gives.
     """
 
-    def __init__(self, *, region: str | None = None, account_id: str = ACCOUNT_ID, partition: str = PARTITION) -> None:
+    def __init__(self, *, region: str | None = None, account_id: str = ACCOUNT_ID, partition: str = PARTITION,
+                 hooks: MockHooks | None = None) -> None:
         self._region = region
         self.account_id = account_id
         self.partition = partition
+        self.hooks = hooks
 
     @property
     def region(self) -> str:
@@ -587,16 +538,38 @@ class PlatformMocks(pulumi.runtime.Mocks):
             tags = self._tags_all(inputs.get("tags"))
             if tags is not None:
                 outputs["tagsAll"] = tags
+        self._add_computed(args.typ, ctx, outputs)
         resource_id = args.resource_id or ctx.id
+        if self.hooks is not None:
+            plain_inputs = {k: _plain(v) for k, v in inputs.items()}
+            override = self.hooks.resource_outputs(args.typ, args.name, plain_inputs)
+            if override:
+                resource_id = str(override.pop("id", resource_id))
+                outputs.update(override)
         return (resource_id if args.custom else ""), outputs
 
+    def _add_computed(self, type_token: str, ctx: _Ctx, outputs: dict[str, Any]) -> None:
+        """A realistic value for each output the provider computes that nothing above has given."""
+        computed = computed_outputs(type_token)
+        if not computed:
+            return
+        place = Place.of(type_token, partition=self.partition, region=ctx.r, account=self.account_id,
+                         name=ctx.name, seed=f"{type_token}::{ctx.res}",
+                         given={k: _plain(v) for k, v in ctx.inputs.items()})
+        for key, spec in computed.items():
+            if key not in outputs:
+                value = value_for(key, spec.hint, place)
+                if value is not NO_VALUE:
+                    outputs[key] = value
+
     def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
-        handler = INVOKES.get(args.token)
-        if handler is None:
-            raise UnknownInvokeError(args.token)
         call_args = {k: _plain(v) for k, v in (args.args or {}).items()}
         region = str(call_args.get("region") or self.region)
-        return handler(call_args, region, self), []
+        result = answer(args.token, call_args, region, self)
+        override = self.hooks.invoke_answer(args.token, call_args) if self.hooks is not None else None
+        if result is None and override is None:
+            raise UnknownInvokeError(args.token)
+        return {**(result or {}), **(override or {})}, []
 
     @staticmethod
     def spec_for(type_token: str, custom: bool = True) -> TypeSpec:

@@ -47,6 +47,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="policy pack directory; default: <repo>/policies")
     parser.add_argument("--policy-config", type=Path, default=None, metavar="FILE",
                         help="policy config JSON; default: <policy-pack>/config/STACK.json if it exists")
+    parser.add_argument("--mocks", type=Path, default=None, metavar="FILE",
+                        help="Python file whose invoke(token, args) / resource(type, name, inputs) add or override "
+                             "the mocks' answers; default: offline_mocks.py in the project directory, if present")
     parser.add_argument("--json", type=Path, default=None, metavar="PATH", dest="json_path",
                         help="also write the plan as JSON (see stacks/offline/plan.schema.json)")
     parser.add_argument("--tfplan", type=Path, default=None, metavar="PATH",
@@ -115,7 +118,7 @@ def run(args: argparse.Namespace) -> int:
         pack.start()
         with pack.caller_placed():  # the program and the client keep off the pack's CPU
             session = pack.session(policy_config, secret_keys=stack_config.secret_keys, config_source=config_source)
-            program = offline.run_program(project_dir, args.stack)
+            program = offline.run_program(project_dir, args.stack, mocks_file=args.mocks)
             findings = session.finish(program.resources)
         policies.check_policy_names(policy_config, (p.name for p in findings.pack.policies), config_source)
     except (offline.OfflineError, analyzer.PolicyPackError, policies.PolicyConfigError) as exc:

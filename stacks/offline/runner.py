@@ -8,6 +8,14 @@ it (URN, type, parent, inputs under the engine's property names,
 dependencies, protect, provider), the root stack included, plus the stack's
 outputs.
 
+What it records is what ``pulumi up`` would send, as far as it can be known
+without AWS: the mocks give every output the provider computes a realistic
+value, so inputs built from other resources' outputs (a container's
+environment holding a database's address) are known. What stays unknown, as
+in a preview, is an optional input the program leaves unset and the SDK does
+not say the provider fills in. A project's hooks file
+(:mod:`stacks.offline.mock_hooks`) can add or override the mocks' answers.
+
 It can be called several times in one process (dev, then prod, in one pytest
 session): each run gets its own copy of Pulumi's runtime context, and the
 working directory, ``sys.path``, the modules the program imported and
@@ -49,7 +57,8 @@ from pulumi.runtime.proto import engine_pb2, resource_pb2
 from pulumi.runtime.rpc_manager import RPCManager
 from pulumi.runtime.stack import run_in_stack
 
-from stacks.offline.mocks import PlatformMocks
+from stacks.offline.mock_hooks import HookError, find_hooks
+from stacks.offline.mocks import PlatformMocks, UnknownInvokeError
 
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 SECRET_PLACEHOLDER = "[secret]"
@@ -564,15 +573,16 @@ class RecordingMonitor(MockMonitor):
 # Running the program.
 # ---------------------------------------------------------------------------
 def run_program(project_dir: Path, stack: str, *, config_overrides: Mapping[str, Any] | None = None,
-                mocks: pulumi.runtime.Mocks | None = None,
+                mocks: pulumi.runtime.Mocks | None = None, mocks_file: Path | None = None,
                 on_resource: Callable[[RecordedResource], None] | None = None) -> ProgramRun:
     """Run the project's program for ``stack`` under mocks (preview mode) and record what it registers.
 
     ``config_overrides`` replaces config values (short keys get the project
-    namespace; None removes a key). ``mocks`` defaults to :class:`PlatformMocks`.
-    ``on_resource`` is called with each registration as it happens (from the
-    runtime's worker threads), as the engine hands resources to analyzers;
-    its exceptions are ignored. Raises :class:`ConfigError` or
+    namespace; None removes a key). ``mocks`` defaults to :class:`PlatformMocks`
+    with the hooks of ``mocks_file``, or of the project's ``offline_mocks.py``
+    when there is one. ``on_resource`` is called with each registration as it
+    happens (from the runtime's worker threads), as the engine hands resources
+    to analyzers; its exceptions are ignored. Raises :class:`ConfigError` or
     :class:`ProgramError`, each with a one-line message.
     """
     started = time.perf_counter()
@@ -584,9 +594,15 @@ def run_program(project_dir: Path, stack: str, *, config_overrides: Mapping[str,
     if not entry.is_file():
         raise ConfigError(f"{entry.name} not found in {entry.parent}")
 
-    monitor = RecordingMonitor(mocks if mocks is not None else PlatformMocks(), on_resource)
     engine = _RecordingEngine()
     with _isolated_process_state(project_dir):
+        if mocks is None:
+            # Loaded here, with the project on sys.path, so the hooks may import the project's modules.
+            try:
+                mocks = PlatformMocks(hooks=find_hooks(project_dir, mocks_file))
+            except HookError as exc:
+                raise ConfigError(str(exc)) from exc
+        monitor = RecordingMonitor(mocks, on_resource)
         failure = _in_worker_thread(monitor, engine, config)
     if failure is not None:
         raise ProgramError(_describe(failure, project_dir), failure)
@@ -734,7 +750,7 @@ def _describe(exc: BaseException, project_dir: Path) -> str:
         if frame.filename.startswith(str(project_dir) + os.sep):
             where = f" ({os.path.relpath(frame.filename, project_dir)}:{frame.lineno})"
             break
-    if type(exc).__name__ == "UnknownInvokeError":
+    if isinstance(exc, UnknownInvokeError | HookError):
         return f"{first}{where}"
     return f"{type(exc).__name__}: {first}{where}" if first else f"{type(exc).__name__}{where}"
 
