@@ -1,9 +1,14 @@
-"""PlatformMocks: realistic outputs per type, data sources, and a loud failure for unknown invokes."""
+"""PlatformMocks: realistic outputs per type and from the SDKs, every data source, hooks, and a loud failure for
+functions no installed SDK has."""
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import io
 import json
 import re
+from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -12,8 +17,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 
-from stacks.offline.invokes import INVOKES
+from stacks.cli import main
+from stacks.offline.mock_hooks import DEFAULT_FILE, HookError, load_hooks
 from stacks.offline.mocks import ACCOUNT_ID, RESOURCE_TYPES, PlatformMocks, UnknownInvokeError
+from stacks.offline.runner import ConfigError, ProgramError, run_program
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+TINY = FIXTURES / "tiny_pack"
 
 HEX17 = "[0-9a-f]{17}"
 
@@ -153,10 +163,101 @@ def test_policy_documents_render_like_the_provider():
     assert json.loads(result["minifiedJson"]) == document
 
 
-def test_unknown_invoke_raises_naming_the_token():
-    with pytest.raises(UnknownInvokeError, match=re.escape("aws:ec2/getVpc:getVpc")):
-        PlatformMocks().call(MockCallArgs("aws:ec2/getVpc:getVpc", {"default": True}, ""))
-    assert "aws:ec2/getVpc:getVpc" not in INVOKES
+def test_a_function_no_installed_sdk_has_raises_naming_it():
+    with pytest.raises(UnknownInvokeError, match=re.escape("'acme:index/getWidget:getWidget'")):
+        PlatformMocks().call(MockCallArgs("acme:index/getWidget:getWidget", {}, ""))
+
+
+# ---------------------------------------------------------------------------
+# Outputs the provider computes, read from the SDK's classes.
+# ---------------------------------------------------------------------------
+def test_an_unlisted_type_gets_every_output_the_provider_computes():
+    assert "aws:ec2/instance:Instance" not in RESOURCE_TYPES
+    _, outputs = new("aws:ec2/instance:Instance", "web", ami="ami-0123456789abcdef0", instanceType="t3.micro")
+    assert re.fullmatch(r"203\.0\.113\.\d+", outputs["publicIp"]), outputs["publicIp"]
+    assert re.fullmatch(r"10\.\d+\.\d+\.\d+", outputs["privateIp"]), outputs["privateIp"]
+    assert outputs["publicDns"].endswith(".us-east-1.ec2.amazonaws.com"), outputs["publicDns"]
+    assert re.fullmatch(f"eni-{HEX17}", outputs["primaryNetworkInterfaceId"]), outputs["primaryNetworkInterfaceId"]
+    assert re.fullmatch(f"subnet-{HEX17}", outputs["subnetId"]), "an optional input the provider always fills in"
+    assert outputs["ami"] == "ami-0123456789abcdef0", "inputs are kept"
+
+
+def test_optional_inputs_left_unset_stay_unset():
+    _, log_group = new("aws:cloudwatch/logGroup:LogGroup", "logs")
+    assert "kmsKeyId" not in log_group and "retentionInDays" not in log_group, sorted(log_group)
+    _, task = new("aws:ecs/taskDefinition:TaskDefinition", "task", family="web", containerDefinitions="[]")
+    assert "cpu" not in task and "volumes" not in task, sorted(task)
+    assert task["revision"] == 1 and task["region"] == "us-east-1", "computed ones are filled in"
+
+
+@pytest.mark.parametrize(("engine", "port"), [("postgres", 5432), ("mysql", 3306), ("aurora-postgresql", 5432)])
+def test_database_address_endpoint_and_port_agree(engine, port):
+    resource_id, db = new("aws:rds/instance:Instance", "Orders", region="eu-west-1", engine=engine,
+                          instanceClass="db.t4g.micro")
+    assert re.fullmatch(r"orders-[0-9a-f]{7}\.c[0-9a-f]{12}\.eu-west-1\.rds\.amazonaws\.com", db["address"]), db
+    assert db["port"] == port
+    assert db["endpoint"] == f"{db['address']}:{port}"
+    assert db["arn"] == f"arn:aws:rds:eu-west-1:{ACCOUNT_ID}:db:{db['identifier']}"
+    assert resource_id == db["resourceId"] and resource_id.startswith("db-")
+    _, given_port = new("aws:rds/instance:Instance", "orders", engine=engine, port=6000)
+    assert given_port["endpoint"].endswith(":6000") and given_port["port"] == 6000
+
+
+def test_image_builds_report_a_digest_pinned_reference():
+    _, built = new("docker-build:index:Image", "app", tags=["123456789012.dkr.ecr.us-east-1.amazonaws.com/app:v1"],
+                   push=True)
+    assert built["ref"] == "123456789012.dkr.ecr.us-east-1.amazonaws.com/app@" + built["digest"], built
+    _, pushed = new("docker:index/image:Image", "app", imageName="registry.example.com/team/app:latest")
+    assert re.fullmatch(r"registry\.example\.com/team/app@sha256:[0-9a-f]{64}", pushed["repoDigest"]), pushed
+
+
+def test_remote_components_get_their_scalar_outputs():
+    _, alb = new("awsx:lb:ApplicationLoadBalancer", "lb", custom=False)
+    assert re.fullmatch(f"vpc-{HEX17}", alb["vpcId"]), alb
+    assert "loadBalancer" not in alb, "a child resource cannot be made up: it stays unknown"
+
+
+# ---------------------------------------------------------------------------
+# Every provider function answers.
+# ---------------------------------------------------------------------------
+def test_every_ec2_data_source_answers_with_the_types_it_declares(pulumi_mocks):
+    # Each SDK result class checks its fields' types as it is built: a wrong one raises TypeError.
+    aws.ec2.Vpc  # noqa: B018 - loads the module, so its functions are listed
+    functions = [getattr(aws.ec2, name) for name in dir(aws.ec2) if name.startswith("get_")
+                 and not name.endswith("_output")]
+    assert len(functions) > 50
+    for function in functions:
+        result = function()
+        assert result is not None, function.__name__
+
+
+def test_data_sources_answer_in_aws_formats(pulumi_mocks):
+    vpc = aws.ec2.get_vpc(default=True)
+    assert re.fullmatch(f"vpc-{HEX17}", vpc.id) and vpc.default is True, vpc
+    assert re.fullmatch(r"\d+\.\d+\.\d+\.\d+/\d+", vpc.cidr_block), vpc.cidr_block
+    subnets = aws.ec2.get_subnets(filters=[{"name": "vpc-id", "values": [vpc.id]}])
+    assert len(subnets.ids) == 2 and all(re.fullmatch(f"subnet-{HEX17}", i) for i in subnets.ids), subnets.ids
+    assert subnets.filters[0].values == [vpc.id], "arguments are echoed where the result names them"
+    # An argument the program passes as a string where the provider takes a bool comes back as the bool.
+    ami = aws.ec2.get_ami(most_recent="true", owners=["amazon"])
+    assert re.fullmatch(f"ami-{HEX17}", ami.id) and ami.most_recent is True, ami
+    group = aws.ec2.get_security_group(name="default")
+    assert re.fullmatch(f"sg-{HEX17}", group.id) and re.fullmatch(f"vpc-{HEX17}", group.vpc_id), group
+
+
+@pytest.mark.parametrize("function", [aws.ecr.get_authorization_token, aws.ecr.get_credentials])
+def test_an_ecr_token_decodes_to_its_user_and_password(pulumi_mocks, function):
+    token = function(registry_id=ACCOUNT_ID)
+    user, password = base64.b64decode(token.authorization_token).decode().split(":")
+    assert user == "AWS" and password and token.proxy_endpoint == \
+        f"https://{ACCOUNT_ID}.dkr.ecr.us-east-1.amazonaws.com", token
+    if hasattr(token, "user_name"):
+        assert (token.user_name, token.password) == (user, password)
+
+
+def test_answers_from_other_provider_sdks():
+    result = call("docker:index/getRegistryImage:getRegistryImage", name="nginx:1.27")
+    assert result["name"] == "nginx:1.27" and re.fullmatch(r"sha256:[0-9a-f]{64}", result["sha256Digest"]), result
 
 
 # Through the runtime, as the lead's unit tests use it (the conftest's pulumi_mocks fixture).
@@ -176,6 +277,100 @@ def test_outputs_through_the_runtime(pulumi_mocks):
     return pulumi.Output.all(vpc.id, vpc.arn, repo.repository_url, zones).apply(check)
 
 
-def test_unknown_invoke_through_the_runtime_fails(pulumi_mocks):
-    with pytest.raises(Exception, match=re.escape("aws:ec2/getVpc:getVpc")):
-        aws.ec2.get_vpc(default=True)
+def test_a_function_no_installed_sdk_has_fails_through_the_runtime(pulumi_mocks):
+    with pytest.raises(Exception, match=re.escape("acme:index/getWidget:getWidget")):
+        pulumi.runtime.invoke("acme:index/getWidget:getWidget", {})
+
+
+# ---------------------------------------------------------------------------
+# A project's hooks file.
+# ---------------------------------------------------------------------------
+HOOKS = """
+def invoke(token, args):
+    if token == "aws:ec2/getVpc:getVpc":
+        return {"id": "vpc-0a1b2c3d4e5f60718", "cidrBlock": "172.31.0.0/16"}
+    if token == "acme:index/getWidget:getWidget":
+        return {"size": 3}
+    return None
+
+def resource(type, name, inputs):
+    if type == "aws:rds/instance:Instance":
+        return {"id": "db-FROMTHEHOOK", "address": "orders." + inputs["engine"] + ".internal"}
+    return None
+"""
+
+PROGRAM = """
+import pulumi, pulumi_aws as aws
+vpc = aws.ec2.get_vpc(default=True)
+db = aws.rds.Instance("orders", engine="postgres", instance_class="db.t4g.micro")
+pulumi.export("vpc", [vpc.id, vpc.cidr_block, vpc.owner_id])
+pulumi.export("db", [db.id, db.address, db.port])
+pulumi.export("widget", pulumi.runtime.invoke("acme:index/getWidget:getWidget", {}).value)
+"""
+
+
+def project(tmp_path: Path, hooks: str | None = HOOKS, *, file_name: str = DEFAULT_FILE,
+            program: str = PROGRAM) -> Path:
+    (tmp_path / "Pulumi.yaml").write_text("name: hooked\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config:\n  aws:region: eu-west-1\n")
+    (tmp_path / "__main__.py").write_text(program)
+    if hooks is not None:
+        (tmp_path / file_name).write_text(hooks)
+    return tmp_path
+
+
+def test_the_projects_hooks_file_adds_and_overrides_answers(tmp_path):
+    run = run_program(project(tmp_path), "dev")
+    assert run.outputs["vpc"] == ["vpc-0a1b2c3d4e5f60718", "172.31.0.0/16", ACCOUNT_ID], "the rest is generated"
+    assert run.outputs["db"] == ["db-FROMTHEHOOK", "orders.postgres.internal", 5432]
+    assert run.outputs["widget"] == {"size": 3}, "a function no SDK has, answered by the hook"
+    assert run.named("orders").id == "db-FROMTHEHOOK"
+
+
+def test_mocks_file_given_on_the_command_line_replaces_the_projects(tmp_path):
+    project(tmp_path, 'def resource(type, name, inputs):\n    return {"address": "from-the-project"}\n')
+    other = tmp_path / "ci_mocks.py"
+    other.write_text('def resource(type, name, inputs):\n    return {"address": "from-the-option"}\n'
+                     'def invoke(token, args):\n    return {"size": 1} if token.startswith("acme:") else None\n')
+    run = run_program(tmp_path, "dev", mocks_file=other)
+    assert run.outputs["db"][1] == "from-the-option"
+
+
+@pytest.mark.parametrize(("hooks", "message"), [
+    ("def invoke(token, args:\n", "line 1: "),
+    ("raise RuntimeError('no credentials here')\n", "loading it raised RuntimeError: no credentials here"),
+    ("VALUE = 1\n", "defines neither invoke(token, args) nor resource(type, name, inputs)"),
+    ("invoke = 3\n", "'invoke' must be a function"),
+])
+def test_a_broken_hooks_file_is_one_line_naming_it(tmp_path, hooks, message):
+    path = project(tmp_path, hooks) / DEFAULT_FILE
+    with pytest.raises(ConfigError) as caught:
+        run_program(tmp_path, "dev")
+    assert str(caught.value).startswith(f"{path}: ") and message in str(caught.value), caught.value
+    assert "\n" not in str(caught.value)
+    with pytest.raises(HookError, match="mocks file not found"):
+        load_hooks(tmp_path / "missing.py")
+
+
+@pytest.mark.parametrize(("hooks", "message"), [
+    ("def resource(type, name, inputs):\n    return inputs['nope']\n",
+     "resource('aws:rds/instance:Instance', 'orders') raised KeyError: 'nope'"),
+    ("def invoke(token, args):\n    return ['not', 'a', 'dict']\n",
+     "invoke('aws:ec2/getVpc:getVpc') must return a dict or None, not list"),
+])
+def test_a_failing_hook_is_one_line_naming_the_file(tmp_path, hooks, message):
+    path = project(tmp_path, hooks) / DEFAULT_FILE
+    with pytest.raises(ProgramError) as caught:
+        run_program(tmp_path, "dev")
+    assert str(caught.value).startswith(f"{path}: {message}"), caught.value
+
+
+def test_plan_with_a_bad_mocks_file_exits_2_naming_it(tmp_path):
+    bad = tmp_path / "broken_mocks.py"
+    bad.write_text("def resource(type, name, inputs)\n")
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["plan", "good", "--project-dir", str(FIXTURES / "badconfig_project"), "--policy-pack", str(TINY),
+                     "--mocks", str(bad)])
+    assert code == 2
+    assert err.getvalue().startswith(f"error: {bad}: line 1: ") and err.getvalue().count("\n") == 1, err.getvalue()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import io
 import json
 import os
 import sys
@@ -15,6 +17,7 @@ import pytest
 from pulumi.runtime import config as runtime_config
 from pulumi.runtime import settings as runtime_settings
 
+from stacks.cli import main
 from stacks.offline.runner import (
     SECRET_PLACEHOLDER,
     ConfigError,
@@ -28,6 +31,8 @@ from stacks.offline.runner import (
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 VIOLATING = FIXTURES / "violating_project"
 BADCONFIG = FIXTURES / "badconfig_project"
+OUTPUTS = FIXTURES / "outputs_project"
+PROD_POLICY = Path(__file__).resolve().parent.parent / "policies" / "config" / "prod.json"
 STACK_URN = "urn:pulumi:bad::violating::pulumi:pulumi:Stack::violating-bad"
 
 
@@ -290,3 +295,33 @@ def test_on_resource_sees_each_registration_and_cannot_break_the_run():
 
     run = run_program(BADCONFIG, "good", on_resource=listener)
     assert sorted(seen) == sorted(r.urn for r in run.resources)
+
+
+# ---------------------------------------------------------------------------
+# What `pulumi up` would send: inputs built from other resources' outputs are known.
+# ---------------------------------------------------------------------------
+def test_containers_built_from_a_databases_outputs_are_known():
+    run = run_program(OUTPUTS, "bad")
+    task = run.named("web")
+    containers = json.loads(task.inputs["containerDefinitions"])
+    environment = {e["name"]: e["value"] for e in containers[0]["environment"]}
+    assert environment["DB_HOST"] == run.outputs["dbAddress"], task.urn
+    assert environment["DB_HOST"].endswith(".eu-west-1.rds.amazonaws.com"), task.urn
+    assert environment["DB_PORT"] == "5432", f"{task.urn}: the engine's port"
+
+
+def test_the_prod_gate_fails_an_insecure_task_built_from_outputs(tmp_path):
+    path = tmp_path / "plan.json"
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        code = main(["plan", "bad", "--project-dir", str(OUTPUTS), "--policy-config", str(PROD_POLICY),
+                     "--json", str(path)])
+    assert code == 1, err.getvalue()
+    task = "urn:pulumi:bad::outputs::aws:ecs/taskDefinition:TaskDefinition::web"
+    found = {v["policy"]: v for v in json.loads(path.read_text())["violations"] if v["urn"] == task}
+    for policy in ("disallow-privileged-containers", "disallow-plaintext-secrets", "require-pinned-images",
+                   "require-container-log-configuration"):
+        assert policy in found, f"{task}: no {policy}; found {sorted(found)}"
+        assert found[policy]["level"] == "mandatory", f"{task}: {policy} is {found[policy]['level']}"
+    assert "DB_PASSWORD" in found["disallow-plaintext-secrets"]["message"], task
+
