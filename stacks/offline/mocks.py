@@ -136,6 +136,16 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def _plain_deep(value: Any) -> Any:
+    """:func:`_plain` all the way down: what hooks and generated answers see."""
+    value = _plain(value)
+    if isinstance(value, dict):
+        return {k: _plain_deep(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_deep(v) for v in value]
+    return value
+
+
 _SIG = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 
@@ -541,8 +551,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
         self._add_computed(args.typ, ctx, outputs)
         resource_id = args.resource_id or ctx.id
         if self.hooks is not None:
-            plain_inputs = {k: _plain(v) for k, v in inputs.items()}
-            override = self.hooks.resource_outputs(args.typ, args.name, plain_inputs)
+            override = self.hooks.resource_outputs(args.typ, args.name, _plain_deep(inputs))
             if override:
                 resource_id = str(override.pop("id", resource_id))
                 outputs.update(override)
@@ -555,7 +564,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
             return
         place = Place.of(type_token, partition=self.partition, region=ctx.r, account=self.account_id,
                          name=ctx.name, seed=f"{type_token}::{ctx.res}",
-                         given={k: _plain(v) for k, v in ctx.inputs.items()})
+                         given=_plain_deep(ctx.inputs))
         for key, spec in computed.items():
             if key not in outputs:
                 value = value_for(key, spec.hint, place)
@@ -563,7 +572,7 @@ class PlatformMocks(pulumi.runtime.Mocks):
                     outputs[key] = value
 
     def call(self, args: MockCallArgs) -> tuple[dict, list[tuple[str, str]]]:
-        call_args = {k: _plain(v) for k, v in (args.args or {}).items()}
+        call_args = _plain_deep(dict(args.args or {}))
         region = str(call_args.get("region") or self.region)
         result = answer(args.token, call_args, region, self)
         override = self.hooks.invoke_answer(args.token, call_args) if self.hooks is not None else None

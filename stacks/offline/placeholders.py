@@ -329,8 +329,7 @@ def engine_port(engine: Any) -> int | None:
 
 
 def _number(key: str, place: Place) -> int:
-    k = key.lower()
-    if k.endswith("port"):
+    if _ends(key, "port"):
         return engine_port(place.given.get("engine")) or 443
     if key == "result" and isinstance(place.given.get("min"), int | float):
         return int(place.given["min"])
@@ -380,53 +379,59 @@ def _id(stem: str, place: Place, key: str) -> str:
     return f"{_kebab(stem) or _label(place)}-{place.hex(key, 17)}"
 
 
+def _ends(key: str, *words: str) -> bool:
+    """Whether camelCase ``key`` is one of ``words`` or ends with one as a whole word (``vpcId``, not ``valid``)."""
+    return any(key == w or key.endswith(w[:1].upper() + w[1:]) for w in words)
+
+
 def _string(key: str, place: Place) -> str:
     """A string shaped by what the field's name says it holds."""
-    k = key.lower()
     if key in _KNOWN_STRINGS:
         return _KNOWN_STRINGS[key]
-    if k == "region":
+    if key == "region":
         return place.region
-    if k.endswith("availabilityzoneid"):
+    if _ends(key, "availabilityZoneId"):
         return az_id(place.region, _index(place))
-    if k.endswith("availabilityzone"):
+    if _ends(key, "availabilityZone"):
         return az_name(place.region, _index(place))
-    if k in ("accountid", "ownerid", "registryid") or k.endswith("accountid"):
+    if _ends(key, "accountId", "ownerId", "registryId"):
         return place.account
-    if k.endswith("arn"):
+    if _ends(key, "arn"):
         return _arn(key, place)
-    if k == "id":
+    if key == "id":
         # A data source's own id: an EC2-style id when it names an EC2 thing (getVpc, getSubnets), else the region.
         noun = _singular(place.noun)
         return _id(noun, place, key) if place.service in ("ec2", "vpc") else place.region
-    if k.endswith("zoneid"):
+    if _ends(key, "zoneId"):
         return "Z" + place.hex(key, 13).upper()
-    if k.endswith("keyid"):
+    if _ends(key, "keyId"):
         return place.uuid(key)
-    if k.endswith("id"):
+    if _ends(key, "id"):
         return _id(key[:-2], place, key)
-    if "cidr" in k:
-        return "2600:1f18:1234:5600::/56" if "ipv6" in k else f"10.{_index(place)}.0.0/16"
-    if k.endswith(("ip", "ipaddress")):
-        if "ipv6" in k:
+    if _ends(key, "cidr", "cidrBlock"):
+        return "2600:1f18:1234:5600::/56" if "ipv6" in key.lower() else f"10.{_index(place)}.0.0/16"
+    if _ends(key, "ip", "ipAddress", "ipv4Address", "ipv6Address"):
+        if "ipv6" in key.lower():
             return f"2600:1f18:1234:5600::{place.digits(key, 2)}"
-        octets = f"{int(place.digits(key, 2)) + 1}"
-        return f"203.0.113.{octets}" if "public" in k else f"10.0.{_index(place)}.{octets}"
-    if k.endswith(("url", "uri")):
+        octet = int(place.digits(key, 2)) + 1
+        return f"203.0.113.{octet}" if "public" in key.lower() else f"10.0.{_index(place)}.{octet}"
+    if _ends(key, "url", "uri"):
         return "https://" + _host(place, key)
-    if k.endswith(("dnsname", "dns", "address", "hostname", "host", "fqdn", "endpoint", "domainname")):
+    if _ends(key, "dnsName", "dns", "address", "hostname", "host", "fqdn", "endpoint", "domainName"):
         return _host(place, key)
-    if k.endswith(("date", "time", "timestamp")) or k in ("createdat", "updatedat", "expiresat"):
+    if _ends(key, "date", "time", "timestamp", "at"):
         return _TIMESTAMP
-    if "digest" in k:
+    if _ends(key, "digest", "sha256Digest"):
         return "sha256:" + place.hex(key, 64)
-    if k.endswith("name"):
+    if key == "name":
         return place.name or f"{_label(place)}-{place.hex(key, 7)}"
-    if k in ("result", "password", "token", "secret") or k.endswith(("password", "token", "secret")):
+    if _ends(key, "name"):
+        return f"{_kebab(key[:-4])}-{place.hex(key, 7)}"
+    if _ends(key, "result", "password", "token", "secret"):
         length = place.given.get("length")
         return place.hex(key, int(length) if isinstance(length, int | float) and length > 0 else 16)
-    if k.endswith(("state", "status")):
+    if _ends(key, "state", "status"):
         return "available"
-    if k.endswith("version"):
+    if _ends(key, "version"):
         return "1"
     return f"{_kebab(key)}-{place.hex(key, 8)}"
