@@ -20,6 +20,7 @@ from pulumi.runtime.mocks import MockCallArgs, MockResourceArgs
 from stacks.cli import main
 from stacks.offline.mock_hooks import DEFAULT_FILE, HookError, load_hooks
 from stacks.offline.mocks import ACCOUNT_ID, RESOURCE_TYPES, PlatformMocks, UnknownInvokeError
+from stacks.offline.placeholders import resource_class
 from stacks.offline.runner import ConfigError, ProgramError, run_program
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -125,11 +126,13 @@ def test_unlisted_types_still_get_an_id_and_arn():
     assert component_id == "" and component == {"cidr": "10.0.0.0/16"}
 
 
-def test_every_listed_type_answers():
+def test_every_listed_type_answers_and_exists_in_the_installed_sdk():
     for type_token in RESOURCE_TYPES:
         custom = not type_token.startswith("awsx:")
         resource_id, outputs = new(type_token, "r", custom=custom)
         assert isinstance(resource_id, str) and isinstance(outputs, dict), type_token
+        # A token typed by hand silently stops matching after a provider renames it.
+        assert type_token.startswith("pulumi:providers:") or resource_class(type_token) is not None, type_token
 
 
 def test_availability_zones_follow_the_region():

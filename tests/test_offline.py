@@ -325,3 +325,15 @@ def test_the_prod_gate_fails_an_insecure_task_built_from_outputs(tmp_path):
         assert found[policy]["level"] == "mandatory", f"{task}: {policy} is {found[policy]['level']}"
     assert "DB_PASSWORD" in found["disallow-plaintext-secrets"]["message"], task
 
+
+
+def test_outputs_a_resource_declares_secret_stay_secret(tmp_path):
+    (tmp_path / "Pulumi.yaml").write_text("name: secrets\nruntime: python\n")
+    (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi, pulumi_random as random\n"
+        "password = random.RandomPassword('db', length=20)\n"
+        "pulumi.export('password', password.result)\n")
+    password = run_program(tmp_path, "dev").outputs["password"]
+    assert isinstance(password, SecretValue), "the SDK declares result secret, as the engine would mark it"
+    assert len(password.value) == 20, "the placeholder follows the length asked for"

@@ -502,6 +502,7 @@ class RecordingMonitor(MockMonitor):
         if tokens and request.type != ROOT_STACK_TYPE:
             request = self._transform(request, tokens)
         response = super().RegisterResource(request)
+        _mark_secret(response.object, request.additionalSecretOutputs)
         self._record(_registered(request, response.urn, response.id))
         return response
 
@@ -567,6 +568,19 @@ class RecordingMonitor(MockMonitor):
                 del current.ignoreChanges[:]
                 current.ignoreChanges.extend(opts.ignore_changes)
         return current
+
+
+def _mark_secret(outputs: struct_pb2.Struct, names: Iterable[str]) -> None:
+    """Wrap the outputs a resource declares secret (a random password's result), as the engine does."""
+    for name in names:
+        value = outputs.fields.get(name)
+        inner = value.struct_value.fields if value is not None and value.HasField("struct_value") else {}
+        if value is None or (SIG_KEY in inner and inner[SIG_KEY].string_value == SECRET_SIG):
+            continue
+        secret = struct_pb2.Struct()
+        secret.fields[SIG_KEY].string_value = SECRET_SIG
+        secret.fields["value"].CopyFrom(value)
+        outputs.fields[name].struct_value.CopyFrom(secret)
 
 
 # ---------------------------------------------------------------------------
