@@ -67,7 +67,7 @@ _ENGINE_PORTS = {"aurora-postgresql": 5432, "postgres": 5432, "aurora": 3306, "m
 _KNOWN_STRINGS = {"architecture": "x86_64", "virtualizationType": "hvm", "rootDeviceType": "ebs",
                   "rootDeviceName": "/dev/xvda", "hypervisor": "xen", "imageType": "machine", "platform": "",
                   "instanceTenancy": "default", "tenancy": "default", "instanceType": "t3.micro",
-                  "partition": "aws", "dnsSuffix": "amazonaws.com"}
+                  "dnsSuffix": "amazonaws.com"}
 
 # Services whose ARNs have no region.
 _GLOBAL_SERVICES = frozenset({"iam", "route53", "cloudfront", "organizations", "s3", "waf", "shield"})
@@ -125,14 +125,17 @@ def function_result_class(token: str) -> type | None:
     if found is None:
         return None
     module, name = found
-    # The function is the token's name in snake case (getVpc → get_vpc); compare without underscores so
-    # names with acronyms or digits need no rules.
-    wanted = name.replace("_", "").lower()
-    for attribute, value in vars(module).items():
-        if callable(value) and not isinstance(value, type) and attribute.replace("_", "").lower() == wanted:
-            result = _hints(value).get("return")
-            return result if isinstance(result, type) else None
-    return None
+    # The function is the token's name in snake case (getVpc → get_vpc); a name with an acronym
+    # (getIPRanges → get_ip_ranges) is found by comparing without underscores.
+    function = getattr(module, re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower(), None)
+    if function is None:
+        wanted = name.lower()
+        function = next((value for attribute, value in vars(module).items()
+                         if callable(value) and attribute.replace("_", "").lower() == wanted), None)
+    if function is None or isinstance(function, type):
+        return None
+    result = _hints(function).get("return")
+    return result if isinstance(result, type) else None
 
 
 def _hints(function: Any) -> dict[str, Any]:
@@ -390,6 +393,8 @@ def _string(key: str, place: Place) -> str:
         return _KNOWN_STRINGS[key]
     if key == "region":
         return place.region
+    if key == "partition":
+        return place.partition
     if _ends(key, "availabilityZoneId"):
         return az_id(place.region, _index(place))
     if _ends(key, "availabilityZone"):
