@@ -306,7 +306,7 @@ def test_containers_built_from_a_databases_outputs_are_known():
     containers = json.loads(task.inputs["containerDefinitions"])
     environment = {e["name"]: e["value"] for e in containers[0]["environment"]}
     assert environment["DB_HOST"] == run.outputs["dbAddress"], task.urn
-    assert environment["DB_HOST"].endswith(".eu-west-1.rds.amazonaws.com"), task.urn
+    assert environment["DB_HOST"].endswith(".us-east-1.rds.amazonaws.com"), task.urn
     assert environment["DB_PORT"] == "5432", f"{task.urn}: the engine's port"
 
 
