@@ -366,6 +366,16 @@ def test_analyzer_reports_resource_and_stack_findings_with_remediation(tiny):
     assert report.config["limit-resource-count"] == ("mandatory", {"maxResources": 10})
 
 
+def test_the_report_shows_the_packs_one_version(violating):
+    """The version in the report is the pack's own (``fargate_policies.__version__``, which PulumiPolicy.yaml
+    repeats, see tests/test_pack.py)."""
+    from fargate_policies import __version__
+
+    _, out, _, doc = violating
+    assert doc["pack"]["name"] == "fargate-platform" and doc["pack"]["version"] == __version__
+    assert f"(fargate-platform {__version__}, {len(doc['pack']['policies'])} policies)" in out.splitlines()[-1]
+
+
 def test_schema_defaults_all_and_unknown_names(tiny):
     report = tiny.analyze(RESOURCES, {"all": ("advisory", {}), "no-such-policy": ("mandatory", {})})
     assert report.config["limit-resource-count"] == ("advisory", {"maxResources": 3}), "schema default applied"
@@ -391,8 +401,8 @@ def test_run_policy_pack_kills_the_process(monkeypatch):
     started = []
     original = PolicyPackProcess.start
 
-    def spy(self, launched=None):
-        result = original(self, launched)
+    def spy(self):
+        result = original(self)
         started.append(self.process)
         return result
 

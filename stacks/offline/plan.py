@@ -113,13 +113,12 @@ def run(args: argparse.Namespace) -> int:
     pack = analyzer.PolicyPackProcess(pack_dir, stack_config.project, args.stack,
                                       config=stack_config.values)
     try:
-        # The pack boots and is configured while the program runs. Resources are analyzed once the program
-        # is done: streaming them to the pack during the run costs more on two cores than it saves.
+        # The pack boots in its own process while the program runs; the session configures it and analyzes
+        # the resources once the program is done.
         pack.start()
-        with pack.caller_placed():  # the program and the client keep off the pack's CPU
-            session = pack.session(policy_config, secret_keys=stack_config.secret_keys, config_source=config_source)
-            program = offline.run_program(project_dir, args.stack, mocks_file=args.mocks)
-            findings = session.finish(program.resources)
+        session = pack.session(policy_config, secret_keys=stack_config.secret_keys, config_source=config_source)
+        program = offline.run_program(project_dir, args.stack, mocks_file=args.mocks)
+        findings = session.finish(program.resources)
         policies.check_policy_names(policy_config, (p.name for p in findings.pack.policies), config_source)
     except (offline.OfflineError, analyzer.PolicyPackError, policies.PolicyConfigError) as exc:
         return _error(str(exc), exc, verbose=verbose)

@@ -58,35 +58,11 @@ class Node:
         return f"Node(urn={self.urn!r}, type={self.type!r}, name={self.name!r})"
 
 
-@functools.cache
-def _is_policy_proxy(cls: type) -> bool:
-    return any(c.__module__ == "pulumi_policy.proxy" and c.__name__ in ("_DictProxy", "_ListProxy")
-               for c in cls.__mro__)
-
-
-def _unproxied(value: Any) -> Any:
-    """What a pulumi-policy unknown-checking proxy wraps (``proxy["__target"]``, as the SDK's serializer reads
-    it), so that copying it skips a check per read; any other value as it is."""
-    if _is_policy_proxy(type(value)):
-        try:
-            return value["__target"]
-        except Exception:  # noqa: BLE001 - read it through the proxy instead
-            return value
-    return value
-
-
-@functools.cache
-def _own_copy(cls: type, method: str) -> Callable[..., Any] | None:
-    """``cls``'s own way to make the copy that ``method`` names, if it has one (see :func:`plain`)."""
-    return getattr(cls, method, None)
-
-
 def plain(value: Any, depth: int = 0) -> Any:
     """A plain copy of a property value: dicts, lists, str, int, float, bool or None (unknowns as None).
 
-    A mapping type may copy itself faster: its ``plain_copy(depth)`` returns exactly what this function
-    gives for it (or ``NotImplemented`` to leave it to this function). The pack's lazily decoded properties
-    do, straight from the wire message they have not decoded.
+    Values behind pulumi-policy's unknown-checking proxies are read as any mapping or sequence: an entry
+    whose read raises (an unknown value at preview) copies as None.
     """
     if depth > MAX_DEPTH:
         return None
@@ -94,16 +70,6 @@ def plain(value: Any, depth: int = 0) -> Any:
         return value
     if isinstance(value, str):
         return None if value in UNKNOWN_SENTINELS else value
-    own = _own_copy(type(value), "plain_copy")
-    if own is not None:
-        copied = own(value, depth)
-        if copied is not NotImplemented:
-            return copied
-    value = _unproxied(value)
-    if type(value) is dict:
-        return {str(key): plain(item, depth + 1) for key, item in value.items()}
-    if type(value) is list:
-        return [plain(item, depth + 1) for item in value[:MAX_ITEMS]]
     if type(value).__name__ == "SecretValue":
         return plain(getattr(value, "value", None), depth + 1)
     if isinstance(value, Mapping):
@@ -135,15 +101,7 @@ def plain(value: Any, depth: int = 0) -> Any:
 
 
 def _plain_keys(value: Any, keys: Sequence[str]) -> dict[str, Any]:
-    """Plain copies of ``value``'s entries at ``keys`` (read one by one, so a lazy mapping decodes only those).
-
-    As with :func:`plain`, a mapping's ``plain_entries(keys)`` may make the same copy its own way.
-    """
-    own = _own_copy(type(value), "plain_entries")
-    if own is not None:
-        copied = own(value, keys)
-        if copied is not NotImplemented:
-            return copied
+    """Plain copies of ``value``'s entries at ``keys`` (read one by one, so only those are copied)."""
     if not isinstance(value, Mapping):
         return {}
     out: dict[str, Any] = {}
@@ -188,14 +146,9 @@ def _urn_of(value: Any) -> str | None:
 
 
 def _deps(value: Any) -> dict[str, tuple[str, ...]]:
-    """Property -> the URNs it depends on. A mapping type may give these itself: its ``plain_urns()``
-    returns exactly what this function gives for it (the pack's stack resources read them off the wire
-    instead of building a resource object for every dependency)."""
+    """Property -> the URNs it depends on."""
     if not isinstance(value, Mapping):
         return {}
-    own = _own_copy(type(value), "plain_urns")
-    if own is not None:
-        return own(value)
     out: dict[str, tuple[str, ...]] = {}
     try:
         entries = list(value.items())

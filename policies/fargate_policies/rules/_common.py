@@ -33,9 +33,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError, _DictProxy
-
-from ._decode import LazyDict
+from pulumi_policy.proxy import UnknownValueError
 
 # ---------------------------------------------------------------------------
 # Type tokens. Each family lists every alias token the engine may send.
@@ -97,11 +95,6 @@ class StackResource:
         return f"StackResource({self.resource_type!r}, urn={self.urn!r})"
 
 
-_PLAIN_MAPPINGS = frozenset({dict, _DictProxy, LazyDict})
-"""Mappings whose ``in`` is ``[]`` without the value (their ``[]`` raises ``KeyError`` for a missing key, and
-``in`` is the Mapping default built on it, or the dict's own); an exact type test is cheaper than the ABC check."""
-
-
 # ---------------------------------------------------------------------------
 # Safe property access. Bad props never raise: they come back as ``default``.
 # ---------------------------------------------------------------------------
@@ -109,14 +102,7 @@ def get(props: Any, *path: str | int, default: Any = None) -> Any:
     """Follow ``path`` through nested mappings and lists; ``default`` on any miss."""
     current = props
     for step in path:
-        if type(current) in _PLAIN_MAPPINGS and type(step) is str:
-            # The common case, read once: ``step in current`` then ``current[step]`` would read a proxy's entry
-            # twice. An unknown value raises here as it would in the ``in`` test.
-            try:
-                current = current[step]
-            except KeyError:
-                return default
-        elif isinstance(step, int):
+        if isinstance(step, int):
             if isinstance(current, Sequence) and not isinstance(current, str | bytes) and -len(current) <= step < len(
                 current
             ):

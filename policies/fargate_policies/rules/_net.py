@@ -36,9 +36,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy.proxy import UnknownValueError
@@ -227,34 +225,3 @@ class StackIndex:
         result.external = unmatched
         result.unknown = unknown
         return result
-
-
-# Indexes built inside :func:`shared_indexes`, by the identity of the resource list they index.
-_SHARED: ContextVar[dict[int, tuple[Any, StackIndex]] | None] = ContextVar("stack_indexes", default=None)
-
-
-@contextmanager
-def shared_indexes() -> Iterator[None]:
-    """Within this block, :func:`stack_index` builds one index per resource list and hands it to every rule.
-
-    The analyzer opens it around one AnalyzeStack request, whose stack policies all read the same list
-    (and none changes it); outside it every call builds a fresh index.
-    """
-    token = _SHARED.set({})
-    try:
-        yield
-    finally:
-        _SHARED.reset(token)
-
-
-def stack_index(resources: Iterable[Any]) -> StackIndex:
-    """The :class:`StackIndex` of ``resources``: shared inside :func:`shared_indexes`, else built now."""
-    shared = _SHARED.get()
-    if shared is None:
-        return StackIndex(resources)
-    hit = shared.get(id(resources))
-    if hit is not None and hit[0] is resources:
-        return hit[1]
-    index = StackIndex(resources)
-    shared[id(resources)] = (resources, index)
-    return index

@@ -23,7 +23,7 @@ from ._common import (
     show,
     stack_rule,
 )
-from ._net import IAM_ROLE_POLICY_ATTACHMENT, label, stack_index
+from ._net import IAM_ROLE_POLICY_ATTACHMENT, StackIndex, label
 
 ECS_TASKS_PRINCIPAL = "ecs-tasks.amazonaws.com"
 
@@ -196,7 +196,7 @@ def findings(document_raw: Any, config: Mapping[str, Any], where: str, role: str
 
 
 def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
-    index = stack_index(resources)
+    index = StackIndex(resources)
     task_roles = {
         role.urn: role for role in index.of_type(IAM_ROLE) if trusts_ecs_tasks(get(role.props, "assumeRolePolicy"))
     }

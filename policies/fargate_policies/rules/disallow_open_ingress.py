@@ -17,7 +17,7 @@ from ._common import (
     show,
     stack_rule,
 )
-from ._net import StackIndex, is_world, label, stack_index
+from ._net import StackIndex, is_world, label
 
 EC2_RULE = ("aws:ec2/securityGroupRule:SecurityGroupRule",)
 VPC_INGRESS_RULE = ("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",)
@@ -179,7 +179,7 @@ class _LoadBalancerGroups:
 def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
     raw_ports = config_value(config, "loadBalancerPorts", DEFAULT_LB_PORTS)
     lb_ports = sorted({p for p in (as_int(v) for v in as_list(raw_ports)) if p is not None})
-    index = stack_index(resources)
+    index = StackIndex(resources)
     groups: _LoadBalancerGroups | None = None
     for opening in _openings(index):
         low, high = opening.ports if opening.ports is not None else (-1, -1)

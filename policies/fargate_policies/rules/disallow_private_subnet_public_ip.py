@@ -8,7 +8,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ._common import SUBNET, as_bool, get, show, stack_rule
-from ._net import stack_index
+from ._net import StackIndex
 from ._routing import TYPES as ROUTING_TYPES
 from ._routing import Routing
 
@@ -19,7 +19,7 @@ MSG_PUBLIC_IP = (
 
 
 def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
-    index = stack_index(resources)
+    index = StackIndex(resources)
     routing: Routing | None = None
     for subnet in index.of_type(SUBNET):
         raw = get(subnet.props, "mapPublicIpOnLaunch")

@@ -8,7 +8,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ._common import ECS_SERVICE, SUBNET, NotApplicable, as_bool, get, show, stack_rule
-from ._net import label, stack_index
+from ._net import StackIndex, label
 from ._routing import TYPES as ROUTING_TYPES
 from ._routing import Routing
 
@@ -24,7 +24,7 @@ NOT_APPLICABLE = "no ECS service runs in a subnet whose routing this stack defin
 
 
 def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
-    index = stack_index(resources)
+    index = StackIndex(resources)
     routing = Routing(index)
     findings: list[tuple[str | None, str]] = []
     skipped: list[str] = []

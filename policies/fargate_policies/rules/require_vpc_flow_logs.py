@@ -8,7 +8,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ._common import FLOW_LOG, VPC, stack_rule
-from ._net import stack_index
+from ._net import StackIndex
 
 MSG_NO_FLOW_LOG = (
     "no aws:ec2/flowLog:FlowLog has a vpcId that refers to this VPC; add a flow log with vpcId set to "
@@ -17,7 +17,7 @@ MSG_NO_FLOW_LOG = (
 
 
 def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
-    index = stack_index(resources)
+    index = StackIndex(resources)
     vpcs = index.of_type(VPC)
     if not vpcs:
         return
