@@ -5,50 +5,57 @@
     (:mod:`bench.synthetic`) and pickle what it recorded; print the
     recording time as JSON.
 ``evaluate IN.pickle``
-    Launch the policy pack for the recording's stack first thing
-    (:mod:`stacks.offline.packlaunch`), then import the gRPC client and load the
-    recorded resources while the pack boots, and evaluate them through
-    :func:`stacks.offline.analyzer.run_policy_pack` (the real pack process and gRPC
-    protocol) with the prod policy config; print the evaluation time (launch
-    to findings), the pack process's peak RSS and the findings as JSON.
+    Load the recording and evaluate it through
+    :func:`stacks.offline.analyzer.run_policy_pack` (the real pack process and
+    gRPC protocol) with the prod policy config; print the evaluation time
+    (starting the pack to the last finding), the pack process's peak RSS and
+    the findings as JSON.
 ``profile IN.pickle``
-    The same requests served in-process by the pack's servicer
-    (``policies/rules/_dispatch.py``), one at a time, with every policy's
-    ``validate`` timed: seconds per policy, and the share of everything else
-    (parsing requests, decoding properties, routing).
+    Every policy's ``validate`` called in this process on the recording's
+    resources, decoded as pulumi-policy decodes a request: seconds per policy.
 ``export IN.pickle OUT.json``
     Write the recording's Terraform plan JSON (:mod:`stacks.exports.tfplan`).
 ``rules``
     Each pack policy's declared checkov equivalents (its rule's ``checkov`` attribute).
 
 The pack sees the stack config as ``PULUMI_CONFIG``, without the services
-list (see :data:`PACK_CONFIG_EXCLUDE`). A recording is a header (project,
-stack, config, secret keys) on one JSON line, read before the pack is
-launched with nothing json does not already import, then the resources,
-pickled (:func:`write_recording`).
+list (see :data:`PACK_CONFIG_EXCLUDE`).
 """
 
 from __future__ import annotations
 
-# Only what launching the pack needs is imported up front: ``evaluate`` is timed from the launch, and
-# everything imported before it (argparse, typing, ...) would only delay the pack. The rest is imported
-# where it is used.
-import gc
+import argparse
 import json
-import os
+import pickle
 import resource
 import sys
 import time
+from collections import defaultdict
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
 
-TYPE_CHECKING = False  # typing itself is not imported before the launch either
-if TYPE_CHECKING:
-    from collections.abc import Callable, Mapping
-    from concurrent.futures import Future
-    from pathlib import Path
-    from typing import Any
+from fargate_policies.rules import ALL_POLICIES
+from google.protobuf import json_format
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.deserialize import deserialize_properties
+from pulumi_policy.proxy import unknown_checking_proxy
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.realpath(__file__)))
-PACK_DIR = os.path.join(REPO_ROOT, "policies")
+from bench.synthetic import overrides
+from stacks.exports.tfplan import write_terraform_plan
+from stacks.offline.analyzer import run_policy_pack, to_struct
+from stacks.offline.policy_config import load_policy_config
+from stacks.offline.runner import run_program
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+PACK_DIR = REPO_ROOT / "policies"
 STACK = "prod"
 PACK_CONFIG_EXCLUDE = ("fargate-platform:services",)
 """Config keys not passed to the pack. No rule reads them, and the services list of a large synthetic stack
@@ -60,13 +67,9 @@ def _rss_mib(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024
 
 
-def policy_config(pack_dir: str | Path = PACK_DIR, stack: str = STACK) -> tuple[dict[str, Any], str]:
+def policy_config(pack_dir: Path = PACK_DIR, stack: str = STACK) -> tuple[dict[str, Any], str]:
     """The stack's policy config (``policies/config/<stack>.json``) and where it came from."""
-    from pathlib import Path
-
-    from stacks.offline.policy_config import load_policy_config
-
-    path = Path(pack_dir) / "config" / f"{stack}.json"
+    path = pack_dir / "config" / f"{stack}.json"
     if path.is_file():
         return load_policy_config(path), str(path.relative_to(REPO_ROOT))
     return {}, "none (pack defaults)"
@@ -76,249 +79,138 @@ def pack_config(values: Mapping[str, str]) -> dict[str, str]:
     return {k: v for k, v in values.items() if k not in PACK_CONFIG_EXCLUDE}
 
 
-def write_recording(out: str | Path, header: Mapping[str, Any], resources: Any) -> None:
-    """A recording: the header (project, stack, config, secret keys) as one JSON line, which the worker reads
-    with what launching the pack imports anyway, then the resources, pickled."""
-    import pickle
-
-    with open(out, "wb") as handle:
-        handle.write(json.dumps(header).encode("utf-8") + b"\n")
-        pickle.dump(resources, handle, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def _header(handle: Any) -> dict[str, Any]:
-    return json.loads(handle.readline())
-
-
-def record(count: int, out: str | Path) -> dict[str, Any]:
-    from bench.synthetic import overrides
-    from stacks.offline.runner import run_program
-
+def record(count: int, out: Path) -> dict[str, Any]:
     started = time.perf_counter()
     program = run_program(REPO_ROOT, STACK, config_overrides=overrides(count))
     seconds = time.perf_counter() - started
-    write_recording(out, {"project": program.project, "stack": program.stack, "config": program.config.values,
-                          "secret_keys": sorted(program.config.secret_keys)}, program.resources)
+    recording = {"project": program.project, "stack": program.stack, "config": program.config.values,
+                 "secret_keys": sorted(program.config.secret_keys), "resources": program.resources}
+    with out.open("wb") as handle:
+        pickle.dump(recording, handle, protocol=pickle.HIGHEST_PROTOCOL)
     return {"services": count, "resources": len(program.resources), "record_seconds": seconds,
             "record_rss_mib": _rss_mib(resource.RUSAGE_SELF)}
 
 
-def _load(path: str | Path) -> dict[str, Any]:
-    import pickle
-
-    with open(path, "rb") as handle:
-        header = _header(handle)
-        return {**header, "resources": pickle.load(handle)}
+def _load(path: Path) -> dict[str, Any]:
+    with path.open("rb") as handle:
+        return pickle.load(handle)
 
 
-def _load_frozen(handle: Any) -> Any:
-    """The next pickle of ``handle``, loaded with the collector paused and then moved out of its sight.
-
-    Loading a large recording makes millions of objects that live until the process ends: the collector
-    would scan them over and over while they load (half the load time at 1,000 services) and again at every
-    full collection while they are analyzed.
-    """
-    import pickle
-
-    gc.disable()
-    try:
-        loaded = pickle.load(handle)
-    finally:
-        gc.enable()
-    gc.freeze()
-    return loaded
+def evaluate(path: Path) -> dict[str, Any]:
+    recording = _load(path)
+    config, source = policy_config()
+    started = time.perf_counter()
+    report = run_policy_pack(PACK_DIR, recording["project"], recording["stack"], recording["resources"], config,
+                             config=pack_config(recording["config"]), secret_keys=recording["secret_keys"],
+                             config_source=source)
+    seconds = time.perf_counter() - started
+    return {"resources": len(recording["resources"]), "analyzed": report.analyzed, "eval_seconds": seconds,
+            "client_rss_mib": _rss_mib(resource.RUSAGE_SELF), "pack_rss_mib": _rss_mib(resource.RUSAGE_CHILDREN),
+            "policy_config": source, "policies": len(report.pack.policies), "findings": [
+                {"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message} for v in report.violations]}
 
 
-def _findings(report: Any) -> list[dict[str, str]]:
-    return [{"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message} for v in report.violations]
-
-
-def evaluate(path: str | Path) -> dict[str, Any]:
-    from stacks.offline import packlaunch
-
-    with open(path, "rb") as handle:
-        header = _header(handle)
-        started = time.perf_counter()
-        launched = packlaunch.launch(PACK_DIR, header["project"], header["stack"], pack_config(header["config"]))
-        with launched.caller_placed():  # from here on this process keeps off the pack's CPU
-            try:
-                from stacks.offline import analyzer  # while the pack boots
-
-                resources = _load_frozen(handle)
-                config, source = policy_config()
-            except BaseException:
-                launched.kill()
-                raise
-            loaded_rss = _rss_mib(resource.RUSAGE_SELF)
-            report = analyzer.run_policy_pack(PACK_DIR, header["project"], header["stack"], resources, config,
-                                              config=pack_config(header["config"]),
-                                              secret_keys=header["secret_keys"], config_source=source,
-                                              launched=launched)
-            seconds = time.perf_counter() - started
-    return {"resources": len(resources), "analyzed": report.analyzed, "eval_seconds": seconds,
-            "client_rss_mib": _rss_mib(resource.RUSAGE_SELF), "client_loaded_rss_mib": loaded_rss,
-            "pack_rss_mib": _rss_mib(resource.RUSAGE_CHILDREN), "policy_config": source,
-            "policies": len(report.pack.policies), "findings": _findings(report)}
-
-
-class _InProcessPipeline:
-    """What :meth:`stacks.offline.analyzer.PolicyPackProcess.pipeline` gives, served in this process one call at a time:
-    requests arrive serialized, as on the wire, and are parsed before the servicer sees them."""
-
-    _REQUESTS = {"Analyze": "AnalyzeRequest", "AnalyzeStack": "AnalyzeStackRequest"}
-
-    def __init__(self, servicer: Any) -> None:
-        self._servicer = servicer
-        self.results: dict[str, Any] = {}
-
-    def _serve(self, name: str, request: bytes) -> Any:
-        from pulumi.runtime.proto import analyzer_pb2
-
-        message = getattr(analyzer_pb2, self._REQUESTS[name]).FromString(request)
-        return getattr(self._servicer, name)(message, None)
-
-    def send(self, key: str, request: bytes) -> None:
-        self.results[key] = self._serve("Analyze", request)
-
-    def wait(self) -> dict[str, Any]:
-        return self.results
-
-    def call(self, name: str, request: bytes) -> Future[Any]:
-        from concurrent.futures import Future
-
-        done: Future[Any] = Future()
-        try:
-            done.set_result(self._serve(name, request))
-        except Exception as exc:  # noqa: BLE001 - handed to the caller through the future
-            done.set_exception(exc)
-        return done
-
-
-class _InProcessStub:
-    """The Analyzer stub's methods (GetAnalyzerInfo, ConfigureStack, Configure), served in this process."""
-
-    def __init__(self, servicer: Any) -> None:
-        self._servicer = servicer
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        method = getattr(self._servicer, name)
-        return lambda request, timeout=None: method(request, None)
+def _decoded(recording: dict[str, Any]) -> list[PolicyResource]:
+    """The recording's resources as a stack policy sees them: props decoded as pulumi-policy decodes a request,
+    parents, dependencies and property dependencies linked."""
+    by_urn: dict[str, PolicyResource] = {}
+    for r in recording["resources"]:
+        props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(to_struct(r.inputs))))
+        by_urn[r.urn] = PolicyResource(r.type, props, r.urn, r.name, None, None, None, [], {})
+    for r in recording["resources"]:
+        decoded = by_urn[r.urn]
+        decoded.parent = by_urn.get(r.parent) if r.parent else None
+        decoded.dependencies.extend(by_urn[d] for d in r.dependencies if d in by_urn)
+        for key, urns in r.property_dependencies.items():
+            decoded.property_dependencies[key] = [by_urn[u] for u in urns if u in by_urn]
+    return list(by_urn.values())
 
 
 def profile(path: Path) -> dict[str, Any]:
-    """Per-policy seconds for the recording, served in-process (no gRPC, no threads overlapping)."""
-    from collections import defaultdict
-
-    from pulumi_policy import policy as sdk
-
-    from stacks.offline import analyzer
-
+    """Seconds per policy over the recording, in this process: no gRPC, no pack process, one call at a time."""
     recording = _load(path)
     config, source = policy_config()
-    os.environ.update({"PULUMI_PROJECT": recording["project"], "PULUMI_STACK": recording["stack"],
-                       "PULUMI_DRY_RUN": "true", "PULUMI_CONFIG": json.dumps(pack_config(recording["config"]))})
-    sys.path.insert(0, str(PACK_DIR))
-    from fargate_policies.rules import ALL_POLICIES  # the pack's rules, as its __main__ assembles them
-    from fargate_policies.rules._dispatch import install, tune_collector
-
-    install()  # the pack's own servicer and collector settings, as its __main__ sets them
-    tune_collector()
-
+    analyzed = {r.urn for r in recording["resources"] if r.custom and not r.read}
     spent: dict[str, float] = defaultdict(float)
     calls: dict[str, int] = defaultdict(int)
-    for policy in ALL_POLICIES:
-        original = policy.validate
-
-        def timed(args: Any, report_violation: Any, _name: str = policy.name, _validate: Any = original) -> Any:
-            started = time.perf_counter()
-            try:
-                return _validate(args, report_violation)
-            finally:
-                spent[_name] += time.perf_counter() - started
-                calls[_name] += 1
-        policy.validate = timed  # an instance attribute shadows the method for this process only
-
-    servicer = sdk._PolicyAnalyzerServicer("fargate-platform", "0.0.1", ALL_POLICIES, sdk.EnforcementLevel.ADVISORY)
-    pack = analyzer.PolicyPackProcess(PACK_DIR, recording["project"], recording["stack"],
-                                      config=pack_config(recording["config"]))
-    pack.stub = _InProcessStub(servicer)
-    pipeline = _InProcessPipeline(servicer)
-    pack.pipeline = lambda: pipeline  # an instance attribute shadows the method for this process only
+    findings: list[dict[str, str]] = []
     started = time.perf_counter()
-    report = pack.analyze(recording["resources"], config, config_source=source,
-                          secret_keys=recording["secret_keys"])
+    stack = _decoded(recording)
+
+    def run(policy: Any, level: str, args: Any, urn: str) -> None:
+        def report(message: str, at: str | None = None) -> None:
+            findings.append({"policy": policy.name, "level": level, "urn": at or urn, "message": message})
+
+        began = time.perf_counter()
+        try:
+            policy.validate(args, report)
+        except Exception:  # noqa: BLE001 - unknown at preview or not applicable: the rule's time still counts
+            pass
+        spent[policy.name] += time.perf_counter() - began
+        calls[policy.name] += 1
+
+    for policy in ALL_POLICIES:
+        level, properties = config.get(policy.name, (None, {}))
+        level = level or (policy.enforcement_level or EnforcementLevel.ADVISORY).value
+        if level == "disabled":
+            continue
+        if isinstance(policy, ResourceValidationPolicy):
+            for r in stack:
+                if r.urn in analyzed:
+                    run(policy, level, ResourceValidationArgs(r.resource_type, r.props, r.urn, r.name, None, None,
+                                                              dict(properties)), r.urn)
+        elif isinstance(policy, StackValidationPolicy):
+            run(policy, level, StackValidationArgs(stack, dict(properties)), "")
     total = time.perf_counter() - started
-    kinds = {p.name: p.policy_type for p in report.pack.policies}
-    levels = {name: level for name, (level, _) in report.config.items()}
-    policies = sorted(({"policy": name, "type": kinds.get(name, ""), "level": levels.get(name, ""),
-                        "seconds": spent[name], "calls": calls[name]} for name in kinds),
-                      key=lambda p: -p["seconds"])
+    kinds = {p.name: "resource" if isinstance(p, ResourceValidationPolicy) else "stack" for p in ALL_POLICIES}
+    policies = sorted(({"policy": name, "type": kinds[name], "seconds": spent[name], "calls": calls[name]}
+                       for name in calls), key=lambda p: -p["seconds"])
     return {"resources": len(recording["resources"]), "total_seconds": total,
             "policy_seconds": sum(spent.values()), "policies": policies, "policy_config": source,
-            "findings": _findings(report)}
+            "findings": findings}
 
 
 def export(path: Path, out: Path) -> dict[str, Any]:
-    from stacks.exports.tfplan import write_terraform_plan
-
-    recording = _load(path)
-    result = write_terraform_plan(recording["resources"], out)
+    result = write_terraform_plan(_load(path)["resources"], out)
     return {"exported": len(result.addresses), "unmapped": result.unmapped, "skipped": len(result.skipped),
             "addresses": result.addresses}
 
 
 def rules() -> dict[str, Any]:
-    sys.path.insert(0, str(PACK_DIR))
-    from fargate_policies.rules import ALL_POLICIES
-
     return {"checkov": {p.name: list(getattr(p, "checkov", ())) for p in ALL_POLICIES}}
 
 
-def _parser() -> Any:
-    import argparse
-    from pathlib import Path
-
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.evaluate", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    rec = sub.add_parser("record")
+    rec = sub.add_parser("record", help="record prod with N synthetic services")
     rec.add_argument("count", type=int)
     rec.add_argument("out", type=Path)
-    sub.add_parser("evaluate").add_argument("path", type=Path)
-    sub.add_parser("profile").add_argument("path", type=Path)
-    exp = sub.add_parser("export")
+    sub.add_parser("evaluate", help="evaluate a recording with the pack process").add_argument("path", type=Path)
+    sub.add_parser("profile", help="time every policy over a recording, in-process").add_argument("path", type=Path)
+    exp = sub.add_parser("export", help="write a recording's Terraform plan JSON")
     exp.add_argument("path", type=Path)
     exp.add_argument("out", type=Path)
-    sub.add_parser("rules")
+    sub.add_parser("rules", help="each policy's checkov equivalents")
     return parser
 
 
-def _print(result: dict[str, Any]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    if args.command == "record":
+        result = record(args.count, args.out)
+    elif args.command == "evaluate":
+        result = evaluate(args.path)
+    elif args.command == "profile":
+        result = profile(args.path)
+    elif args.command == "export":
+        result = export(args.path, args.out)
+    else:
+        result = rules()
     json.dump(result, sys.stdout)
     sys.stdout.write("\n")
-    sys.stdout.flush()
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if len(argv) == 2 and argv[0] == "evaluate" and not argv[1].startswith("-"):
-        return _print(evaluate(argv[1]))  # the timed command: no argparse before the pack is launched
-    args = _parser().parse_args(argv)
-    if args.command == "record":
-        return _print(record(args.count, args.out))
-    if args.command == "evaluate":
-        return _print(evaluate(args.path))
-    if args.command == "profile":
-        return _print(profile(args.path))
-    if args.command == "export":
-        return _print(export(args.path, args.out))
-    return _print(rules())
-
-
 if __name__ == "__main__":
-    code = main()
-    # Everything this worker opened is closed (the pack killed, its channels shut, files written) and its
-    # output flushed, so it leaves without tearing the interpreter down object by object, as a process
-    # killed at that point would: what is timed is the pack's work, not this process's finalization.
-    sys.stderr.flush()
-    os._exit(code)
+    sys.exit(main())

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from bench import checkov as ckv
 from bench.cli import SOURCE_PACKAGES, compile_sources
 from bench.synthetic import services_config
@@ -73,34 +71,6 @@ def test_checkov_output_parsing_and_comparison():
     assert (insights.pack, insights.checkov, insights.both) == (1, 1, 1)
     assert by_key[("require-tags", ())].pack_only == 1
     assert by_key[("", ("CKV_AWS_18",))].checkov_only == 1
-
-
-def test_a_recording_loads_out_of_the_collectors_sight(tmp_path):
-    """The evaluating process loads the resources with the collector paused, then freezes them; a load that
-    fails still turns the collector back on."""
-    import gc
-    import pickle
-
-    from bench.evaluate import _header, _load_frozen, write_recording
-
-    path = tmp_path / "recording.pickle"
-    resources = [{"urn": f"urn:{i}", "inputs": {"tags": {"n": [i]}}} for i in range(100)]
-    write_recording(path, {"project": "p"}, resources)
-    frozen = gc.get_freeze_count()
-    try:
-        with path.open("rb") as handle:
-            assert _header(handle) == {"project": "p"}
-            assert _load_frozen(handle) == resources
-        assert gc.isenabled()
-        assert gc.get_freeze_count() >= frozen + 100
-        with path.open("rb") as handle:
-            _header(handle)
-            pickle.load(handle)
-            with pytest.raises(EOFError):
-                _load_frozen(handle)  # nothing left to load
-        assert gc.isenabled()
-    finally:
-        gc.unfreeze()
 
 
 def test_pack_and_checkov_run_in_turn_up_to_the_large_size(tmp_path, monkeypatch):

@@ -113,11 +113,10 @@ def run(args: argparse.Namespace) -> int:
     pack = analyzer.PolicyPackProcess(pack_dir, stack_config.project, args.stack,
                                       config=stack_config.values)
     try:
-        # The pack boots in its own process while the program runs; the session configures it and analyzes
-        # the resources once the program is done.
+        # The pack boots in its own process while the program runs, and analyzes each resource as it comes.
         pack.start()
         session = pack.session(policy_config, secret_keys=stack_config.secret_keys, config_source=config_source)
-        program = offline.run_program(project_dir, args.stack, mocks_file=args.mocks)
+        program = offline.run_program(project_dir, args.stack, mocks_file=args.mocks, on_resource=session.submit)
         findings = session.finish(program.resources)
         policies.check_policy_names(policy_config, (p.name for p in findings.pack.policies), config_source)
     except (offline.OfflineError, analyzer.PolicyPackError, policies.PolicyConfigError) as exc:
