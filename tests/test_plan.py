@@ -392,6 +392,18 @@ def test_config_is_validated_against_the_policy_schema(tiny):
                                  "'many' is not of type 'integer'")
 
 
+def test_config_the_pack_refuses_fails_the_plan_in_one_line(tmp_path):
+    """The pack is configured while the program runs; a config its schema refuses still ends the plan with one
+    line naming the file, and no resource is analyzed against it."""
+    config = tmp_path / "policy.json"
+    config.write_text(json.dumps({"limit-resource-count": {"maxResources": "many"}}))
+    code, out, err = plan("good", "--project-dir", str(BADCONFIG), "--policy-pack", str(TINY),
+                          "--policy-config", str(config))
+    assert (code, out) == (2, "")
+    assert err == (f"error: policy config {config}: limit-resource-count.maxResources: 'many' is not of type "
+                   "'integer'\n")
+
+
 def test_disabled_policies_do_not_run(tiny):
     report = tiny.analyze(RESOURCES, {"all": ("disabled", {})})
     assert report.violations == [] and report.not_applicable == []
