@@ -246,8 +246,8 @@ class AnalysisSession:
         self._properties: dict[str, struct_pb2.Struct] = {}
         """Each analyzed resource's properties, built once for Analyze and sent again with AnalyzeStack."""
         self._answers: dict[str, Future[analyzer_pb2.AnalyzeResponse | None]] = {}
-        # One thread is enough: it only waits on the pack, which does the work. A plan is faster by about a
-        # tenth with it than when it sends every request after the program is done (bench/README.md).
+        # One thread is enough: it only waits on the pack, which works on its own CPU. Measured: plan prod 6% faster
+        # than sending every request after the program (median of 10 alternating runs, busy two-CPU machine).
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="policy-pack")
         self._configured = self._worker.submit(self._configure, policy_config or {}, config_source,
                                                tuple(secret_keys))
