@@ -20,7 +20,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ._common import DEFAULT_SECURITY_GROUP, VPC, get, show, stack_rule
-from ._net import DEFAULT_VPC, label, stack_index
+from ._net import DEFAULT_VPC, StackIndex, label
 
 #: Rule resources that add traffic to the security group their ``securityGroupId`` names.
 RULE_RESOURCES = (
@@ -60,7 +60,7 @@ def _inline_findings(props: Mapping[str, Any]) -> Iterable[str]:
 
 
 def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
-    index = stack_index(resources)
+    index = StackIndex(resources)
     managed: set[str] = set()  # URNs of the VPCs whose default group the stack manages
     unresolved = None
     for group in index.of_type(DEFAULT_SECURITY_GROUP):

@@ -15,7 +15,7 @@ from typing import Any
 from pulumi_policy import Severity
 
 from ._common import LISTENER, LOAD_BALANCER, get, stack_rule
-from ._net import stack_index
+from ._net import StackIndex
 from .require_alb_access_logs import (  # noqa: F401 - the messages of this rule too
     MSG_BUCKET_MISSING,
     MSG_LOGS_DISABLED,
@@ -35,7 +35,7 @@ def _is_tls(props: Mapping[str, Any]) -> bool:
 
 
 def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
-    index = stack_index(resources)
+    index = StackIndex(resources)
     balancers = [lb for lb in index.of_type(LOAD_BALANCER) if _is_network(lb.props)]
     if not balancers:
         return
