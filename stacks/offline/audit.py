@@ -1,0 +1,194 @@
+"""``python -m stacks audit FILE|STACK``: check a deployed stack's state against the policy pack.
+
+The plan checks what the program *would* deploy; the audit checks what *is*
+deployed, as the stack's state records it: a console edit adopted by
+``pulumi refresh``, or resources deployed before a rule existed. It reads the
+output of ``pulumi stack export`` (:mod:`stacks.offline.deployment`), or
+exports STACK through the Automation API (:func:`stacks.automation.driver.export_deployment`,
+which needs the Pulumi CLI), and runs the CrossGuard pack over every resource
+with its recorded inputs, through the same analyzer protocol and into the same
+report as ``python -m stacks plan``.
+
+The policy config defaults to ``<pack>/config/<stack>.json``, the stack named
+by the export's root stack URN (``--stack`` names another).
+
+Exit codes, as the plan's: 0 no mandatory violation; 1 at least one mandatory
+violation; 2 the export, the policy config or the pack is invalid (one line
+on stderr naming the file); 130 interrupted. Auditing STACK adds the
+Automation API driver's codes (3: no Pulumi CLI; 5: no such stack; see
+``docs/automation.md``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from stacks.offline.analyzer import PolicyPackError, PolicyReport, run_policy_pack
+from stacks.offline.deployment import STDIN, DeployedStack, load_export, read_deployment
+from stacks.offline.plan import (
+    EXIT_INTERRUPTED,
+    EXIT_MANDATORY,
+    EXIT_OK,
+    REPO_ROOT,
+    _error,
+    _write_json,
+)
+from stacks.offline.policy_config import PolicyConfigError, load_policy_config
+from stacks.offline.runner import OfflineError, ProgramRun, StackConfig
+
+DEFAULT_PACK = REPO_ROOT / "policies"
+
+AUDIT_ERRORS = (OfflineError, PolicyPackError, PolicyConfigError)
+"""What :func:`audit_deployment` raises for bad input; each one's ``str()`` is one line naming the file."""
+
+
+@dataclass(frozen=True)
+class Audit:
+    """A deployed stack as the policy pack judged it."""
+
+    deployed: DeployedStack
+    """What the export holds."""
+    run: ProgramRun
+    """The deployed resources in the shape the report shows a plan in."""
+    report: PolicyReport
+    """The pack's findings."""
+    policy_config: Path | None
+    """The policy config file used; None: the pack's default levels."""
+
+    @property
+    def failed(self) -> bool:
+        """Whether a mandatory policy is violated (exit 1)."""
+        return bool(self.report.mandatory)
+
+
+def default_policy_config(pack_dir: Path, stack: str) -> Path | None:
+    """``<pack>/config/<stack>.json`` if it exists."""
+    path = Path(pack_dir) / "config" / f"{stack}.json"
+    return path if path.is_file() else None
+
+
+def audit_deployment(deployed: DeployedStack, *, pack_dir: Path = DEFAULT_PACK, policy_config: Path | None = None,
+                     stack: str | None = None) -> Audit:
+    """Run the pack over ``deployed``'s resources.
+
+    ``stack`` (default: the export's) chooses the default policy config and is
+    the stack the pack is told it runs for; ``policy_config`` overrides the
+    default. Raises one of :data:`AUDIT_ERRORS`.
+    """
+    stack = stack or deployed.stack
+    config_path = policy_config if policy_config is not None else default_policy_config(pack_dir, stack)
+    policies = load_policy_config(config_path) if config_path is not None else {}
+    report = run_policy_pack(Path(pack_dir), deployed.project, stack, deployed.resources, policies,
+                             config_source=f"policy config {config_path}" if config_path else "policy config")
+    run = ProgramRun(project=deployed.project, stack=stack, resources=deployed.resources, outputs=deployed.outputs,
+                     config=StackConfig(project=deployed.project, stack=stack, values={}))
+    return Audit(deployed=deployed, run=run, report=report, policy_config=config_path)
+
+
+def is_export_file(target: str) -> bool:
+    """Whether ``python -m stacks audit TARGET`` reads a file: ``-``, an existing file, or a name ending in .json."""
+    return target == STDIN or target.endswith(".json") or Path(target).is_file()
+
+
+# --------------------------------------------------------------------------- the command line
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``audit`` subcommand."""
+    parser = subparsers.add_parser(
+        "audit",
+        help="check a deployed stack's state (pulumi stack export) against the policy pack",
+        description="Run the CrossGuard policy pack over the resources a stack has deployed, as its state records "
+                    "them: from the output of `pulumi stack export` (FILE, or - for standard input), or exported "
+                    "from STACK through the Automation API (needs the Pulumi CLI). "
+                    "Exit 0: no mandatory violation; 1: mandatory violations; 2: invalid export, config or pack.",
+    )
+    parser.add_argument("target", metavar="FILE|STACK",
+                        help="an export file (an existing file, a name ending in .json, or -), else a stack name")
+    parser.add_argument("--stack", default=None, metavar="NAME",
+                        help="the stack whose policy config applies; default: the stack in the export's URNs")
+    parser.add_argument("--policy-pack", type=Path, default=None, metavar="DIR",
+                        help="policy pack directory; default: <repo>/policies")
+    parser.add_argument("--policy-config", type=Path, default=None, metavar="FILE",
+                        help="policy config JSON; default: <policy-pack>/config/<stack>.json if it exists")
+    parser.add_argument("--json", type=Path, default=None, metavar="PATH", dest="json_path",
+                        help="also write the findings as JSON (the plan's document: stacks/offline/plan.schema.json)")
+    parser.add_argument("--local", action="store_true",
+                        help="STACK only: use the file:// backend in .pulumi-state/ (needs PULUMI_CONFIG_PASSPHRASE)")
+    parser.add_argument("--verbose", action="store_true", help="tracebacks on errors, and not-applicable results")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def run(args: argparse.Namespace) -> int:
+    """Audit ``args.target``; return the exit code."""
+    from stacks.offline import report
+
+    verbose = bool(getattr(args, "verbose", False))
+    target: str = args.target
+    try:
+        if is_export_file(target):
+            source = "standard input" if target == STDIN else target
+            deployed = load_export(target)
+        else:
+            source = f"stack {target} (exported through the Automation API)"
+            deployed = _export(target, local=bool(getattr(args, "local", False)))
+        audit = audit_deployment(deployed, pack_dir=Path(args.policy_pack or DEFAULT_PACK).resolve(),
+                                 policy_config=args.policy_config, stack=args.stack)
+    except ExportFailed as exc:
+        print(exc.line, file=sys.stderr)
+        return exc.code
+    except AUDIT_ERRORS as exc:
+        return _error(str(exc), exc, verbose=verbose)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+    for note in notes(audit, source):
+        print(f"warning: {note}", file=sys.stderr)
+    print(report.render(audit.run, audit.report, stream=sys.stdout, verbose=verbose, deployed_from=source))
+    if args.json_path is not None:
+        try:
+            _write_json(Path(args.json_path), report.document(audit.run, audit.report))
+        except OSError as exc:
+            return _error(f"cannot write {args.json_path}: {exc.strerror or exc}", exc, verbose=verbose)
+    return EXIT_MANDATORY if audit.failed else EXIT_OK
+
+
+def notes(audit: Audit, source: str) -> list[str]:
+    """What the reader must know about the export before trusting the verdict."""
+    found = []
+    if audit.deployed.encrypted:
+        found.append(f"{source}: {audit.deployed.encrypted} secret value(s) are encrypted (exported without "
+                     "--show-secrets); the rules that read them cannot check them and report so")
+    if audit.deployed.pending_deletion:
+        found.append(f"{source}: {audit.deployed.pending_deletion} replaced resource(s) pending deletion were "
+                     "left out; their replacements are audited")
+    if audit.policy_config is None:
+        found.append(f"no policy config for stack {audit.run.stack}: the pack runs at its default levels")
+    return found
+
+
+class ExportFailed(Exception):
+    """The Automation API could not export the stack: the driver's exit code and its one line."""
+
+    def __init__(self, code: int, line: str) -> None:
+        super().__init__(line)
+        self.code = code
+        self.line = line
+
+
+def _export(stack: str, *, local: bool) -> DeployedStack:
+    """``stack``'s state, exported through the Automation API. Raises :class:`ExportFailed`."""
+    from stacks.automation.driver import StackOptions, export_deployment
+    from stacks.automation.errors import describe_error
+
+    try:
+        document = export_deployment(stack, StackOptions(local=local))
+    except Exception as exc:  # noqa: BLE001 - the Automation API's typed errors, each said in one line
+        code, line = describe_error(exc, stack, "audit")
+        raise ExportFailed(int(code), line) from exc
+    return read_deployment(document, f"stack {stack}'s export")
