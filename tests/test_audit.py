@@ -190,27 +190,23 @@ def test_the_dev_export_audits_clean_under_devs_config(monkeypatch):
     assert err == "", "dev's policy config is found from the export's stack name"
 
 
-@pytest.fixture(scope="module")
-def prod_audits(tmp_path_factory) -> dict[str, tuple[int, str, str, dict[str, Any]]]:
-    """prod.json and prod-drifted.json audited once each under prod's config: (code, stdout, stderr, JSON)."""
-    results = {}
-    for name in ("prod.json", "prod-drifted.json"):
-        path = tmp_path_factory.mktemp("audit") / "findings.json"
-        code, out, err = audit_cli(str(EXPORTS / name), "--json", str(path))
-        results[name] = (code, out, err, json.loads(path.read_text()) if path.exists() else {})
-    return results
+def audit_with_json(name: str, tmp_path: Path) -> tuple[int, str, str, dict[str, Any]]:
+    """Audit ``tests/fixtures/exports/<name>`` with ``--json``: (exit code, stdout, stderr, the JSON document)."""
+    path = tmp_path / "findings.json"
+    code, out, err = audit_cli(str(EXPORTS / name), "--json", str(path))
+    return code, out, err, json.loads(path.read_text()) if path.exists() else {}
 
 
-def test_the_prod_export_audits_clean_under_prods_config(prod_audits):
-    code, out, err, document = prod_audits["prod.json"]
+def test_the_prod_export_audits_clean_under_prods_config(tmp_path):
+    code, out, err, document = audit_with_json("prod.json", tmp_path)
     assert code == 0, err
     assert document["violations"] == [], f"{document['violations']}\n{REGENERATE}"
     assert document["pack"]["policies"] and all(
         p["enforcementLevel"] == "mandatory" for p in document["pack"]["policies"]), "prod's config applied"
 
 
-def test_the_drifted_export_reports_exactly_the_three_drifts_and_exits_1(prod_audits):
-    code, out, err, document = prod_audits["prod-drifted.json"]
+def test_the_drifted_export_reports_exactly_the_three_drifts_and_exits_1(tmp_path):
+    code, out, err, document = audit_with_json("prod-drifted.json", tmp_path)
     assert code == 1, err
     found = {(v["policy"], v["urn"]) for v in document["violations"]}
     assert found == DRIFTS
@@ -236,16 +232,21 @@ def test_an_encrypted_secret_is_reported_as_unchecked_never_passed():
 # ---------------------------------------------------------------------------
 # The Automation API driver's audit.
 # ---------------------------------------------------------------------------
-def test_driver_audit_exports_the_stack_and_reports_the_drift():
-    stack = ExportingStack("prod", exported("prod-drifted.json"))
+def test_driver_audit_exports_the_stack_and_judges_it_under_its_policy_config(tmp_path):
+    shutil.copytree(TINY, tmp_path / "policies")
+    (tmp_path / "policies" / "config").mkdir()
+    (tmp_path / "policies" / "config" / "test.json").write_text('{"limit-resource-count": "advisory"}')
+    stack = ExportingStack("test", tiny_export(*(bucket(f"b{i}") for i in range(4))))
     factory = FakeFactory(stack)
-    result = automation.audit("prod", stack_factory=factory, work_dir=ROOT)
+    result = automation.audit("test", stack_factory=factory, work_dir=tmp_path)
     assert stack.calls == [("export_stack", {})]
     assert [spec.create for spec in factory.specs] == [False], "an audit never creates the stack"
-    assert result.kind == "audit" and result.audit_failed and not result.drifted
-    assert {(v.policy_name, v.resource_urn) for v in result.policy_violations} == DRIFTS
-    assert result.policy_config == str(ROOT / "policies" / "config" / "prod.json")
+    assert result.kind == "audit" and result.policy_checked and not result.drifted
+    assert result.policy_config == str(tmp_path / "policies" / "config" / "test.json")
     assert result.policy_defaults == {}
+    assert sorted((v.policy_name, v.enforcement_level) for v in result.policy_violations) == [
+        ("limit-resource-count", "advisory"), *[("require-bucket-name", "advisory")] * 4]
+    assert not result.audit_failed, "the config made the only mandatory policy advisory"
 
 
 def test_driver_audit_without_a_policy_config_says_which_levels_ran(tmp_path):
