@@ -12,6 +12,8 @@ import contextlib
 import io
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -163,6 +165,13 @@ def test_a_bad_export_is_one_line_naming_the_file(tmp_path, monkeypatch, documen
     code, out, err = audit_cli("test.json")
     assert (code, out) == (2, "")
     assert err.startswith(f"error: {expected}") and err.count("\n") == 1, err
+
+
+def test_building_the_command_line_does_not_load_the_audits_dependencies():
+    code = ("import sys, stacks.cli; stacks.cli.build_parser(); "
+            "print(sorted(m for m in ('pulumi', 'grpc', 'stacks.offline.deployment') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == "[]", "every `python -m stacks` command would pay for the audit's imports"
 
 
 def test_a_missing_export_file_is_exit_2_not_a_stack_name(tmp_path):

@@ -7,7 +7,8 @@ Scripts import these operations; they return an ``OperationResult`` and print no
     print(result.changes.describe(), result.outputs["url"].display)
 
 Every operation takes the same keywords, the fields of ``StackOptions``; ``preview`` and
-``up`` also take ``policy``. ``pulumi.automation`` is imported lazily: importing it costs
+``up`` also take ``policy``, ``audit`` takes ``policy_config`` (it exports the stack's state
+and runs the offline audit, :mod:`stacks.offline.audit`). ``pulumi.automation`` is imported lazily: importing it costs
 ~0.2 s and sets up the Pulumi runtime (gRPC, protobuf), which ``python -m stacks plan``
 does not need.
 """
@@ -437,7 +438,7 @@ def audit(stack: str, *, policy_config: Path | str | None = None, **options: Any
     ``ConfigurationError``. ``options`` as for ``preview``; ``endpoint`` is not used.
     """
     # Imported here: the offline audit loads the pack's gRPC client, which the other operations do not need.
-    from stacks.offline.audit import AUDIT_ERRORS, audit_deployment
+    from stacks.offline.audit import audit_deployment, audit_errors
     from stacks.offline.deployment import read_deployment
 
     started = time.perf_counter()
@@ -449,7 +450,7 @@ def audit(stack: str, *, policy_config: Path | str | None = None, **options: Any
         # Without policy_config, the default is policies/config/<stack>.json, as policy_config_file() says.
         checked = audit_deployment(deployed, pack_dir=work / "policies", stack=short_name(stack),
                                    policy_config=Path(policy_config) if policy_config is not None else None)
-    except AUDIT_ERRORS as exc:
+    except audit_errors() as exc:
         raise ConfigurationError(f"{stack}: audit: {exc}") from exc
     report = checked.report
     violations = tuple(PolicyViolation(policy_name=v.policy, policy_pack=report.pack.name, enforcement_level=v.level,

@@ -25,9 +25,8 @@ import argparse
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from stacks.offline.analyzer import PolicyPackError, PolicyReport, run_policy_pack
-from stacks.offline.deployment import STDIN, DeployedStack, load_export, read_deployment
 from stacks.offline.plan import (
     EXIT_INTERRUPTED,
     EXIT_MANDATORY,
@@ -36,13 +35,26 @@ from stacks.offline.plan import (
     _error,
     _write_json,
 )
-from stacks.offline.policy_config import PolicyConfigError, load_policy_config
-from stacks.offline.runner import OfflineError, ProgramRun, StackConfig
+
+# The pack's client and the Pulumi SDK are imported when an audit runs, not when `python -m stacks` builds
+# its parser: every other command would pay for them.
+if TYPE_CHECKING:
+    from stacks.offline.analyzer import PolicyReport
+    from stacks.offline.deployment import DeployedStack
+    from stacks.offline.runner import ProgramRun
 
 DEFAULT_PACK = REPO_ROOT / "policies"
+STDIN = "-"
+"""The file name that reads the export from standard input."""
 
-AUDIT_ERRORS = (OfflineError, PolicyPackError, PolicyConfigError)
-"""What :func:`audit_deployment` raises for bad input; each one's ``str()`` is one line naming the file."""
+
+def audit_errors() -> tuple[type[Exception], ...]:
+    """What :func:`audit_deployment` raises for bad input; each one's ``str()`` is one line naming the file."""
+    from stacks.offline.analyzer import PolicyPackError
+    from stacks.offline.policy_config import PolicyConfigError
+    from stacks.offline.runner import OfflineError
+
+    return (OfflineError, PolicyPackError, PolicyConfigError)
 
 
 @dataclass(frozen=True)
@@ -76,8 +88,12 @@ def audit_deployment(deployed: DeployedStack, *, pack_dir: Path = DEFAULT_PACK, 
 
     ``stack`` (default: the export's) chooses the default policy config and is
     the stack the pack is told it runs for; ``policy_config`` overrides the
-    default. Raises one of :data:`AUDIT_ERRORS`.
+    default. Raises one of :func:`audit_errors`.
     """
+    from stacks.offline.analyzer import run_policy_pack
+    from stacks.offline.policy_config import load_policy_config
+    from stacks.offline.runner import ProgramRun, StackConfig
+
     stack = stack or deployed.stack
     config_path = policy_config if policy_config is not None else default_policy_config(pack_dir, stack)
     policies = load_policy_config(config_path) if config_path is not None else {}
@@ -126,12 +142,16 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Audit ``args.target``; return the exit code."""
     from stacks.offline import report
+    from stacks.offline.deployment import load_export, parse_export
 
     verbose = bool(getattr(args, "verbose", False))
     target: str = args.target
     try:
-        if is_export_file(target):
-            source = "standard input" if target == STDIN else target
+        if target == STDIN:
+            source = "standard input"
+            deployed = parse_export(sys.stdin.read(), source)
+        elif is_export_file(target):
+            source = target
             deployed = load_export(target)
         else:
             source = f"stack {target} (exported through the Automation API)"
@@ -141,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
     except ExportFailed as exc:
         print(exc.line, file=sys.stderr)
         return exc.code
-    except AUDIT_ERRORS as exc:
+    except audit_errors() as exc:
         return _error(str(exc), exc, verbose=verbose)
     except KeyboardInterrupt:
         print("error: interrupted", file=sys.stderr)
@@ -185,6 +205,7 @@ def _export(stack: str, *, local: bool) -> DeployedStack:
     """``stack``'s state, exported through the Automation API. Raises :class:`ExportFailed`."""
     from stacks.automation.driver import StackOptions, export_deployment
     from stacks.automation.errors import describe_error
+    from stacks.offline.deployment import read_deployment
 
     try:
         document = export_deployment(stack, StackOptions(local=local))

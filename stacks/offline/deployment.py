@@ -27,7 +27,6 @@ Errors are :class:`ExportError`, one line naming the file.
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,8 +46,6 @@ from stacks.offline.runner import (
 
 DEPLOYMENT_VERSION = 3
 """The only deployment format version read (``apitype.DeploymentSchemaVersionCurrent``)."""
-STDIN = "-"
-"""The file name that reads the export from standard input."""
 
 
 class ExportError(OfflineError):
@@ -76,19 +73,23 @@ class DeployedStack:
 
 
 def load_export(path: Path | str) -> DeployedStack:
-    """Read the export in ``path`` (``-``: standard input). Raises :class:`ExportError`."""
-    name = str(path)
+    """Read the export in the file ``path``. Raises :class:`ExportError`."""
     try:
-        text = sys.stdin.read() if name == STDIN else Path(path).read_text(encoding="utf-8")
+        text = Path(path).read_text(encoding="utf-8")
     except OSError as exc:
-        raise ExportError(f"{name}: cannot read: {exc.strerror or exc}") from exc
+        raise ExportError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:
-        raise ExportError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+        raise ExportError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    return parse_export(text, str(path))
+
+
+def parse_export(text: str, source: str) -> DeployedStack:
+    """Read an export from its JSON ``text``; ``source`` names it in errors. Raises :class:`ExportError`."""
     try:
         document = json.loads(text)
     except ValueError as exc:
-        raise ExportError(f"{name}: not JSON: {exc}") from exc
-    return read_deployment(document, name)
+        raise ExportError(f"{source}: not JSON: {exc}") from exc
+    return read_deployment(document, source)
 
 
 def read_deployment(document: Any, source: str) -> DeployedStack:
