@@ -179,6 +179,11 @@ def test_a_missing_export_file_is_exit_2_not_a_stack_name(tmp_path):
     assert code == 2 and err.startswith(f"error: {tmp_path / 'state.json'}: cannot read: "), err
 
 
+def test_local_is_refused_with_an_export_file():
+    code, _, err = audit_cli(str(EXPORTS / "dev.json"), "--local")
+    assert code == 2 and err.startswith("error: --local: applies to auditing a STACK"), err
+
+
 # ---------------------------------------------------------------------------
 # The committed exports.
 # ---------------------------------------------------------------------------
@@ -194,7 +199,8 @@ def test_the_drifted_export_is_prod_with_exactly_three_changes():
 def test_the_dev_export_audits_clean_under_devs_config(monkeypatch):
     code, out, err = audit_cli("-", stdin=(EXPORTS / "dev.json").read_text(), monkeypatch=monkeypatch)
     assert code == 0, err
-    assert out.startswith("Auditing stack dev of project fargate-platform (deployed state from standard input)")
+    assert out.startswith("Auditing stack dev of project fargate-platform (deployed state from standard input, "
+                          f"written {generate.DEPLOYED_AT})")
     assert "policy: 0 mandatory, 0 advisory violations" in out, f"{out[-3000:]}\n{REGENERATE}"
     assert err == "", "dev's policy config is found from the export's stack name"
 

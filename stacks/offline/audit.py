@@ -146,6 +146,9 @@ def run(args: argparse.Namespace) -> int:
 
     verbose = bool(getattr(args, "verbose", False))
     target: str = args.target
+    local = bool(getattr(args, "local", False))
+    if local and is_export_file(target):
+        return _error(f"--local: applies to auditing a STACK through the Automation API, not to the export {target}")
     try:
         if target == STDIN:
             source = "standard input"
@@ -155,7 +158,7 @@ def run(args: argparse.Namespace) -> int:
             deployed = load_export(target)
         else:
             source = f"stack {target} (exported through the Automation API)"
-            deployed = _export(target, local=bool(getattr(args, "local", False)))
+            deployed = _export(target, local=local)
         audit = audit_deployment(deployed, pack_dir=Path(args.policy_pack or DEFAULT_PACK).resolve(),
                                  policy_config=args.policy_config, stack=args.stack)
     except ExportFailed as exc:
@@ -169,7 +172,8 @@ def run(args: argparse.Namespace) -> int:
 
     for note in notes(audit, source):
         print(f"warning: {note}", file=sys.stderr)
-    print(report.render(audit.run, audit.report, stream=sys.stdout, verbose=verbose, deployed_from=source))
+    written = f", written {deployed.updated}" if deployed.updated else ""
+    print(report.render(audit.run, audit.report, stream=sys.stdout, verbose=verbose, deployed_from=source + written))
     if args.json_path is not None:
         try:
             _write_json(Path(args.json_path), report.document(audit.run, audit.report))
