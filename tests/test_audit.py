@@ -26,7 +26,6 @@ import stacks.automation as automation
 from stacks.automation import driver
 from stacks.automation.errors import MISSING_CLI_MESSAGE, CliNotFoundError, ConfigurationError, ExitCode
 from stacks.cli import main
-from stacks.offline.audit import audit_deployment
 from stacks.offline.deployment import ExportError, load_export, read_deployment
 from stacks.offline.runner import SECRET_SIG, SIG_KEY, UNKNOWN, SecretValue
 from tests.fixtures.exports import generate
@@ -235,14 +234,21 @@ def test_the_drifted_export_reports_exactly_the_three_drifts_and_exits_1(tmp_pat
 # ---------------------------------------------------------------------------
 # Secrets through the protocol (tiny pack: require-bucket-name reads ``bucket``).
 # ---------------------------------------------------------------------------
-def test_an_encrypted_secret_is_reported_as_unchecked_never_passed():
-    deployed = read_deployment(tiny_export(bucket("plain", bucket=secret("named")),
-                                           bucket("sealed", bucket=secret(encrypted=True))), "test.json")
-    report = audit_deployment(deployed, pack_dir=TINY).report
-    by_urn = {v.urn: v for v in report.violations if v.policy == "require-bucket-name"}
-    sealed = "urn:pulumi:test::tiny::aws:s3/bucket:Bucket::sealed"
-    assert set(by_urn) == {sealed}, "the plaintext secret is read and passes"
-    assert "can't be known" in by_urn[sealed].message, by_urn[sealed]
+def test_an_encrypted_secret_is_never_passed_and_fails_the_gate_under_unknowns_mandatory(tmp_path):
+    export, config = tmp_path / "sealed.json", tmp_path / "strict.json"
+    export.write_text(json.dumps(tiny_export(bucket("plain", bucket=secret("named")),
+                                             bucket("sealed", bucket=secret(encrypted=True)))))
+    config.write_text('{"unknowns": "mandatory"}')
+    code, out, err = audit_cli(str(export), "--policy-pack", str(TINY), "--policy-config", str(config),
+                               "--json", str(tmp_path / "findings.json"))
+    document = json.loads((tmp_path / "findings.json").read_text())
+    assert code == 1, err
+    assert err == f"warning: {export}: 1 secret value(s) are encrypted (exported without --show-secrets); the rules " \
+                  "that read them cannot check them and report so\n"
+    assert [(u["policy"], u["urn"], u["failing"]) for u in document["unknowns"]] == [
+        ("require-bucket-name", "urn:pulumi:test::tiny::aws:s3/bucket:Bucket::sealed", True)]
+    assert not [v for v in document["violations"] if v["policy"] == "require-bucket-name"], \
+        "the plaintext secret is read and passes"
 
 
 # ---------------------------------------------------------------------------
@@ -251,8 +257,10 @@ def test_an_encrypted_secret_is_reported_as_unchecked_never_passed():
 def test_driver_audit_exports_the_stack_and_judges_it_under_its_policy_config(tmp_path):
     shutil.copytree(TINY, tmp_path / "policies")
     (tmp_path / "policies" / "config").mkdir()
-    (tmp_path / "policies" / "config" / "test.json").write_text('{"limit-resource-count": "advisory"}')
-    stack = ExportingStack("test", tiny_export(*(bucket(f"b{i}") for i in range(4))))
+    (tmp_path / "policies" / "config" / "test.json").write_text(
+        '{"limit-resource-count": "advisory", "unknowns": "mandatory"}')
+    stack = ExportingStack("test", tiny_export(*(bucket(f"b{i}") for i in range(3)),
+                                               bucket("sealed", bucket=secret(encrypted=True))))
     factory = FakeFactory(stack)
     result = automation.audit("test", stack_factory=factory, work_dir=tmp_path)
     assert stack.calls == [("export_stack", {})]
@@ -260,9 +268,14 @@ def test_driver_audit_exports_the_stack_and_judges_it_under_its_policy_config(tm
     assert result.kind == "audit" and result.policy_checked and not result.drifted
     assert result.policy_config == str(tmp_path / "policies" / "config" / "test.json")
     assert result.policy_defaults == {}
-    assert sorted((v.policy_name, v.enforcement_level) for v in result.policy_violations) == [
-        ("limit-resource-count", "advisory"), *[("require-bucket-name", "advisory")] * 4]
-    assert not result.audit_failed, "the config made the only mandatory policy advisory"
+    found = sorted((v.policy_name, v.enforcement_level, v.resource_urn.rsplit("::", 1)[1])
+                   for v in result.policy_violations)
+    assert found == [("limit-resource-count", "advisory", "sealed"), ("require-bucket-name", "advisory", "b0"),
+                     ("require-bucket-name", "advisory", "b1"), ("require-bucket-name", "advisory", "b2"),
+                     ("require-bucket-name", "mandatory", "sealed")]
+    (unchecked,) = [v for v in result.policy_violations if v.mandatory]
+    assert unchecked.message.startswith("could not check: "), unchecked
+    assert result.audit_failed, "under unknowns: mandatory, a check the pack could not make fails the audit"
 
 
 def test_driver_audit_without_a_policy_config_says_which_levels_ran(tmp_path):
@@ -300,7 +313,7 @@ def test_audit_stack_on_the_command_line_goes_through_the_driver(monkeypatch):
     assert code == 0 and stack.calls == [("export_stack", {})], err
     assert out.startswith("Auditing stack test of project tiny (deployed state from stack test (exported through")
     assert "require-bucket-name: aws:s3/bucket:Bucket unnamed" in out
-    assert "warning: no policy config for stack test: the pack runs at its default levels" in err
+    assert "policy config: none (" in out and "every policy runs at the pack's default level" in out
 
 
 def test_audit_of_a_stack_the_backend_does_not_have_is_exit_5(monkeypatch):

@@ -433,9 +433,11 @@ def audit(stack: str, *, policy_config: Path | str | None = None, **options: Any
 
     The pack is ``<work_dir>/policies``; the policy config is ``policy_config``, else
     ``policies/config/<stack>.json`` if it exists, else the pack's default levels (then
-    listed in ``result.policy_defaults``). ``result.audit_failed`` is true when a mandatory
-    policy is violated. An export, policy config or pack that cannot be used raises
-    ``ConfigurationError``. ``options`` as for ``preview``; ``endpoint`` is not used.
+    listed in ``result.policy_defaults``). ``result.audit_failed`` is true when the plan's
+    gate fails: a mandatory violation, or a check the pack could not make (a secret exported
+    encrypted) under ``"unknowns": "mandatory"``; such checks are listed as violations too.
+    An export, policy config or pack that cannot be used raises ``ConfigurationError``.
+    ``options`` as for ``preview``; ``endpoint`` is not used.
     """
     # Imported here: the offline audit loads the pack's gRPC client, which the other operations do not need.
     from stacks.offline.audit import audit_deployment, audit_errors
@@ -452,14 +454,19 @@ def audit(stack: str, *, policy_config: Path | str | None = None, **options: Any
                                    policy_config=Path(policy_config) if policy_config is not None else None)
     except audit_errors() as exc:
         raise ConfigurationError(f"{stack}: audit: {exc}") from exc
-    report = checked.report
-    violations = tuple(PolicyViolation(policy_name=v.policy, policy_pack=report.pack.name, enforcement_level=v.level,
-                                       message=v.message, resource_urn=v.urn or None) for v in report.violations)
+    report, verdict = checked.report, checked.verdict
+    pack = report.pack.name
+    violations = [PolicyViolation(policy_name=v.policy, policy_pack=pack, enforcement_level=v.level, message=v.message,
+                                  resource_urn=v.urn or None) for v in verdict.violations]
+    # A check the pack could not make is mandatory when it fails the gate, as the command line's exit code says.
+    violations += [PolicyViolation(policy_name=u.policy, policy_pack=pack, message=f"could not check: {u.reason}",
+                                   enforcement_level="mandatory" if u.failing else "advisory",
+                                   resource_urn=u.urn or None) for u in verdict.unknowns]
     defaults = {} if checked.policy_config else {name: level for name, (level, _) in sorted(report.config.items())}
     return OperationResult(
         stack=stack,
         kind="audit",
-        policy_violations=violations,
+        policy_violations=tuple(violations),
         policy_checked=True,
         policy_config=str(checked.policy_config) if checked.policy_config else None,
         policy_defaults=MappingProxyType(defaults),

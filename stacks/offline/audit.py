@@ -10,11 +10,14 @@ with its recorded inputs, through the same analyzer protocol and into the same
 report as ``python -m stacks plan``.
 
 The policy config defaults to ``<pack>/config/<stack>.json``, the stack named
-by the export's root stack URN (``--stack`` names another).
+by the export's root stack URN (``--stack`` names another), and the plan's
+gate decides (:mod:`stacks.offline.gate`): a value the pack could not see (in
+a deployed state, a secret exported encrypted) fails it under
+``"unknowns": "mandatory"``.
 
-Exit codes, as the plan's: 0 no mandatory violation; 1 at least one mandatory
-violation; 2 the export, the policy config or the pack is invalid (one line
-on stderr naming the file); 130 interrupted. Auditing STACK adds the
+Exit codes, as the plan's: 0 the gate passes; 1 a mandatory violation, or a
+failing unknown; 2 the export, the policy config or the pack is invalid (one
+line on stderr naming the file); 130 interrupted. Auditing STACK adds the
 Automation API driver's codes (3: no Pulumi CLI; 5: no such stack; see
 ``docs/automation.md``).
 """
@@ -33,6 +36,7 @@ from stacks.offline.plan import (
     EXIT_OK,
     REPO_ROOT,
     _error,
+    _find_policy_config,
     _write_json,
 )
 
@@ -41,6 +45,7 @@ from stacks.offline.plan import (
 if TYPE_CHECKING:
     from stacks.offline.analyzer import PolicyReport
     from stacks.offline.deployment import DeployedStack
+    from stacks.offline.gate import Verdict
     from stacks.offline.runner import ProgramRun
 
 DEFAULT_PACK = REPO_ROOT / "policies"
@@ -54,7 +59,7 @@ def audit_errors() -> tuple[type[Exception], ...]:
     from stacks.offline.policy_config import PolicyConfigError
     from stacks.offline.runner import OfflineError
 
-    return (OfflineError, PolicyPackError, PolicyConfigError)
+    return OfflineError, PolicyPackError, PolicyConfigError
 
 
 @dataclass(frozen=True)
@@ -67,19 +72,18 @@ class Audit:
     """The deployed resources in the shape the report shows a plan in."""
     report: PolicyReport
     """The pack's findings."""
-    policy_config: Path | None
-    """The policy config file used; None: the pack's default levels."""
+    verdict: Verdict
+    """The plan's gate over those findings, with the policy config used."""
+
+    @property
+    def policy_config(self) -> Path | None:
+        """The policy config file used; None: the pack's default levels."""
+        return self.verdict.policy_file.path
 
     @property
     def failed(self) -> bool:
-        """Whether a mandatory policy is violated (exit 1)."""
-        return bool(self.report.mandatory)
-
-
-def default_policy_config(pack_dir: Path, stack: str) -> Path | None:
-    """``<pack>/config/<stack>.json`` if it exists."""
-    path = Path(pack_dir) / "config" / f"{stack}.json"
-    return path if path.is_file() else None
+        """Whether the gate fails (exit 1): a mandatory violation, or a failing unknown."""
+        return not self.verdict.passed
 
 
 def audit_deployment(deployed: DeployedStack, *, pack_dir: Path = DEFAULT_PACK, policy_config: Path | None = None,
@@ -91,17 +95,20 @@ def audit_deployment(deployed: DeployedStack, *, pack_dir: Path = DEFAULT_PACK, 
     default. Raises one of :func:`audit_errors`.
     """
     from stacks.offline.analyzer import run_policy_pack
-    from stacks.offline.policy_config import load_policy_config
+    from stacks.offline.gate import decide
+    from stacks.offline.policy_config import PolicyFile, check_policy_names, load_policy_file
     from stacks.offline.runner import ProgramRun, StackConfig
 
     stack = stack or deployed.stack
-    config_path = policy_config if policy_config is not None else default_policy_config(pack_dir, stack)
-    policies = load_policy_config(config_path) if config_path is not None else {}
-    report = run_policy_pack(Path(pack_dir), deployed.project, stack, deployed.resources, policies,
-                             config_source=f"policy config {config_path}" if config_path else "policy config")
+    config_path, missing = _find_policy_config(policy_config, Path(pack_dir), stack)
+    policy_file = load_policy_file(config_path) if config_path is not None else PolicyFile(None)
+    source = f"policy config {config_path}" if config_path else "policy config"
+    report = run_policy_pack(Path(pack_dir), deployed.project, stack, deployed.resources, policy_file.policies,
+                             config_source=source)
+    check_policy_names(policy_file.policies, (p.name for p in report.pack.policies), source)
     run = ProgramRun(project=deployed.project, stack=stack, resources=deployed.resources, outputs=deployed.outputs,
                      config=StackConfig(project=deployed.project, stack=stack, values={}))
-    return Audit(deployed=deployed, run=run, report=report, policy_config=config_path)
+    return Audit(deployed=deployed, run=run, report=report, verdict=decide(report, policy_file, missing))
 
 
 def is_export_file(target: str) -> bool:
@@ -173,10 +180,11 @@ def run(args: argparse.Namespace) -> int:
     for note in notes(audit, source):
         print(f"warning: {note}", file=sys.stderr)
     written = f", written {deployed.updated}" if deployed.updated else ""
-    print(report.render(audit.run, audit.report, stream=sys.stdout, verbose=verbose, deployed_from=source + written))
+    print(report.render(audit.run, audit.report, verdict=audit.verdict, stream=sys.stdout, verbose=verbose,
+                        deployed_from=source + written))
     if args.json_path is not None:
         try:
-            _write_json(Path(args.json_path), report.document(audit.run, audit.report))
+            _write_json(Path(args.json_path), report.document(audit.run, audit.report, audit.verdict))
         except OSError as exc:
             return _error(f"cannot write {args.json_path}: {exc.strerror or exc}", exc, verbose=verbose)
     return EXIT_MANDATORY if audit.failed else EXIT_OK
@@ -191,8 +199,6 @@ def notes(audit: Audit, source: str) -> list[str]:
     if audit.deployed.pending_deletion:
         found.append(f"{source}: {audit.deployed.pending_deletion} replaced resource(s) pending deletion were "
                      "left out; their replacements are audited")
-    if audit.policy_config is None:
-        found.append(f"no policy config for stack {audit.run.stack}: the pack runs at its default levels")
     return found
 
 
