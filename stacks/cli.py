@@ -12,7 +12,7 @@ import importlib
 from collections.abc import Sequence
 
 # Modules that contribute subcommands, in the order they appear in --help.
-_COMMAND_MODULES = ("stacks.offline.plan", "stacks.automation.command")
+_COMMAND_MODULES = ("stacks.offline.plan", "stacks.offline.audit", "stacks.automation.command")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""The Automation API driver: ``preview``, ``up``, ``destroy``, ``refresh``, ``outputs`` and ``drift`` as typed calls.
+"""The Automation API driver: ``preview``, ``up``, ``destroy``, ``refresh``, ``outputs``, ``drift``, ``audit``, typed.
 
 Scripts import these operations; they return an ``OperationResult`` and print nothing::
 
@@ -7,7 +7,8 @@ Scripts import these operations; they return an ``OperationResult`` and print no
     print(result.changes.describe(), result.outputs["url"].display)
 
 Every operation takes the same keywords, the fields of ``StackOptions``; ``preview`` and
-``up`` also take ``policy``. ``pulumi.automation`` is imported lazily: importing it costs
+``up`` also take ``policy``, ``audit`` takes ``policy_config`` (it exports the stack's state
+and runs the offline audit, :mod:`stacks.offline.audit`). ``pulumi.automation`` is imported lazily: importing it costs
 ~0.2 s and sets up the Pulumi runtime (gRPC, protobuf), which ``python -m stacks plan``
 does not need.
 """
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import shutil
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -35,6 +37,7 @@ from stacks.automation.backend import (
 )
 from stacks.automation.errors import (
     CliNotFoundError,
+    ConfigurationError,
     OperationCancelled,
     command_error_detail,
     is_missing_cli,
@@ -66,6 +69,7 @@ class StackLike(Protocol):
     def refresh(self, **kwargs: Any) -> Any: ...
     def preview_refresh(self, **kwargs: Any) -> Any: ...
     def outputs(self) -> Mapping[str, Any]: ...
+    def export_stack(self) -> Any: ...
     def cancel(self) -> None: ...
     def set_all_config(self, config: Any, *, path: bool = False) -> None: ...
     def remove_all_config(self, keys: list[str], *, path: bool = False) -> None: ...
@@ -128,13 +132,13 @@ class OperationResult:
     stack: str
     """The stack name, as given."""
     kind: str
-    """``preview``, ``up``, ``destroy``, ``refresh``, ``outputs`` or ``drift``."""
+    """``preview``, ``up``, ``destroy``, ``refresh``, ``outputs``, ``drift`` or ``audit``."""
     changes: ChangeSummary = field(default_factory=ChangeSummary)
     """Resource counts: planned for ``preview`` and ``drift``, done for the others."""
     outputs: Mapping[str, StackOutput] = field(default_factory=lambda: MappingProxyType({}), hash=False)
     """Stack outputs after ``up``, or the current ones for ``outputs``; empty otherwise."""
     policy_violations: tuple[PolicyViolation, ...] = ()
-    """Violations the pack reported (advisory ones; mandatory ones fail the operation)."""
+    """Violations the pack reported (advisory ones; mandatory ones fail the operation, except in ``audit``)."""
     policy_checked: bool = False
     """Whether the policy pack ran (``False`` with ``policy=False`` and for kinds without it)."""
     policy_config: str | None = None
@@ -157,6 +161,11 @@ class OperationResult:
     def drifted(self) -> bool:
         """For ``drift``: whether the cloud differs from the stack's state."""
         return self.kind == "drift" and self.changes.has_changes
+
+    @property
+    def audit_failed(self) -> bool:
+        """For ``audit``: whether the deployed resources violate a mandatory policy."""
+        return self.kind == "audit" and any(v.mandatory for v in self.policy_violations)
 
 
 # --------------------------------------------------------------------------- the policy pack
@@ -206,6 +215,11 @@ def default_levels_warning(stack: str, levels: Mapping[str, str]) -> str:
 
 
 # --------------------------------------------------------------------------- opening and running a stack
+
+
+def project_dir(options: StackOptions) -> Path:
+    """The project directory ``options`` name: ``work_dir``, or this repository."""
+    return Path(options.work_dir).resolve() if options.work_dir is not None else REPO_ROOT
 
 
 def require_cli(which: Callable[[str], str | None] | None = None) -> str:
@@ -304,7 +318,7 @@ def run(kind: str, stack: str, options: StackOptions | None = None, *, policy: b
     if options.stack_factory is None:
         # First, so a user without the CLI learns that before being asked for anything else.
         require_cli()
-    work = Path(options.work_dir).resolve() if options.work_dir is not None else REPO_ROOT
+    work = project_dir(options)
     spec = stack_spec(stack, create=kind in CREATING_KINDS, local=options.local, state_dir=options.state_dir,
                       work_dir=work)
     if options.endpoint is not None:
@@ -397,3 +411,64 @@ def outputs(stack: str, **options: Any) -> OperationResult:
     ``options`` as for ``preview``; no AWS call is made, so ``endpoint`` is not needed.
     """
     return run("outputs", stack, StackOptions(**options))
+
+
+def export_deployment(stack: str, options: StackOptions | None = None) -> dict[str, Any]:
+    """``stack``'s state as ``pulumi stack export --show-secrets`` writes it (``Stack.export_stack()``).
+
+    The stack must exist (it is selected, never created). Secrets are in plaintext in the
+    returned document: keep it in memory, or write it only where secrets may be.
+    """
+    options = options or StackOptions()
+    if options.stack_factory is None:
+        require_cli()
+    work = project_dir(options)
+    spec = stack_spec(stack, create=False, local=options.local, state_dir=options.state_dir, work_dir=work)
+    exported = (options.stack_factory or open_stack)(spec).export_stack()
+    return {"version": exported.version, "deployment": exported.deployment}
+
+
+def audit(stack: str, *, policy_config: Path | str | None = None, **options: Any) -> OperationResult:
+    """Export ``stack``'s state and run the policy pack over its deployed resources (nothing is changed).
+
+    The pack is ``<work_dir>/policies``; the policy config is ``policy_config``, else
+    ``policies/config/<stack>.json`` if it exists, else the pack's default levels (then
+    listed in ``result.policy_defaults``). ``result.audit_failed`` is true when the plan's
+    gate fails: a mandatory violation, or a check the pack could not make (a secret exported
+    encrypted) under ``"unknowns": "mandatory"``; such checks are listed as violations too.
+    An export, policy config or pack that cannot be used raises ``ConfigurationError``.
+    ``options`` as for ``preview``; ``endpoint`` is not used.
+    """
+    # Imported here: the offline audit loads the pack's gRPC client, which the other operations do not need.
+    from stacks.offline.audit import audit_deployment, audit_errors
+    from stacks.offline.deployment import read_deployment
+
+    started = time.perf_counter()
+    opts = StackOptions(**options)
+    work = project_dir(opts)
+    document = export_deployment(stack, opts)
+    try:
+        deployed = read_deployment(document, f"stack {stack}'s export")
+        # Without policy_config, the default is policies/config/<stack>.json, as policy_config_file() says.
+        checked = audit_deployment(deployed, pack_dir=work / "policies", stack=short_name(stack),
+                                   policy_config=Path(policy_config) if policy_config is not None else None)
+    except audit_errors() as exc:
+        raise ConfigurationError(f"{stack}: audit: {exc}") from exc
+    report, verdict = checked.report, checked.verdict
+    pack = report.pack.name
+    violations = [PolicyViolation(policy_name=v.policy, policy_pack=pack, enforcement_level=v.level, message=v.message,
+                                  resource_urn=v.urn or None) for v in verdict.violations]
+    # A check the pack could not make is mandatory when it fails the gate, as the command line's exit code says.
+    violations += [PolicyViolation(policy_name=u.policy, policy_pack=pack, message=f"could not check: {u.reason}",
+                                   enforcement_level="mandatory" if u.failing else "advisory",
+                                   resource_urn=u.urn or None) for u in verdict.unknowns]
+    defaults = {} if checked.policy_config else {name: level for name, (level, _) in sorted(report.config.items())}
+    return OperationResult(
+        stack=stack,
+        kind="audit",
+        policy_violations=tuple(violations),
+        policy_checked=True,
+        policy_config=str(checked.policy_config) if checked.policy_config else None,
+        policy_defaults=MappingProxyType(defaults),
+        elapsed_seconds=time.perf_counter() - started,
+    )

@@ -17,7 +17,7 @@ MISSING_CLI_MESSAGE = (
 
 
 class ExitCode(IntEnum):
-    """Exit codes of ``python -m stacks preview|up|destroy|refresh|outputs|drift``."""
+    """Exit codes of ``python -m stacks preview|up|destroy|refresh|outputs|drift`` (and ``audit STACK``)."""
 
     OK = 0
     FAILED = 1

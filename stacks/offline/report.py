@@ -73,8 +73,9 @@ def _verdict(report: PolicyReport | None, verdict: Verdict | None) -> Verdict | 
     return verdict
 
 
-def summary_line(run: ProgramRun, report: PolicyReport | None, verdict: Verdict | None = None) -> str:
-    line = f"Plan: {len(run.resources)} resources"
+def summary_line(run: ProgramRun, report: PolicyReport | None, verdict: Verdict | None = None, *,
+                 audit: bool = False) -> str:
+    line = f"{'Audit' if audit else 'Plan'}: {len(run.resources)} resources"
     verdict = _verdict(report, verdict)
     if report is None or verdict is None:
         return line + "; policy: not run"
@@ -123,7 +124,7 @@ def policy_config_line(verdict: Verdict) -> str:
 
 
 def _tree_lines(run: ProgramRun, verdict: Verdict | None, style: _Style,
-                glyphs: tuple[str, str, str, str]) -> list[str]:
+                glyphs: tuple[str, str, str, str], deployed: bool = False) -> list[str]:
     tee, last, pipe, blank = glyphs
     urns = {r.urn for r in run.resources}
     children: dict[str | None, list[RecordedResource]] = {}
@@ -159,7 +160,12 @@ def _tree_lines(run: ProgramRun, verdict: Verdict | None, style: _Style,
     name_width = min(max((len(n) for _, n, _, _ in rows), default=4), 60)
     lines = [f"     {'Type':<{type_width}}  {'Name':<{name_width}}".rstrip()]
     for type_text, name, note, read in rows:
-        op = ">-" if read else style.green("+") + " "
+        if read:
+            op = ">-"
+        elif deployed:  # already there: an audit changes nothing
+            op = "  "
+        else:
+            op = style.green("+") + " "
         lines.append(f" {op}  {type_text:<{type_width}}  {name:<{name_width}}  {note}".rstrip())
     return lines
 
@@ -213,13 +219,21 @@ def _unknowns_heading(verdict: Verdict) -> tuple[str, str]:
 
 
 def render(run: ProgramRun, report: PolicyReport | None, *, verdict: Verdict | None = None,
-           stream: IO[str] | None = None, color: bool | None = None, verbose: bool = False) -> str:
-    """The whole report as text (no trailing newline); ``verdict`` defaults to the report without a policy config."""
+           stream: IO[str] | None = None, color: bool | None = None, verbose: bool = False,
+           deployed_from: str | None = None) -> str:
+    """The whole report as text (no trailing newline); ``verdict`` defaults to the report without a policy config.
+
+    ``deployed_from`` names a deployed stack's state the resources were read from (an audit);
+    None for a plan of the program under mocks.
+    """
     stream = stream or sys.stdout
     style = _Style(use_color(stream) if color is None else color)
     verdict = _verdict(report, verdict)
-    out: list[str] = [f"Previewing stack {run.stack} of project {run.project} (offline, with mocks)", ""]
-    out.extend(_tree_lines(run, verdict, style, _glyphs(stream)))
+    audit = deployed_from is not None
+    heading = (f"Auditing stack {run.stack} of project {run.project} (deployed state from {deployed_from})"
+               if audit else f"Previewing stack {run.stack} of project {run.project} (offline, with mocks)")
+    out: list[str] = [heading, ""]
+    out.extend(_tree_lines(run, verdict, style, _glyphs(stream), deployed=audit))
 
     counts = Counter(r.type for r in run.resources)
     out += ["", "Resources by type:"]
@@ -227,9 +241,12 @@ def render(run: ProgramRun, report: PolicyReport | None, *, verdict: Verdict | N
     for type_token, count in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
         out.append(f"    {count:>{width}} {type_token}")
     reads = sum(1 for r in run.resources if r.read)
-    out.append(f"    {style.green(f'+ {len(run.resources) - reads} to create')}")
+    if audit:
+        out.append(f"    {len(run.resources) - reads} deployed")
+    else:
+        out.append(f"    {style.green(f'+ {len(run.resources) - reads} to create')}")
     if reads:
-        out.append(f"    >- {reads} to read")
+        out.append(f"    >- {reads} {'read, not managed' if audit else 'to read'}")
 
     if run.outputs:
         out += ["", "Outputs:"]
@@ -265,7 +282,7 @@ def render(run: ProgramRun, report: PolicyReport | None, *, verdict: Verdict | N
             for item in report.not_applicable:
                 out.append(f"    {item.policy}: {_resource_label(run, item.urn)}: {item.reason}")
 
-    out += ["", style.bold(summary_line(run, report, verdict))]
+    out += ["", style.bold(summary_line(run, report, verdict, audit=audit))]
     return "\n".join(out)
 
 
