@@ -173,15 +173,49 @@ def test_unlinkable_alarm_at_preview_is_not_a_finding(run, node):
                                                                          metrics="MemoryUtilization"))]
 
 
-def test_load_balancers_unknown_at_preview_demand_only_ecs_metrics(run, node):
+def test_load_balancers_unknown_at_preview_leave_target_group_metrics_to_the_engine(evaluate_stack, node):
+    """Whether the service needs target-group alarms is unknown: the ECS metrics it misses are reported, then the
+    policy can't run."""
     service = node(ECS_SERVICE[0], "api", {"name": "api", "loadBalancers": UNKNOWN_STRING_VALUE})
-    assert run([service]) == [(service.urn, rule.MSG_MISSING.format(service="api", metrics=ECS_ONLY))]
+    outcome = evaluate_stack(rule.POLICY, [service], record_unknown=True)
+    assert outcome.violations == [(service.urn, rule.MSG_MISSING.format(service="api", metrics=ECS_ONLY))]
+    assert outcome.cannot_run == "string value at .loadBalancers can't be known during preview", str(outcome)
 
 
-def test_linked_alarm_with_unknown_metric_name_is_not_a_finding(run, node):
-    service = node(ECS_SERVICE[0], "api", {"name": "api"})
+def test_load_balancers_unknown_at_preview_with_every_alarm_in_every_mode(evaluate_stack, stack_builder):
+    build(stack_builder, "api")
+    stack_builder["api"].props["loadBalancers"] = UNKNOWN_STRING_VALUE
+    outcome = evaluate_stack(rule.POLICY, stack_builder.resources, record_unknown=True)
+    assert outcome.violations == [], str(outcome)
+    # Dependencies tie the target group's alarms to the service; without them ("ids") only the target group ARN in
+    # the unknown list could, so those alarms are undecided.
+    assert (outcome.cannot_run is None) == (stack_builder.mode != "ids"), str(outcome)
+
+
+def test_linked_alarm_with_unknown_metric_name_leaves_its_service_to_the_engine(evaluate_stack, node):
+    """The alarm may be on any metric: the service it watches is undecided; the others are still judged."""
+    api = node(ECS_SERVICE[0], "api", {"name": "api"})
+    web = node(ECS_SERVICE[0], "web", {"name": "web"})
     alarm = node(ALARM, "a", alarm_props(UNKNOWN_STRING_VALUE, {"ServiceName": "api"}))
-    assert run([service, alarm]) == []
+    outcome = evaluate_stack(rule.POLICY, [api, web, alarm], record_unknown=True)
+    assert outcome.violations == [(web.urn, rule.MSG_MISSING.format(service="web", metrics=ECS_ONLY))]
+    assert outcome.cannot_run == "string value at .metricName can't be known during preview", str(outcome)
+
+
+def test_unlinkable_alarm_of_unknown_metric_does_not_silence_the_rule(evaluate_stack, stack_builder, node):
+    """An alarm whose metric and dimensions are both unknown, tied to nothing, may be any service's alarm on any
+    metric: services it could complete are undecided (the policy can't run), never passed in silence."""
+    build(stack_builder, "api")
+    build(stack_builder, "web", skip=("MemoryUtilization",))
+    anything = node(ALARM, "anything", alarm_props(UNKNOWN_STRING_VALUE, UNKNOWN_STRING_VALUE))
+    outcome = evaluate_stack(rule.POLICY, [*stack_builder.resources, anything], record_unknown=True)
+    assert outcome.violations == [] and outcome.cannot_run is not None, str(outcome)
+
+
+def test_unlinkable_alarm_of_unknown_metric_leaves_complete_services_passing(run, stack_builder, node):
+    build(stack_builder, "api")
+    anything = node(ALARM, "anything", alarm_props(UNKNOWN_STRING_VALUE, UNKNOWN_STRING_VALUE))
+    assert run([*stack_builder.resources, anything]) == []
 
 
 def test_stack_without_services(run, node):
