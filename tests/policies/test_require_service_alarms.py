@@ -72,14 +72,6 @@ def build(b, name: str = "api", load_balanced: bool = True, skip: tuple[str, ...
             b.add(ALARM, f"{name}-{metric}", alarm_props(metric, target_dims), dimensions=[tg, lb])
 
 
-@pytest.fixture
-def run(evaluate_stack):
-    def _run(resources: list[StackResource], config: dict | None = None) -> list[tuple[str | None, str]]:
-        return evaluate_stack(rule.POLICY, resources, config).violations
-
-    return _run
-
-
 def test_baseline_passes_in_every_mode(run, stack_builder):
     build(stack_builder, "api")
     build(stack_builder, "web")
