@@ -1,4 +1,8 @@
-"""Smoke test of the benchmark: `make bench QUICK=1` keeps working. It asserts the report's shape, never a time."""
+"""The benchmark's parts, and a smoke test that `make bench QUICK=1` keeps working (shapes, never times).
+
+The smoke test runs the benchmark itself, which takes half a minute: it is marked ``bench`` and left out of the
+default run; ``pytest -m bench tests/test_bench.py`` runs it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bench import checkov as ckv
 from bench.cli import SOURCE_PACKAGES, compile_sources
 from bench.synthetic import services_config
@@ -15,6 +21,7 @@ from bench.synthetic import services_config
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.bench
 def test_quick_benchmark_writes_a_well_formed_report(tmp_path):
     output = tmp_path / "RESULTS.md"
     done = subprocess.run([sys.executable, "-m", "bench", "--quick", "--sizes", "2", "--no-checkov",

@@ -4,14 +4,17 @@
 unknown-checking proxy, call the policy's ``validate`` (so config defaults are
 merged and resources of other types are skipped by the pack's own code) and
 record violations with their URN, and a not-applicable reason if any.
+``run`` does the same for the rule the test module imports as ``rule``.
 ``node`` builds a :class:`rules._common.StackResource` with a URN from its type
 and name; ``stack_builder`` builds whole stacks in each of the ways the engine
-can show them (see :class:`StackBuilder`).
+can show them (see :class:`StackBuilder`). ``container`` and ``task_definition``
+build the compliant task definition the container rules' tests start from.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 import pytest
 from fargate_policies.rules._common import (
     ECS_SERVICE,
+    ECS_TASK_DEFINITION,
     INTERNET_GATEWAY,
     ROUTE,
     ROUTE_TABLE,
@@ -28,8 +32,8 @@ from fargate_policies.rules._common import (
     VPC,
     StackResource,
 )
-from pulumi_policy import ResourceValidationArgs, StackValidationArgs
-from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
+from pulumi_policy import ResourceValidationArgs, StackValidationArgs, StackValidationPolicy
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 STACK = "urn:pulumi:test::fargate-platform"
 
@@ -60,6 +64,9 @@ class Outcome:
 
     violations: list[tuple[str | None, str]] = field(default_factory=list)
     not_applicable: str | None = None
+    cannot_run: str | None = None
+    """Why the engine would say the policy can't run at preview (``UnknownValueError.message``); only recorded
+    when the test asks for it, otherwise the error is raised."""
 
     @property
     def messages(self) -> list[str]:
@@ -73,6 +80,8 @@ class Outcome:
         lines = [f"{at}: {message}" for at, message in self.violations]
         if self.not_applicable is not None:
             lines.append(f"not applicable: {self.not_applicable}")
+        if self.cannot_run is not None:
+            lines.append(f"can't run: {self.cannot_run}")
         return "\n".join(lines) or "no violations"
 
 
@@ -89,8 +98,8 @@ def _evaluate(policy: Any, resource_type: str, props: Mapping[str, Any], config:
     return outcome
 
 
-def _evaluate_stack(policy: Any, resources: Sequence[StackResource], config: Mapping[str, Any] | None = None
-                    ) -> Outcome:
+def _evaluate_stack(policy: Any, resources: Sequence[StackResource], config: Mapping[str, Any] | None = None,
+                    *, record_unknown: bool = False) -> Outcome:
     outcome = Outcome()
     proxied: dict[str, StackResource] = {}
     for r in resources:
@@ -106,6 +115,11 @@ def _evaluate_stack(policy: Any, resources: Sequence[StackResource], config: Map
         policy.validate(args, lambda message, at: outcome.violations.append((at, message)))
     except _Skipped as skipped:
         outcome.not_applicable = skipped.reason
+    except UnknownValueError as unknown:
+        if not record_unknown:
+            raise
+        # As the engine does: the violations reported before it stand, and the policy "can't run".
+        outcome.cannot_run = unknown.message
     return outcome
 
 
@@ -184,8 +198,32 @@ def evaluate() -> Callable[..., Outcome]:
 
 @pytest.fixture
 def evaluate_stack() -> Callable[..., Outcome]:
-    """Run a stack policy on resources: ``evaluate_stack(policy, resources, config=None)``."""
+    """Run a stack policy on resources: ``evaluate_stack(policy, resources, config=None, record_unknown=False)``.
+
+    With ``record_unknown`` an unknown value the policy raises is kept in ``Outcome.cannot_run``, after the
+    violations reported before it, as the engine keeps them; otherwise it is raised to the test."""
     return _evaluate_stack
+
+
+@pytest.fixture
+def run(request: pytest.FixtureRequest) -> Callable[..., list]:
+    """Run the test module's rule (``rule.POLICY`` of the module that imports the rule as ``rule``).
+
+    A resource rule: ``run(props, config=None, resource_type=<the rule's first type>)`` -> its messages.
+    A stack rule: ``run(resources, config=None)`` -> its ``(urn, message)`` violations.
+    """
+    policy = request.module.rule.POLICY
+    if isinstance(policy, StackValidationPolicy):
+        def run_stack(resources: Sequence[StackResource], config: Mapping[str, Any] | None = None) -> list:
+            return _evaluate_stack(policy, resources, config).violations
+
+        return run_stack
+
+    def run_resource(props: Mapping[str, Any], config: Mapping[str, Any] | None = None,
+                     resource_type: str = policy.resource_types[0]) -> list:
+        return _evaluate(policy, resource_type, props, config).messages
+
+    return run_resource
 
 
 @pytest.fixture
@@ -234,3 +272,58 @@ def network_stack(stack_builder: StackBuilder) -> StackBuilder:
         "subnets": [b.ref(private)], "securityGroups": [b.ref(tasks)], "assignPublicIp": False,
     }}, networkConfiguration=[private, tasks])
     return b
+
+
+# ---------------------------------------------------------------------------
+# The compliant task definition the container rules' tests change one thing of.
+# ---------------------------------------------------------------------------
+TASK_DEFINITION = ECS_TASK_DEFINITION[0]
+IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.4.2@sha256:" + "ab" * 32
+
+
+def _container(name: str = "app", **changes: Any) -> dict:
+    container = {
+        "name": name,
+        "image": IMAGE,
+        "essential": True,
+        "user": "1000:1000",
+        "privileged": False,
+        "readonlyRootFilesystem": True,
+        "portMappings": [{"containerPort": 8080, "protocol": "tcp"}],
+        "environment": [{"name": "LOG_LEVEL", "value": "info"}],
+        "logConfiguration": {"logDriver": "awslogs", "options": {
+            "awslogs-group": f"/ecs/{name}", "awslogs-region": "eu-west-1", "awslogs-stream-prefix": name}},
+    }
+    container.update(changes)
+    return container
+
+
+def _task_definition(*containers: Mapping[str, Any], **changes: Any) -> dict:
+    props = {
+        "family": "app",
+        "requiresCompatibilities": ["FARGATE"],
+        "networkMode": "awsvpc",
+        "cpu": "256",
+        "memory": "512",
+        "runtimePlatform": {"operatingSystemFamily": "LINUX", "cpuArchitecture": "ARM64"},
+        "executionRoleArn": "arn:aws:iam::123456789012:role/app-execution",
+        "taskRoleArn": "arn:aws:iam::123456789012:role/app-task",
+        "tags": {"Environment": "test", "Owner": "platform", "CostCenter": "cc-100"},
+        "containerDefinitions": json.dumps(list(containers) or [_container(), _container("sidecar")]),
+    }
+    props.update(changes)
+    return props
+
+
+@pytest.fixture
+def container() -> Callable[..., dict]:
+    """A container definition every container rule accepts: ``container(name="app", **changes)``."""
+    return _container
+
+
+@pytest.fixture
+def task_definition() -> Callable[..., dict]:
+    """A Fargate task definition every task-definition rule accepts, shaped as the engine sends it
+    (``containerDefinitions`` a JSON string): ``task_definition(*containers, **changes)``; without containers,
+    two compliant ones named 'app' and 'sidecar'."""
+    return _task_definition

@@ -10,17 +10,9 @@ def baseline() -> dict:
     return {"name": "web", "loadBalancerType": "application", "desyncMitigationMode": "defensive"}
 
 
-@pytest.fixture
-def run(evaluate):
-    def _run(props: dict, resource_type: str = LOAD_BALANCER[0]) -> list[str]:
-        return evaluate(rule.POLICY, resource_type, props).messages
-
-    return _run
-
-
 @pytest.mark.parametrize("resource_type", LOAD_BALANCER)
 def test_baseline_passes_on_every_alias(run, resource_type):
-    assert run(baseline(), resource_type) == []
+    assert run(baseline(), resource_type=resource_type) == []
 
 
 def test_strictest_and_left_out_pass(run):
@@ -32,7 +24,7 @@ def test_strictest_and_left_out_pass(run):
 
 @pytest.mark.parametrize("resource_type", LOAD_BALANCER)
 def test_monitor_mode(run, resource_type):
-    assert run({**baseline(), "desyncMitigationMode": "monitor"}, resource_type) == [
+    assert run({**baseline(), "desyncMitigationMode": "monitor"}, resource_type=resource_type) == [
         rule.MSG_MODE.format(value="'monitor'")
     ]
 

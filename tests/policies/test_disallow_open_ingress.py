@@ -2,7 +2,8 @@
 
 import pytest
 from fargate_policies.rules import disallow_open_ingress as rule
-from fargate_policies.rules._common import SECURITY_GROUP, VPC, show
+from fargate_policies.rules._common import ECS_SERVICE, SECURITY_GROUP, VPC, show
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
 POLICY = rule.POLICY
 T_SG = SECURITY_GROUP[0]
@@ -17,7 +18,8 @@ def tcp(port: int, *cidrs: str) -> dict:
 
 @pytest.fixture
 def stack(stack_builder):
-    """A load balancer's group 'lb' open on 80 and 443; the tasks' group 'tasks' open to 'lb' and the VPC."""
+    """A load balancer's group 'lb' open on 80 and 443; the tasks' group 'tasks' open to 'lb' and the VPC, used by
+    ECS service 'web'."""
     b = stack_builder
     vpc = b.add(VPC[0], "vpc", {"cidrBlock": "10.0.0.0/16"}, id="vpc-1")
     lb_sg = b.add(T_SG, "lb", {"vpcId": b.ref(vpc), "ingress": [
@@ -33,7 +35,16 @@ def stack(stack_builder):
                                           "toPort": 443.0, "cidrIpv6": "::/0"}, securityGroupId=[lb_sg])
     b.add(T_EC2_RULE, "tasks-from-vpc", {"type": "ingress", "securityGroupId": b.ref(tasks),
                                          **tcp(8080, "10.0.0.0/16")}, securityGroupId=[tasks])
+    b.add(ECS_SERVICE[0], "web", {"launchType": "FARGATE", "networkConfiguration": {
+        "subnets": ["subnet-private"], "securityGroups": [b.ref(tasks)], "assignPublicIp": False,
+    }}, networkConfiguration=[tasks])
     return b
+
+
+def use_groups(b, *groups) -> None:
+    """Give service 'web' these security groups."""
+    b["web"].props["networkConfiguration"]["securityGroups"] = [b.ref(g) for g in groups]
+    b.depend(b["web"], "networkConfiguration", *groups)
 
 
 def tcp_port(port: int) -> str:
@@ -168,3 +179,61 @@ def test_other_types_and_egress_ignored(stack, evaluate_stack):
     b.add("aws:ec2/networkAclRule:NetworkAclRule", "nacl", {"protocol": "-1", "cidrBlock": "0.0.0.0/0"})
     outcome = evaluate_stack(POLICY, b.resources)
     assert outcome.violations == [], str(outcome)
+
+
+# ---------------------------------------------------------------------------
+# Tasks accept traffic only from the load balancer's group.
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("groups", [("lb",), ("tasks", "lb")])
+def test_tasks_in_the_internet_facing_load_balancers_group(stack, evaluate_stack, groups):
+    """The load balancer's group is open to the internet on 80 and 443: tasks in it are too."""
+    use_groups(stack, *(stack[g] for g in groups))
+    outcome = evaluate_stack(POLICY, stack.resources)
+    expected = rule.MSG_SHARES_PUBLIC_GROUP.format(group=rule.GROUP.format(name="lb"), lb="alb")
+    assert outcome.violations == [(stack["web"].urn, expected)], str(outcome)
+
+
+@pytest.mark.parametrize("internal", [False, "false", None])
+def test_a_load_balancer_is_internet_facing_unless_internal(stack, evaluate_stack, internal):
+    stack["alb"].props["internal"] = internal
+    use_groups(stack, stack["lb"])
+    outcome = evaluate_stack(POLICY, stack.resources)
+    assert [at for at, _ in outcome.violations] == [stack["web"].urn], str(outcome)
+
+
+def test_tasks_in_an_internal_load_balancers_group_open_to_the_internet(stack, evaluate_stack):
+    stack["alb"].props["internal"] = True
+    use_groups(stack, stack["lb"])
+    outcome = evaluate_stack(POLICY, stack.resources)
+    expected = rule.MSG_TASKS_OPEN.format(group=rule.GROUP.format(name="lb"), what=tcp_port(443),
+                                          cidr=show("0.0.0.0/0"))
+    assert outcome.violations == [(stack["web"].urn, expected)], str(outcome)
+
+
+def test_tasks_in_an_internal_load_balancers_group_closed_to_the_internet_pass(stack, evaluate_stack):
+    stack["alb"].props["internal"] = True
+    stack["lb"].props["ingress"] = [tcp(443, "10.0.0.0/16")]
+    del stack.by_name["lb-https-v6"]
+    use_groups(stack, stack["lb"])
+    outcome = evaluate_stack(POLICY, stack.resources)
+    assert outcome.violations == [], str(outcome)
+
+
+def test_tasks_in_a_load_balancers_group_from_outside_the_stack(stack, evaluate_stack):
+    b = stack
+    b["alb"].props["securityGroups"].append("sg-0ext")
+    b["web"].props["networkConfiguration"]["securityGroups"].append("sg-0ext")
+    outcome = evaluate_stack(POLICY, b.resources)
+    expected = rule.MSG_SHARES_PUBLIC_GROUP.format(group=show("sg-0ext"), lb="alb")
+    assert outcome.violations == [(b["web"].urn, expected)], str(outcome)
+
+
+def test_task_groups_unknown_at_preview_are_left_to_the_engine_after_the_findings(node, evaluate_stack):
+    """No dependency says where the service's groups come from: the rule reports what it can decide, then can't
+    run."""
+    open_group = node(T_SG, "open", {"ingress": [tcp(8080, "0.0.0.0/0")]})
+    service = node(ECS_SERVICE[0], "web", {"networkConfiguration": {"securityGroups": [UNKNOWN_STRING_VALUE]}})
+    outcome = evaluate_stack(POLICY, [open_group, service], record_unknown=True)
+    expected = rule.MSG_OPEN.format(prop="ingress[0].cidrBlocks", cidr=show("0.0.0.0/0"), what=tcp_port(8080),
+                                    lb_ports=LB_PORTS)
+    assert outcome.violations == [(open_group.urn, expected)] and outcome.cannot_run, str(outcome)

@@ -13,14 +13,6 @@ def baseline() -> dict:
             "deploymentMaximumPercent": 200.0}
 
 
-@pytest.fixture
-def run(evaluate):
-    def _run(props: dict, config: dict | None = None) -> list[str]:
-        return evaluate(rule.POLICY, SERVICE, props, config).messages
-
-    return _run
-
-
 def test_baseline_passes_with_default_and_production_minimum(run):
     assert run(baseline()) == []
     assert run(baseline(), PROD) == []

@@ -19,53 +19,45 @@ def baseline_target() -> dict:
             "resourceId": "service/prod/web", "minCapacity": 2.0, "maxCapacity": 6.0}
 
 
-@pytest.fixture
-def run(evaluate):
-    def _run(resource_type: str, props: dict, config: dict | None = None) -> list[str]:
-        return evaluate(rule.POLICY, resource_type, props, config).messages
-
-    return _run
-
-
 def test_baselines_pass(run):
     for config in (None, PROD):
-        assert run(SERVICE, baseline_service(), config) == []
-        assert run(TARGET, baseline_target(), config) == []
+        assert run(baseline_service(), config, resource_type=SERVICE) == []
+        assert run(baseline_target(), config, resource_type=TARGET) == []
 
 
 def test_desired_count_below_minimum(run):
     props = {**baseline_service(), "desiredCount": 1.0}
-    assert run(SERVICE, props) == []
-    assert run(SERVICE, props, PROD) == [rule.MSG_DESIRED_COUNT.format(value="1", minimum=2)]
+    assert run(props, resource_type=SERVICE) == []
+    assert run(props, PROD, resource_type=SERVICE) == [rule.MSG_DESIRED_COUNT.format(value="1", minimum=2)]
 
 
 def test_desired_count_zero(run):
     props = {**baseline_service(), "desiredCount": 0.0}
-    assert run(SERVICE, props) == [rule.MSG_DESIRED_COUNT.format(value="0", minimum=1)]
+    assert run(props, resource_type=SERVICE) == [rule.MSG_DESIRED_COUNT.format(value="0", minimum=1)]
 
 
 def test_desired_count_left_out_means_zero(run):
     props = baseline_service()
     del props["desiredCount"]
-    assert run(SERVICE, props) == [rule.MSG_DESIRED_COUNT_MISSING.format(minimum=1)]
-    assert run(SERVICE, props, {"minimum": 0}) == []
+    assert run(props, resource_type=SERVICE) == [rule.MSG_DESIRED_COUNT_MISSING.format(minimum=1)]
+    assert run(props, {"minimum": 0}, resource_type=SERVICE) == []
 
 
 def test_desired_count_not_a_number(run):
     props = {**baseline_service(), "desiredCount": "two"}
-    assert run(SERVICE, props) == [rule.MSG_DESIRED_COUNT.format(value="'two'", minimum=1)]
+    assert run(props, resource_type=SERVICE) == [rule.MSG_DESIRED_COUNT.format(value="'two'", minimum=1)]
 
 
 def test_min_capacity_below_minimum(run):
     props = {**baseline_target(), "minCapacity": 1.0}
-    assert run(TARGET, props) == []
-    assert run(TARGET, props, PROD) == [rule.MSG_MIN_CAPACITY.format(value="1", minimum=2)]
+    assert run(props, resource_type=TARGET) == []
+    assert run(props, PROD, resource_type=TARGET) == [rule.MSG_MIN_CAPACITY.format(value="1", minimum=2)]
 
 
 @pytest.mark.parametrize(("value", "shown"), [(None, "not set"), ("x", "'x'")])
 def test_min_capacity_unreadable(run, value, shown):
     props = {**baseline_target(), "minCapacity": value}
-    assert run(TARGET, props) == [rule.MSG_MIN_CAPACITY.format(value=shown, minimum=1)]
+    assert run(props, resource_type=TARGET) == [rule.MSG_MIN_CAPACITY.format(value=shown, minimum=1)]
 
 
 def test_targets_outside_ecs_are_not_applicable(evaluate):

@@ -11,14 +11,6 @@ def baseline() -> dict:
     return {"name": "web", "launchType": "FARGATE", "platformVersion": "LATEST", "desiredCount": 2.0}
 
 
-@pytest.fixture
-def run(evaluate):
-    def _run(props: dict) -> list[str]:
-        return evaluate(rule.POLICY, SERVICE, props).messages
-
-    return _run
-
-
 def test_baseline_passes(run):
     assert run(baseline()) == []
 

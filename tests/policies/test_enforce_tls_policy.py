@@ -19,14 +19,6 @@ def baseline() -> dict:
     }
 
 
-@pytest.fixture
-def run(evaluate):
-    def _run(props: dict, config: dict | None = None, resource_type: str = LISTENER[0]) -> list[str]:
-        return evaluate(rule.POLICY, resource_type, props, config).messages
-
-    return _run
-
-
 @pytest.mark.parametrize("resource_type", LISTENER)
 def test_baseline_passes_on_every_alias(run, resource_type):
     assert run(baseline(), resource_type=resource_type) == []

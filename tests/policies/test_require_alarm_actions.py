@@ -27,14 +27,6 @@ def baseline() -> dict:
     }
 
 
-@pytest.fixture
-def run(evaluate):
-    def _run(props: dict, config: dict | None = None, resource_type: str = ALARM) -> list[str]:
-        return evaluate(rule.POLICY, resource_type, props, config).messages
-
-    return _run
-
-
 def test_baseline_passes(run):
     assert run(baseline()) == []
     assert run(baseline(), {"requireOkActions": True}) == []

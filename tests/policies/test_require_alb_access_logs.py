@@ -11,17 +11,9 @@ def baseline() -> dict:
             "accessLogs": {"enabled": True, "bucket": "prod-alb-logs", "prefix": "web"}}
 
 
-@pytest.fixture
-def run(evaluate):
-    def _run(props: dict, resource_type: str = LOAD_BALANCER[0]) -> list[str]:
-        return evaluate(rule.POLICY, resource_type, props).messages
-
-    return _run
-
-
 @pytest.mark.parametrize("resource_type", LOAD_BALANCER)
 def test_baseline_passes_on_every_alias(run, resource_type):
-    assert run(baseline(), resource_type) == []
+    assert run(baseline(), resource_type=resource_type) == []
 
 
 def test_logs_missing(run):

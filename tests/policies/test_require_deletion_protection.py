@@ -10,14 +10,6 @@ def baseline() -> dict:
     return {"name": "web", "loadBalancerType": "application", "enableDeletionProtection": True}
 
 
-@pytest.fixture
-def run(evaluate):
-    def _run(props: dict, config: dict | None = None, resource_type: str = LOAD_BALANCER[0]) -> list[str]:
-        return evaluate(rule.POLICY, resource_type, props, config).messages
-
-    return _run
-
-
 @pytest.mark.parametrize("resource_type", LOAD_BALANCER)
 def test_baseline_passes_on_every_alias(run, resource_type):
     assert run(baseline(), resource_type=resource_type) == []

@@ -11,22 +11,14 @@ def baseline() -> dict:
             "subnets": ["subnet-1", "subnet-2"]}
 
 
-@pytest.fixture
-def run(evaluate):
-    def _run(props: dict, resource_type: str = LOAD_BALANCER[0]) -> list[str]:
-        return evaluate(rule.POLICY, resource_type, props).messages
-
-    return _run
-
-
 @pytest.mark.parametrize("resource_type", LOAD_BALANCER)
 def test_baseline_passes_on_every_alias(run, resource_type):
-    assert run(baseline(), resource_type) == []
+    assert run(baseline(), resource_type=resource_type) == []
 
 
 @pytest.mark.parametrize("resource_type", LOAD_BALANCER)
 def test_headers_kept(run, resource_type):
-    assert run({**baseline(), "dropInvalidHeaderFields": False}, resource_type) == [
+    assert run({**baseline(), "dropInvalidHeaderFields": False}, resource_type=resource_type) == [
         rule.MSG_NOT_DROPPING.format(value="false")
     ]
 

@@ -17,14 +17,6 @@ def baseline() -> dict:
     }
 
 
-@pytest.fixture
-def run(evaluate):
-    def _run(props: dict, config: dict | None = None) -> list[str]:
-        return evaluate(rule.POLICY, SERVICE, props, config).messages
-
-    return _run
-
-
 def test_baseline_passes(run):
     assert run(baseline()) == []
 

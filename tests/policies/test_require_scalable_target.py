@@ -2,7 +2,7 @@
 
 import pytest
 from fargate_policies.rules import require_scalable_target as rule
-from fargate_policies.rules._common import ECS_CLUSTER, ECS_SERVICE, SCALABLE_TARGET, StackResource
+from fargate_policies.rules._common import ECS_CLUSTER, ECS_SERVICE, SCALABLE_TARGET
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 CLUSTER_ARN = "arn:aws:ecs:eu-west-1:123456789012:cluster/prod"
@@ -20,14 +20,6 @@ def build(b, services=("web",), target_props: dict | None = None) -> None:
             "resourceId": b.ref_value(f"service/prod/{name}"), "minCapacity": 2.0, "maxCapacity": 6.0,
             **(target_props or {}),
         }, resourceId=[cluster, service])
-
-
-@pytest.fixture
-def run(evaluate_stack):
-    def _run(resources: list[StackResource]) -> list[tuple[str | None, str]]:
-        return evaluate_stack(rule.POLICY, resources).violations
-
-    return _run
 
 
 def test_baseline_passes_in_every_mode(run, stack_builder):

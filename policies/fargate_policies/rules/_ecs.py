@@ -2,7 +2,8 @@
 
 Everything here reads the engine's property bag the way ``_common`` does: bad
 props come back as "absent", never as an exception, and an unknown value
-(pulumi-policy's UnknownValueError) is never caught.
+(pulumi-policy's UnknownValueError) is never caught, with one exception: a
+task definition's whole container list (see :func:`containers_unknown`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, NamedTuple
+
+from pulumi_policy.proxy import UnknownValueError
 
 from ._common import (
     NotApplicable,
@@ -23,16 +26,37 @@ from ._common import (
 from ._fargate import is_windows_family
 
 # ---------------------------------------------------------------------------
-# Messages
-# ---------------------------------------------------------------------------
-# ---------------------------------------------------------------------------
 # Task definitions
 # ---------------------------------------------------------------------------
 MSG_BAD_CONTAINERS = "containerDefinitions is {what}; it must be a JSON array of container definition objects."
+MSG_CONTAINERS_UNKNOWN = (
+    "containerDefinitions is unknown at preview; require-verifiable-container-definitions reports it, and this "
+    "rule checks the containers at pulumi up."
+)
+
+
+def containers_unknown(props: Mapping[str, Any]) -> bool:
+    """Whether ``containerDefinitions`` is unknown at preview.
+
+    The engine sends the container list as one JSON string, so a single value in it that comes from another
+    resource's output (a database address in an environment variable) makes the whole list unknown. Every
+    container rule would then say it cannot run; instead they skip the task definition and
+    require-verifiable-container-definitions reports it once.
+    """
+    try:
+        get(props, "containerDefinitions")
+    except UnknownValueError:
+        return True
+    return False
 
 
 def labelled_containers(props: Mapping[str, Any]) -> list[tuple[str, Mapping[str, Any]]] | None:
-    """``(label, container)`` for every container, or None when ``containerDefinitions`` is unreadable."""
+    """``(label, container)`` for every container, or None when ``containerDefinitions`` is unreadable.
+
+    A container list unknown at preview raises NotApplicable (:data:`MSG_CONTAINERS_UNKNOWN`).
+    """
+    if containers_unknown(props):
+        raise NotApplicable(MSG_CONTAINERS_UNKNOWN)
     containers = container_definitions(props)
     if containers is None:
         return None
@@ -79,12 +103,12 @@ def is_windows(props: Mapping[str, Any]) -> bool:
     return is_windows_family(operating_system_family(props))
 
 
-
 def linux_containers(props: Mapping[str, Any], windows_message: str) -> list[tuple[str, Mapping[str, Any]]] | None:
     """``labelled_containers`` of a Linux task; Windows tasks raise NotApplicable with ``windows_message``."""
     if is_windows(props):
         raise NotApplicable(windows_message.format(family=show(operating_system_family(props))))
     return labelled_containers(props)
+
 
 def compatibilities(props: Mapping[str, Any]) -> list[str]:
     """``requiresCompatibilities`` upper-cased; a lone string counts as a one-item list."""

@@ -1,15 +1,27 @@
-"""disallow-open-ingress: nothing accepts traffic from the whole internet, except a load balancer on web ports."""
+"""disallow-open-ingress: nothing accepts traffic from the whole internet, except a load balancer on web ports.
+
+The exception is for the load balancer alone: ECS tasks accept traffic only from
+the load balancer's group. So an ECS service whose ``networkConfiguration.securityGroups``
+include a group that an internet-facing load balancer uses is a finding (the tasks
+accept whatever the load balancer accepts), and so is one whose group is open to
+the internet on web ports because a load balancer uses it too. A task group that
+no load balancer uses is judged by its openings like any other group.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from pulumi_policy import Severity
+from pulumi_policy.proxy import UnknownValueError
 
 from ._common import (
+    ECS_SERVICE,
     LOAD_BALANCER,
     SECURITY_GROUP,
+    as_bool,
     as_int,
     as_list,
     config_value,
@@ -42,6 +54,17 @@ MSG_NOT_LOAD_BALANCER = (
     "{prop} is {cidr}, which opens {what} to the internet on security group {group}, which no load "
     "balancer uses. Open TCP ports {lb_ports} to the internet only on a load balancer's security group, "
     "and let the tasks accept traffic from that group."
+)
+
+MSG_SHARES_PUBLIC_GROUP = (
+    "networkConfiguration.securityGroups includes {group}, which internet-facing load balancer '{lb}' also "
+    "uses, so the tasks accept whatever the load balancer accepts from the internet. Give the tasks their own "
+    "security group that admits only the load balancer's group on the container port."
+)
+MSG_TASKS_OPEN = (
+    "networkConfiguration.securityGroups includes {group}, which is open to the internet ({what} from "
+    "{cidr}) because a load balancer uses it; the tasks accept that traffic too. Give the tasks their own "
+    "security group that admits only the load balancer's group on the container port."
 )
 
 # How messages describe what a rule opens ({what}).
@@ -150,37 +173,77 @@ class _LoadBalancerGroups:
 
     def __init__(self, index: StackIndex) -> None:
         self.index = index
-        self.urns: set[str] = set()
-        self.ids: set[str] = set()
+        self.urns: dict[str, list[Any]] = defaultdict(list)
+        self.ids: dict[str, list[Any]] = defaultdict(list)
         self.unknown = None
         for lb in index.of_type(LOAD_BALANCER):
             link = index.link(lb, ("securityGroups",), SECURITY_GROUP)
-            self.urns.update(group.urn for group in link.targets)
-            self.ids.update(link.external)
+            for group in link.targets:
+                self.urns[group.urn].append(lb)
+            for value in link.external:
+                self.ids[value].append(lb)
             self.unknown = self.unknown or link.unknown
 
-    def group_of(self, opening: _Opening) -> tuple[bool, str]:
-        """Whether the opening's security group belongs to a load balancer, and how to name that group."""
+    def group_of(self, opening: _Opening) -> tuple[bool, str, list[str]]:
+        """Whether the opening's security group belongs to a load balancer, how to name that group, and its keys
+        (URNs of groups of this stack, ids of groups from elsewhere)."""
         if opening.group_path is None:
-            used = opening.resource.urn in self.urns
+            keys = [opening.resource.urn]
             name = GROUP.format(name=label(opening.resource))
         else:
             link = self.index.link(opening.resource, opening.group_path, SECURITY_GROUP)
             if link.unknown is not None and not link.targets:
                 raise link.unknown
-            used = any(g.urn in self.urns for g in link.targets) or any(v in self.ids for v in link.external)
+            keys = [g.urn for g in link.targets] + list(link.external)
             names = [GROUP.format(name=label(g)) for g in link.targets] + [show(v) for v in link.external]
             name = ", ".join(names) or "not set"
+        used = any(key in self.urns or key in self.ids for key in keys)
         if not used and self.unknown is not None:
             raise self.unknown  # a load balancer whose groups are unknown may use this one
-        return used, name
+        return used, name, keys
+
+    def load_balancers(self, key: str) -> list[Any]:
+        return self.urns.get(key) or self.ids.get(key) or []
+
+
+def _internet_facing(lb: Any) -> bool:
+    """``internal`` false or absent: AWS makes a load balancer internet-facing unless told otherwise."""
+    return as_bool(get(lb.props, "internal")) is not True
+
+
+def _task_groups(index: StackIndex, service: Any) -> tuple[list[tuple[str, str]], UnknownValueError | None]:
+    """The ECS service's security groups as ``(key, name)``, and the error when some cannot be known yet."""
+    link = index.link(service, ("networkConfiguration", "securityGroups"), SECURITY_GROUP, ("networkConfiguration",))
+    groups = [(g.urn, GROUP.format(name=label(g))) for g in link.targets] + [(v, show(v)) for v in link.external]
+    return groups, link.unknown if not link.targets else None
+
+
+def _shared_groups(index: StackIndex, groups: _LoadBalancerGroups,
+                   open_lb_groups: Mapping[str, Mapping[str, str]]) -> Iterator[tuple[str, str] | UnknownValueError]:
+    """Findings on ECS services whose tasks share a load balancer's group that the internet reaches, and the
+    errors of services whose groups are unknown (the caller raises them once every finding is out)."""
+    for service in index.of_type(ECS_SERVICE):
+        task_groups, unknown = _task_groups(index, service)
+        if unknown is not None:
+            yield unknown
+        for key, name in task_groups:
+            balancers = groups.load_balancers(key)
+            if not balancers and groups.unknown is not None:
+                yield groups.unknown  # a load balancer whose groups are unknown may use this one
+            public = [lb for lb in balancers if _internet_facing(lb)]
+            if public:
+                yield service.urn, MSG_SHARES_PUBLIC_GROUP.format(group=name, lb=label(public[0]))
+            elif key in open_lb_groups:
+                yield service.urn, MSG_TASKS_OPEN.format(group=name, **open_lb_groups[key])
 
 
 def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
     raw_ports = config_value(config, "loadBalancerPorts", DEFAULT_LB_PORTS)
     lb_ports = sorted({p for p in (as_int(v) for v in as_list(raw_ports)) if p is not None})
     index = StackIndex(resources)
-    groups: _LoadBalancerGroups | None = None
+    groups = _LoadBalancerGroups(index)
+    # Groups open to the internet only because a load balancer uses them: key -> how the opening reads.
+    open_lb_groups: dict[str, dict[str, str]] = {}
     for opening in _openings(index):
         low, high = opening.ports if opening.ports is not None else (-1, -1)
         fields = {
@@ -207,17 +270,28 @@ def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple
         if not web_only:
             yield opening.resource.urn, MSG_OPEN.format(**fields)
             continue
-        groups = groups or _LoadBalancerGroups(index)
-        used, name = groups.group_of(opening)
+        used, name, keys = groups.group_of(opening)
         if not used:
             yield opening.resource.urn, MSG_NOT_LOAD_BALANCER.format(group=name, **fields)
+            continue
+        for key in keys:
+            open_lb_groups.setdefault(key, {"what": fields["what"], "cidr": fields["cidr"]})
+    undecided: UnknownValueError | None = None
+    for finding in _shared_groups(index, groups, open_lb_groups):
+        if isinstance(finding, UnknownValueError):
+            undecided = undecided or finding
+        else:
+            yield finding
+    if undecided is not None:
+        raise undecided  # after every finding that could be decided: the engine says the policy can't run
 
 
 POLICY = stack_rule(
     name="disallow-open-ingress",
     description=(
         "Security groups accept no ingress from 0.0.0.0/0 or ::/0, except TCP ports 80 and 443 on a group "
-        "that a load balancer uses; SSH and RDP are never open to the internet."
+        "that only load balancers use; ECS tasks never share an internet-facing load balancer's group, and SSH "
+        "and RDP are never open to the internet."
     ),
     severity=Severity.HIGH,
     remediation=(
@@ -226,7 +300,7 @@ POLICY = stack_rule(
         "and 443 (loadBalancerPorts in the policy config), and let the tasks' security group accept traffic "
         "from the load balancer's group. Reach containers with ECS Exec instead of SSH or RDP."
     ),
-    types=(*SECURITY_GROUP, *EC2_RULE, *VPC_INGRESS_RULE, *LOAD_BALANCER),
+    types=(*SECURITY_GROUP, *EC2_RULE, *VPC_INGRESS_RULE, *LOAD_BALANCER, *ECS_SERVICE),
     check=check,
     config=CONFIG,
     security_hub=("EC2.13", "EC2.14", "EC2.18", "EC2.19"),

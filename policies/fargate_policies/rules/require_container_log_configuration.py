@@ -7,15 +7,8 @@ from typing import Any
 
 from pulumi_policy import Severity
 
-from ._common import (
-    ECS_TASK_DEFINITION,
-    container_definitions,
-    container_label,
-    get,
-    parse_json_document,
-    resource_rule,
-    show,
-)
+from ._common import ECS_TASK_DEFINITION, get, parse_json_document, resource_rule, show
+from ._ecs import labelled_containers
 
 # How MSG_UNREADABLE describes containerDefinitions ({what}) and MSG_NO_LOG_CONFIGURATION a bad value ({value}).
 NOT_SET = "not set"
@@ -48,15 +41,14 @@ def _unreadable(raw: Any) -> str:
 
 
 def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
-    containers = container_definitions(props)
+    containers = labelled_containers(props)
     if containers is None:
         yield MSG_UNREADABLE.format(what=_unreadable(get(props, "containerDefinitions")))
         return
     if not containers:
         yield MSG_NO_CONTAINERS
         return
-    for index, container in enumerate(containers):
-        name = container_label(container, index)
+    for name, container in containers:
         log_configuration = container.get("logConfiguration")
         if not isinstance(log_configuration, Mapping):
             # Show only the kind of value: options can carry tokens (splunk-token).

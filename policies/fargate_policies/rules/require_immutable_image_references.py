@@ -31,6 +31,7 @@ from ._common import (
 from ._ecs import (
     MSG_BAD_CONTAINERS,
     bad_containers_reason,
+    containers_unknown,
     dependency_urns,
     labelled_containers,
     of_types,
@@ -108,6 +109,8 @@ def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple
         raise NotApplicable(MSG_NOT_REQUIRED)
     repositories = _Repositories(of_types(resources, ECR_REPOSITORY))
     for task in of_types(resources, ECS_TASK_DEFINITION):
+        if containers_unknown(task.props):
+            continue  # require-verifiable-container-definitions reports it; judged at pulumi up
         containers = labelled_containers(task.props)
         if containers is None:
             yield task.urn, MSG_BAD_CONTAINERS.format(what=bad_containers_reason(task.props))

@@ -14,6 +14,11 @@ Target-group metrics (``AWS/ApplicationELB`` per target group) are required only
 services with ``loadBalancers``. A metric is not reported missing while an alarm
 that carries it has unknown dimensions and no dependency tying it to a service or
 target group: at preview it may well watch this service.
+
+Unknowns never silence the rule. A service that misses a metric which an alarm of
+unknown metric name (or a load balancer list unknown at preview) leaves open
+cannot be decided: the rule reports every service it can decide, then raises the
+unknown value, and the engine says that the policy could not run at preview.
 """
 
 from __future__ import annotations
@@ -51,14 +56,12 @@ MSG_MISSING = (
 )
 
 
-
-
 class _Alarm:
     """What an alarm watches, read without ever raising on unknowns.
 
     ``unresolved``: some dimension (or query) is unknown, so the alarm may
-    watch any service. ``unknown_metric``: some metric name is unknown, so
-    it may watch any metric.
+    watch any service. ``unknown_metric``: the error of a metric name (or
+    query) unknown at preview, so the alarm may watch any metric.
     """
 
     __slots__ = ("metrics", "service_names", "cluster_names", "target_groups", "dependency_urns", "unresolved",
@@ -71,19 +74,19 @@ class _Alarm:
         self.target_groups: set[str] = set()
         self.dependency_urns: set[str] = set()
         self.unresolved = False
-        self.unknown_metric = False
+        self.unknown_metric: UnknownValueError | None = None
 
 
-def _read(container: Any, *path: str | int) -> tuple[Any, bool]:
-    """``get(container, *path)``, read once, and whether it is unknown at preview (then the value is None).
+def _read(container: Any, *path: str | int) -> tuple[Any, UnknownValueError | None]:
+    """``get(container, *path)``, read once, and the error when it is unknown at preview (then the value is None).
 
     Unknown is what reading ``container[...]`` step by step raises ``UnknownValueError`` for; a missing key, an
     index out of range or a step into a non-container is absent, not unknown.
     """
     try:
-        return get(container, *path), False
-    except UnknownValueError:
-        return None, True
+        return get(container, *path), None
+    except UnknownValueError as exc:
+        return None, exc
 
 
 def _known(props: Any, *path: str | int) -> Any:
@@ -93,8 +96,7 @@ def _known(props: Any, *path: str | int) -> Any:
 
 def _read_metric(alarm: _Alarm, metric: Any) -> None:
     name, unknown = _read(metric, "metricName")
-    if unknown:
-        alarm.unknown_metric = True
+    alarm.unknown_metric = alarm.unknown_metric or unknown
     if isinstance(name, str) and name:
         alarm.metrics.add(name)
     dims, unknown = _read(metric, "dimensions")
@@ -118,11 +120,11 @@ def _read_alarm(resource: Any) -> _Alarm:
     _read_metric(alarm, props)
     queries, unknown = _read(props, "metricQueries")
     if unknown:
-        alarm.unresolved = alarm.unknown_metric = True
+        alarm.unresolved, alarm.unknown_metric = True, alarm.unknown_metric or unknown
     for index in range(len(queries) if isinstance(queries, Sequence) and not isinstance(queries, str) else 0):
         metric, unknown = _read(queries, index, "metric")
         if unknown:
-            alarm.unresolved = alarm.unknown_metric = True
+            alarm.unresolved, alarm.unknown_metric = True, alarm.unknown_metric or unknown
         if isinstance(metric, Mapping):
             _read_metric(alarm, metric)
     for prop in ("dimensions", "metricQueries"):
@@ -147,6 +149,8 @@ class _Service(NamedTuple):
     name: str | None
     cluster: str | None
     load_balanced: bool | None
+    """None when ``loadBalancers`` is unknown at preview (``unknown_balancers`` holds the error)."""
+    unknown_balancers: UnknownValueError | None
     target_group_suffixes: set[str]
     target_group_urns: set[str]
 
@@ -160,7 +164,7 @@ def _read_service(resource: Any) -> _Service:
     balancers, unknown = _read(props, "loadBalancers")
     load_balanced: bool | None
     if unknown:
-        load_balanced = None  # unknown at preview: target-group metrics are not demanded
+        load_balanced = None
     else:
         load_balanced = isinstance(balancers, Sequence) and not isinstance(balancers, str) and len(balancers) > 0
     suffixes = set()
@@ -168,7 +172,7 @@ def _read_service(resource: Any) -> _Service:
         suffix = target_group_suffix(_known(balancers, index, "targetGroupArn"))
         if suffix:
             suffixes.add(suffix)
-    return _Service(resource.urn, label, name, cluster, load_balanced, suffixes,
+    return _Service(resource.urn, label, name, cluster, load_balanced, unknown, suffixes,
                     dependency_urns(resource, "loadBalancers", TARGET_GROUP))
 
 
@@ -241,19 +245,25 @@ def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple
     # Alarms whose dimensions are unknown (at preview) and that no dependency ties to a service or target
     # group may watch any service: what they carry counts for every service, rather than a false finding.
     maybe_anyone = [a for a in alarms if a.unresolved and not a.dependency_urns]
-    if any(a.unknown_metric for a in maybe_anyone):
-        return
     maybe_metrics = set().union(*(a.metrics for a in maybe_anyone))
+    anyone_unknown_metric = next((a.unknown_metric for a in maybe_anyone if a.unknown_metric), None)
     index = _AlarmIndex(alarms)
+    undecided: UnknownValueError | None = None
     for service in services:
         linked = [a for a in index.candidates(service) if _watches(a, service)]
-        if any(a.unknown_metric for a in linked):
-            continue
         watched = set().union(*(a.metrics for a in linked)) | maybe_metrics
         missing = [m for m in required
                    if m not in watched and (m not in TARGET_GROUP_METRICS or service.load_balanced is True)]
+        any_metric = next((a.unknown_metric for a in linked if a.unknown_metric), anyone_unknown_metric)
+        if missing and any_metric is not None:
+            undecided = undecided or any_metric  # an alarm whose metric is unknown may be the missing one
+            continue
         if missing:
             yield service.urn, MSG_MISSING.format(service=service.label, metrics=", ".join(missing))
+        if service.load_balanced is None and any(m in TARGET_GROUP_METRICS and m not in watched for m in required):
+            undecided = undecided or service.unknown_balancers  # target-group metrics it may need
+    if undecided is not None:
+        raise undecided  # after every finding that could be decided: the engine says the policy can't run
 
 
 CONFIG = {
