@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fargate_policies.facts import is_root_user
 
 from stacks.offline.runner import run_program
 from tests.stack_programs import program
@@ -106,7 +107,7 @@ def test_containers_are_hardened(stack):
             where = f"{task.urn} container {container['name']}"
             assert container["readonlyRootFilesystem"] is True, where
             assert container.get("privileged") in (None, False), where
-            assert container["user"].split(":")[0] not in ("0", "root"), where
+            assert not is_root_user(container["user"]), where
             assert container["logConfiguration"]["logDriver"] == "awslogs", where
             assert container["linuxParameters"]["initProcessEnabled"] is True, where
 

@@ -19,7 +19,6 @@ Contract of a stack check: ``check(resources, config) -> Iterable[tuple[urn, str
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
@@ -34,6 +33,8 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 from pulumi_policy.proxy import UnknownValueError
+
+from ..facts import whole_number
 
 # ---------------------------------------------------------------------------
 # Type tokens. Each family lists every alias token the engine may send.
@@ -127,17 +128,8 @@ def as_list(value: Any) -> list[Any]:
     return []
 
 
-def as_int(value: Any) -> int | None:
-    """An int for ints, integral floats and digit strings; None otherwise (bools included)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    if isinstance(value, str) and value.strip().isascii() and value.strip().isdecimal():
-        return int(value.strip())
-    return None
+as_int = whole_number
+"""An int for ints, integral floats and digit strings; None otherwise (bools included)."""
 
 
 def as_bool(value: Any) -> bool | None:

@@ -14,6 +14,7 @@ from typing import Any, NamedTuple
 
 from pulumi_policy.proxy import UnknownValueError
 
+from ..facts import is_windows_family
 from ._common import (
     NotApplicable,
     as_list,
@@ -23,7 +24,6 @@ from ._common import (
     parse_json_document,
     show,  # noqa: F401 - re-exported for the rules that import it from here
 )
-from ._fargate import is_windows_family
 
 # ---------------------------------------------------------------------------
 # Task definitions
