@@ -27,6 +27,7 @@ from stacks.automation import driver
 from stacks.automation.errors import MISSING_CLI_MESSAGE, CliNotFoundError, ConfigurationError, ExitCode
 from stacks.cli import main
 from stacks.offline.deployment import ExportError, load_export, read_deployment
+from stacks.offline.policy_config import load_policy_config
 from stacks.offline.runner import SECRET_SIG, SIG_KEY, UNKNOWN, SecretValue
 from tests.fixtures.exports import generate
 from tests.test_automation import FakeFactory, FakeStack
@@ -215,8 +216,10 @@ def test_the_prod_export_audits_clean_under_prods_config(tmp_path):
     code, out, err, document = audit_with_json("prod.json", tmp_path)
     assert code == 0, err
     assert document["violations"] == [], f"{document['violations']}\n{REGENERATE}"
-    assert document["pack"]["policies"] and all(
-        p["enforcementLevel"] == "mandatory" for p in document["pack"]["policies"]), "prod's config applied"
+    chosen = load_policy_config(ROOT / "policies" / "config" / "prod.json")
+    applied = {p["name"]: p["enforcementLevel"] for p in document["pack"]["policies"]}
+    assert {name: level for name, (level, _) in chosen.items() if level} == \
+        {name: applied[name] for name, (level, _) in chosen.items() if level}, "prod's config applied"
 
 
 def test_the_drifted_export_reports_exactly_the_three_drifts_and_exits_1(tmp_path):
