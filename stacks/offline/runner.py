@@ -23,7 +23,9 @@ message as is).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
+import gc
 import json
 import os
 import re
@@ -32,7 +34,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -65,6 +67,8 @@ UNKNOWN_SENTINEL = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _DECLARATION_KEYS = frozenset({"type", "description", "default", "value", "secret", "items"})
 _YAML_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list, "object": dict}
+RECORDING_GC_THRESHOLD = (50_000, 20, 1_000_000)
+"""The cyclic collector's thresholds while a program runs (Python's defaults are 700, 10, 10)."""
 
 
 class OfflineError(Exception):
@@ -556,7 +560,7 @@ def run_program(project_dir: Path, stack: str, *, config_overrides: Mapping[str,
 
     monitor = RecordingMonitor(mocks if mocks is not None else PlatformMocks(), on_resource)
     engine = _RecordingEngine()
-    with _isolated_process_state(project_dir):
+    with _isolated_process_state(project_dir), _collector_paced_for_recording():
         failure = _in_worker_thread(monitor, engine, config)
     if failure is not None:
         raise ProgramError(_describe(failure, project_dir), failure)
@@ -642,6 +646,19 @@ def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
     finally:
         asyncio.set_event_loop(None)
         loop.close()
+
+
+@contextlib.contextmanager
+def _collector_paced_for_recording() -> Iterator[None]:
+    """Python's cyclic collector set to :data:`RECORDING_GC_THRESHOLD` for the run, its thresholds put back after."""
+    saved = gc.get_threshold()
+    # Nearly everything a run allocates lives until it ends, so full passes over it free nothing and cost
+    # two fifths of a large run: young objects are collected less often and old ones not during the run.
+    gc.set_threshold(*RECORDING_GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*saved)
 
 
 class _isolated_process_state:  # noqa: N801 - used as a context manager
