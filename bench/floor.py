@@ -28,15 +28,19 @@ def write_spec(stack: str, path: Path, project_dir: Path = REPO_ROOT) -> dict[st
     """Record ``stack`` and write the types and names of its resources (the root stack excluded)."""
     from stacks.offline.runner import run_program
 
-    program = run_program(project_dir, stack)
-    spec = {
+    spec = spec_of(run_program(project_dir, stack))
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    return spec
+
+
+def spec_of(program: Any) -> dict[str, Any]:
+    """The floor spec of a recorded program (a ``ProgramRun``): its resources' types and names."""
+    return {
         "project": program.project,
-        "stack": stack,
+        "stack": program.stack,
         "resources": [{"type": r.type, "name": r.name, "custom": r.custom}
                       for r in program.resources if r.type != ROOT_STACK_TYPE],
     }
-    path.write_text(json.dumps(spec), encoding="utf-8")
-    return spec
 
 
 def _resource_classes(types: set[str]) -> list[type]:

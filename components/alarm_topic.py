@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -61,7 +62,7 @@ class AlarmTopic(pulumi.ComponentResource):
                 description=f"{name} alarm notifications",
                 enable_key_rotation=True,
                 deletion_window_in_days=30,
-                policy=pulumi.Output.json_dumps({
+                policy=json.dumps({
                     "Version": "2012-10-17",
                     "Statement": [
                         {

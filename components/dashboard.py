@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import pulumi
@@ -53,7 +54,7 @@ def _metric_widget(title: str, metrics: list[list[Any]], region: str, period: in
 
 
 def dashboard_widgets(args: DashboardArgs, region: str) -> list[dict[str, Any]]:
-    """The dashboard's widgets, laid out three to a row; values may be Outputs."""
+    """The dashboard's widgets, laid out three to a row, from plain names and suffixes."""
     rows: list[list[dict[str, Any]]] = []
     period = args.period_seconds
     lb = args.load_balancer_arn_suffix
@@ -113,6 +114,22 @@ def dashboard_widgets(args: DashboardArgs, region: str) -> list[dict[str, Any]]:
     return widgets
 
 
+def dashboard_body(args: DashboardArgs, region: pulumi.Input[str]) -> pulumi.Output[str]:
+    """The dashboard's JSON, once the names and suffixes it shows (which may be Outputs) are known."""
+    services = [pulumi.Output.all(svc.service_name, svc.target_group_arn_suffix) for svc in args.services]
+    shown = pulumi.Output.all(region, args.cluster_name, args.load_balancer_arn_suffix, *services)
+
+    def render(values: list[Any]) -> str:
+        known_region, cluster_name, load_balancer, *named = values
+        known = replace(args, cluster_name=cluster_name, load_balancer_arn_suffix=load_balancer, services=[
+            replace(svc, service_name=service_name, target_group_arn_suffix=target_group)
+            for svc, (service_name, target_group) in zip(args.services, named, strict=True)])
+        return json.dumps({"widgets": dashboard_widgets(known, known_region)})
+
+    # Only these few Outputs are awaited: Output.json_dumps would make one of every value in every widget.
+    return shown.apply(render)
+
+
 class Dashboard(pulumi.ComponentResource):
     """A CloudWatch dashboard: per service requests, 5xx, latency (p50/p99), CPU, memory and running tasks,
     then the load balancer's requests, ELB 5xx and rejected connections.
@@ -126,12 +143,13 @@ class Dashboard(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: DashboardArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
-        region = aws.get_region().region
+        # The Output form: a synchronous lookup here would run every registration queued so far before returning.
+        region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
         # One place to look during an incident: every service's signals side by side with the load balancer's.
         dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",
             dashboard_name=args.dashboard_name or name,
-            dashboard_body=pulumi.Output.json_dumps({"widgets": dashboard_widgets(args, region)}),
+            dashboard_body=dashboard_body(args, region),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.dashboard_name = dashboard.dashboard_name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import pulumi
@@ -72,7 +73,7 @@ class EncryptionKey(pulumi.ComponentResource):
             description=args.description,
             enable_key_rotation=True,
             deletion_window_in_days=args.deletion_window_days,
-            policy=pulumi.Output.json_dumps(policy),
+            policy=json.dumps(policy),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         # A stable, human-readable handle on the key.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
@@ -196,7 +197,7 @@ class Network(pulumi.ComponentResource):
         # The VPC Flow Logs service assumes this role to write into the group.
         role = aws.iam.Role(
             f"{name}-flow-logs-role",
-            assume_role_policy=pulumi.Output.json_dumps({
+            assume_role_policy=json.dumps({
                 "Version": "2012-10-17",
                 "Statement": [{"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
                                "Action": "sts:AssumeRole"}],

@@ -10,6 +10,7 @@ ECS service itself.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import re
 from collections.abc import Mapping, Sequence
@@ -270,7 +271,8 @@ class FargateService(pulumi.ComponentResource):
             pulumi.log.warn(f"service '{args.container_name}': ECS Exec needs a writable root filesystem for the "
                             "SSM agent; sessions will fail unless readonlyRootFilesystem is false", resource=self)
         self._name, self._args = name, args
-        self._account = pulumi.Output.from_input(args.cluster_arn).apply(_account_of)
+        # Both roles trust the same document: one Output for the two.
+        self._trust_policy = _assume_ecs_tasks(pulumi.Output.from_input(args.cluster_arn).apply(_account_of))
         self._region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
 
         image_uri, pull_repository_arn, repository = self._image()
@@ -323,7 +325,7 @@ class FargateService(pulumi.ComponentResource):
         aws.ecr.LifecyclePolicy(
             f"{name}-repository-lifecycle",
             repository=repository.name,
-            policy=pulumi.Output.json_dumps({"rules": [
+            policy=json.dumps({"rules": [
                 {"rulePriority": 1, "description": "Expire untagged images after 7 days",
                  "selection": {"tagStatus": "untagged", "countType": "sinceImagePushed",
                                "countUnit": "days", "countNumber": 7},
@@ -380,7 +382,7 @@ class FargateService(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-execution-role",
             description=f"ECS task execution role of {args.container_name}",
-            assume_role_policy=_assume_ecs_tasks(self._account),
+            assume_role_policy=self._trust_policy,
             opts=self._child(),
         )
         # Exactly what starting this service's task needs; no managed policies.
@@ -411,21 +413,23 @@ class FargateService(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-task-role",
             description=f"ECS task role of {args.container_name}",
-            assume_role_policy=_assume_ecs_tasks(self._account),
+            assume_role_policy=self._trust_policy,
             opts=self._child(),
         )
         if statements:
+            document = {"Version": "2012-10-17", "Statement": statements}
             # The configured statements, plus the ECS Exec channels only when exec is enabled.
             aws.iam.RolePolicy(
                 f"{name}-task-policy",
                 role=role.id,
-                policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+                # The configured statements are plain; only exec's log streams and key are Outputs.
+                policy=pulumi.Output.json_dumps(document) if args.enable_exec else json.dumps(document),
                 opts=self._child(),
             )
         return role
 
-    def _container(self, image_uri: pulumi.Input[str], log_group: aws.cloudwatch.LogGroup) -> dict[str, Any]:
-        """The container definition, as ECS reads it (camelCase)."""
+    def _container(self, image_uri: str, log_group_name: str, region: str) -> dict[str, Any]:
+        """The container definition, as ECS reads it (camelCase), once its image, log group and region are known."""
         args = self._args
         container: dict[str, Any] = {
             "name": args.container_name,
@@ -453,7 +457,7 @@ class FargateService(pulumi.ComponentResource):
                                         "interval": 30, "timeout": 5, "retries": 3, "startPeriod": 15}
         container["logConfiguration"] = {
             "logDriver": "awslogs",
-            "options": {"awslogs-group": log_group.name, "awslogs-region": self._region,
+            "options": {"awslogs-group": log_group_name, "awslogs-region": region,
                         "awslogs-stream-prefix": args.container_name},
         }
         if args.readonly_root_filesystem:
@@ -478,7 +482,9 @@ class FargateService(pulumi.ComponentResource):
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
             volumes=[{"name": TMP_VOLUME}] if args.readonly_root_filesystem else None,
-            container_definitions=pulumi.Output.json_dumps([self._container(image_uri, log_group)]),
+            # Only these three are awaited: Output.json_dumps would make an Output of every value in the definition.
+            container_definitions=pulumi.Output.all(image_uri, log_group.name, self._region).apply(
+                lambda known: json.dumps([self._container(*known)])),
             opts=self._child(),
         )
 

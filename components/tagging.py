@@ -45,9 +45,14 @@ def tags_transform(tags: Mapping[str, str]) -> pulumi.ResourceTransform:
         if not args.custom or not is_taggable(args.type_):
             return None
         own = args.props.get("tags")
-        merged = pulumi.Output.from_input(own).apply(lambda current: {**fixed, **(current or {})}) if own \
-            else fixed
-        return pulumi.ResourceTransformResult(props={**args.props, "tags": merged}, opts=args.opts)
+        if not own:
+            merged: pulumi.Input[Mapping[str, str]] = fixed
+        elif isinstance(own, Mapping) and all(isinstance(value, str) for value in own.values()):
+            merged = {**fixed, **own}  # known tags merge as they are, with no Output to resolve
+        else:
+            merged = pulumi.Output.from_input(own).apply(lambda current: {**fixed, **(current or {})})
+        # No options: the engine then keeps the resource's own, which the SDK would otherwise serialize back.
+        return pulumi.ResourceTransformResult(props={**args.props, "tags": merged}, opts=None)  # type: ignore[arg-type]
 
     return transform
 

@@ -247,6 +247,25 @@ def test_runs_leave_no_trace_and_can_repeat():
     assert other.project == "violating"
 
 
+def test_the_collector_is_paced_for_the_run_and_put_back():
+    import gc
+
+    from stacks.offline.runner import RECORDING_GC_THRESHOLD
+
+    during = []
+    saved = gc.get_threshold()
+    gc.set_threshold(123, 4, 5)
+    try:
+        run_program(BADCONFIG, "good", on_resource=lambda record: during.append(gc.get_threshold()))
+        assert during and set(during) == {RECORDING_GC_THRESHOLD}
+        assert gc.get_threshold() == (123, 4, 5)
+        with pytest.raises(ProgramError):
+            run_program(BADCONFIG, "crash")
+        assert gc.get_threshold() == (123, 4, 5)
+    finally:
+        gc.set_threshold(*saved)
+
+
 def test_the_callers_event_loop_is_put_back():
     # In a thread of its own, so this test's loop juggling cannot touch the main thread's.
     seen = {}

@@ -22,8 +22,14 @@ def _transform(type_, props, custom=True):
     return tags_transform({"Environment": "dev", "Owner": "team"})(args)
 
 
-def test_tags_are_added_and_resource_tags_win(pulumi_mocks):
+def test_tags_are_added_and_resource_tags_win():
     result = _transform(aws.ec2.Vpc.pulumi_type, {"cidrBlock": "10.0.0.0/16", "tags": {"Owner": "other"}})
+    assert result.props["tags"] == {"Environment": "dev", "Owner": "other"}
+
+
+def test_tags_not_known_yet_merge_once_they_are(pulumi_mocks):
+    own = pulumi.Output.secret({"Owner": "other"})
+    result = _transform(aws.ec2.Vpc.pulumi_type, {"cidrBlock": "10.0.0.0/16", "tags": own})
     seen = {}
 
     @pulumi.runtime.test
@@ -32,6 +38,12 @@ def test_tags_are_added_and_resource_tags_win(pulumi_mocks):
 
     wait()
     assert seen == {"Environment": "dev", "Owner": "other"}
+
+
+def test_the_resources_own_options_are_left_to_the_engine():
+    """The transform returns no options, so the engine keeps the resource's (protect, dependencies...)."""
+    result = _transform(aws.ec2.Vpc.pulumi_type, {"cidrBlock": "10.0.0.0/16"})
+    assert result.opts is None
 
 
 def test_untaggable_and_components_are_left_alone():
