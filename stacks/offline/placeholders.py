@@ -28,6 +28,7 @@ import functools
 import hashlib
 import importlib
 import re
+import sys
 import typing
 import uuid
 from collections import abc
@@ -99,6 +100,11 @@ def _module_for(token: str) -> tuple[Any, str] | None:
     path = python_package if module == "index" else f"{python_package}.{module}"
     # A module named like a Python keyword gets an underscore (aws:lambda/... is pulumi_aws.lambda_).
     for candidate in (path, path + "_"):
+        # A module the program already imported is used as it is. Importing one here, on the engine's thread,
+        # while the program's thread imports the same SDK can hand one of them a half-initialised module.
+        module = sys.modules.get(candidate)
+        if module is not None and not getattr(getattr(module, "__spec__", None), "_initializing", False):
+            return module, name
         try:
             return importlib.import_module(candidate), name
         except ImportError:
