@@ -29,6 +29,8 @@ import hashlib
 import importlib
 import re
 import sys
+import threading
+import types
 import typing
 import uuid
 from collections import abc
@@ -89,6 +91,10 @@ class Field:
     """Declared ``Optional``: the provider may leave it unset."""
 
 
+class _NotLoadedYet(Exception):
+    """The SDK module is still waiting to be loaded lazily, and this thread must not be the one to load it."""
+
+
 def _module_for(token: str) -> tuple[Any, str] | None:
     """The SDK module a token lives in and the token's last part (``pulumi_aws.rds``, ``Instance``)."""
     parts = token.split(":")
@@ -100,11 +106,13 @@ def _module_for(token: str) -> tuple[Any, str] | None:
     path = python_package if module == "index" else f"{python_package}.{module}"
     # A module named like a Python keyword gets an underscore (aws:lambda/... is pulumi_aws.lambda_).
     for candidate in (path, path + "_"):
-        # A module the program already imported is used as it is. Importing one here, on the engine's thread,
-        # while the program's thread imports the same SDK can hand one of them a half-initialised module.
-        module = sys.modules.get(candidate)
-        if module is not None and not getattr(getattr(module, "__spec__", None), "_initializing", False):
-            return module, name
+        loaded = sys.modules.get(candidate)
+        # Pulumi SDKs load their modules lazily (importlib's LazyLoader, not thread-safe before Python 3.12):
+        # loading one on an engine thread while the program's thread loads it too leaves a half-made module.
+        # Off the main thread, a module the program has not loaded yet is left alone (type() reads no attribute).
+        if loaded is not None and type(loaded) is not types.ModuleType \
+                and threading.current_thread() is not threading.main_thread():
+            raise _NotLoadedYet(candidate)
         try:
             return importlib.import_module(candidate), name
         except ImportError:
@@ -112,25 +120,36 @@ def _module_for(token: str) -> tuple[Any, str] | None:
     return None
 
 
-@functools.cache
+_RESOURCE_CLASSES: dict[str, type | None] = {}
+_RESULT_CLASSES: dict[str, type | None] = {}
+
+
 def resource_class(type_token: str) -> type | None:
-    """The SDK class of a resource type, or None when no installed SDK has it."""
-    found = _module_for(type_token)
-    if found is None:
-        return None
-    cls = getattr(found[0], found[1], None)
-    if not isinstance(cls, type) or getattr(cls, "pulumi_type", type_token) != type_token:
-        return None
-    return cls
+    """The SDK class of a resource type, or None when no installed SDK has it (or it is not loaded yet)."""
+    if type_token not in _RESOURCE_CLASSES:
+        try:
+            found = _module_for(type_token)
+        except _NotLoadedYet:
+            return None
+        cls = getattr(found[0], found[1], None) if found is not None else None
+        if not isinstance(cls, type) or getattr(cls, "pulumi_type", type_token) != type_token:
+            cls = None
+        _RESOURCE_CLASSES[type_token] = cls
+    return _RESOURCE_CLASSES[type_token]
 
 
-@functools.cache
 def function_result_class(token: str) -> type | None:
     """The result type of a provider function (``aws:ec2/getVpc:getVpc`` → ``GetVpcResult``), or None."""
-    found = _module_for(token)
-    if found is None:
-        return None
-    module, name = found
+    if token not in _RESULT_CLASSES:
+        try:
+            found = _module_for(token)
+        except _NotLoadedYet:
+            return None
+        _RESULT_CLASSES[token] = _result_class(*found) if found is not None else None
+    return _RESULT_CLASSES[token]
+
+
+def _result_class(module: Any, name: str) -> type | None:
     # The function is the token's name in snake case (getVpc → get_vpc); a name with an acronym
     # (getIPRanges → get_ip_ranges) is found by comparing without underscores.
     function = getattr(module, re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower(), None)
@@ -187,7 +206,6 @@ def _strip_optional(hint: Any) -> tuple[Any, bool]:
 _UnionType = type(int | None)
 
 
-@functools.cache
 def computed_outputs(type_token: str) -> dict[str, Field]:
     """The outputs of a resource type the provider computes when the program does not set them.
 
@@ -196,7 +214,12 @@ def computed_outputs(type_token: str) -> dict[str, Field]:
     class for the type or no ``<Class>Args`` to tell inputs from outputs.
     """
     cls = resource_class(type_token)
-    args_cls = getattr(importlib.import_module(cls.__module__), cls.__name__ + "Args", None) if cls else None
+    return _computed_outputs(cls) if cls is not None else {}
+
+
+@functools.cache
+def _computed_outputs(cls: type) -> dict[str, Field]:
+    args_cls = getattr(sys.modules[cls.__module__], cls.__name__ + "Args", None)
     if not isinstance(args_cls, type):
         return {}
     inputs = _getters(args_cls)
