@@ -133,7 +133,7 @@ def resource_class(type_token: str) -> type | None:
             return None
         cls = getattr(found[0], found[1], None) if found is not None else None
         if not isinstance(cls, type) or getattr(cls, "pulumi_type", type_token) != type_token:
-            cls = None
+            return None  # not cached: a module another thread is still loading may have it later
         _RESOURCE_CLASSES[type_token] = cls
     return _RESOURCE_CLASSES[type_token]
 
