@@ -5,7 +5,7 @@ PY     := $(VENV)/bin/python
 STACK  ?= dev
 QUICK  ?=
 
-.PHONY: test plan bench lint clean
+.PHONY: test test-slow plan bench lint clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt policies/requirements.txt policies/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,6 +15,10 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt polici
 
 test: $(VENV)/.installed
 	$(PY) -m pytest -q -n 2
+
+# The end-to-end tests: documented commands in their own processes, the wheel in a fresh venv, large stacks.
+test-slow: $(VENV)/.installed
+	$(PY) -m pytest -q -n 2 -m slow
 
 # make turns any failing command into its own exit code 2: CI runs ./plan, which keeps the plan's 0, 1 and 2.
 plan: $(VENV)/.installed

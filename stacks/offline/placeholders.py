@@ -114,9 +114,13 @@ def _module_for(token: str) -> tuple[Any, str] | None:
                 and threading.current_thread() is not threading.main_thread():
             raise _NotLoadedYet(candidate)
         try:
-            return importlib.import_module(candidate), name
+            module = importlib.import_module(candidate)
         except ImportError:
             continue
+        # Importing may have just made the lazy module: reading an attribute would load it on this thread.
+        if type(module) is not types.ModuleType and threading.current_thread() is not threading.main_thread():
+            raise _NotLoadedYet(candidate)
+        return module, name
     return None
 
 
