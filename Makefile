@@ -13,12 +13,14 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt constraints.txt polici
 	$(PY) -m pip install --quiet -r requirements-dev.txt -c constraints.txt
 	touch $@
 
+# PYTHONDONTWRITEBYTECODE set by a machine's environment would make pytest rewrite every test module's
+# assertions on each run (half of collection time): the suite caches them like any Python import.
 test: $(VENV)/.installed
-	$(PY) -m pytest -q -n 2
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n 2
 
 # The end-to-end tests: documented commands in their own processes, the wheel in a fresh venv, large stacks.
 test-slow: $(VENV)/.installed
-	$(PY) -m pytest -q -n 2 -m slow
+	PYTHONDONTWRITEBYTECODE= $(PY) -m pytest -q -n 2 -m slow
 
 # make turns any failing command into its own exit code 2: CI runs ./plan, which keeps the plan's 0, 1 and 2.
 plan: $(VENV)/.installed

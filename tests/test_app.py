@@ -42,6 +42,9 @@ import yaml
 
 from tests.stack_programs import ROOT, program
 
+# Runs the sample app in its own process: `make test-slow` runs it (CI runs both suites).
+pytestmark = pytest.mark.slow
+
 APP = ROOT / "app"
 SERVER = APP / "server.py"
 STACKS = ("dev", "prod")

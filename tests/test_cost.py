@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,7 @@ from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, unknown_checking_proxy
 
 from stacks.exports import cost, cost_levers
 from stacks.offline.runner import RecordedResource, to_plain
+from tests.stack_programs import program
 
 REPO = Path(__file__).resolve().parents[1]
 PRICE_FILE = REPO / "policies" / "fargate_policies" / "costing" / "prices" / "us-east-1.json"
@@ -389,7 +391,7 @@ def test_a_stack_is_never_priced_at_another_regions_prices(configured, stack, fr
 # ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def stacks() -> dict[str, costing.Estimate]:
-    return {name: cost.plan_cost(REPO, name) for name in ("dev", "prod")}
+    return {name: cost.estimate_run(program(name)) for name in ("dev", "prod")}
 
 
 @pytest.fixture(scope="module")
@@ -415,23 +417,23 @@ def test_real_stacks_have_nothing_unpriced(stacks, name):
 def test_both_shapes_give_the_same_estimate():
     """The pack sees PolicyResources (props behind the unknown-checking proxy, parents and dependencies as
     resources); the plan sees recorded resources. Both must price the real dev stack the same."""
-    from stacks.offline.runner import run_program
-
-    program = run_program(REPO, "dev")
+    dev = program("dev")
     as_policy = {r.urn: StackResource(r.type, unknown_checking_proxy(to_plain(
-        r.inputs, unknown=UNKNOWN_STRING_VALUE)), r.urn, r.name) for r in program.resources}
-    for r in program.resources:
+        r.inputs, unknown=UNKNOWN_STRING_VALUE)), r.urn, r.name) for r in dev.resources}
+    for r in dev.resources:
         resource = as_policy[r.urn]
         resource.parent = as_policy.get(r.parent or "")
         resource.property_dependencies = {k: [as_policy[u] for u in urns if u in as_policy]
                                           for k, urns in r.property_dependencies.items()}
-    plan = estimate(program.resources)
+    plan = estimate(dev.resources)
     pack = estimate(list(as_policy.values()))
     assert [(i.urn, round(i.monthly_usd, 6)) for i in pack.items] == [(i.urn, round(i.monthly_usd, 6))
                                                                        for i in plan.items]
     assert pack.unpriced == plan.unpriced
 
 
+# Runs the program once more per lever: `make test-slow` runs it (CI runs both suites).
+@pytest.mark.slow
 @pytest.mark.parametrize("title, cheaper", [
     ("Spot weighting", "configured"),            # weight 3 on Spot (configured) is cheaper than 0
     ("NAT gateways", "changed"),                 # single is cheaper than one-per-az (configured)
@@ -446,6 +448,8 @@ def test_each_lever_moves_the_estimate_the_expected_way(levers, title, cheaper):
     assert low < high, f"{title}: {result}"
 
 
+# Runs the program once more per lever: `make test-slow` runs it (CI runs both suites).
+@pytest.mark.slow
 def test_vpc_endpoints_take_traffic_off_nat(stacks):
     from stacks.offline.runner import load_stack_config
 
@@ -458,6 +462,8 @@ def test_vpc_endpoints_take_traffic_off_nat(stacks):
     assert not [i for i in without.items if i.type == T_ENDPOINT and i.monthly_usd > 0]
 
 
+# Runs the program once more per lever: `make test-slow` runs it (CI runs both suites).
+@pytest.mark.slow
 def test_docs_tables_are_up_to_date(levers):
     document = (REPO / "docs" / "cost.md").read_text(encoding="utf-8")
     results = [levers[lv.title] for lv in cost_levers.LEVERS]
@@ -521,7 +527,9 @@ def _proxied(resources: list[StackResource]) -> list[StackResource]:
     return list(copies.values())
 
 
-@settings(max_examples=50, deadline=None, database=None,
+# Each example is a whole random stack priced twice (plain and behind the proxy): 10 keep the suite within its
+# minute; FUZZ_EXAMPLES=500 fuzzes harder, as in tests/policies/test_fuzz.py.
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "10")), deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(resources=stacks_of_junk())
 def test_estimator_never_raises_on_random_props(resources):
@@ -544,7 +552,7 @@ def test_reading_only_the_read_types_changes_no_figure(stacks, name, monkeypatch
     props gives the same estimate."""
     monkeypatch.setattr(costing.estimator, "_READ", None)
     monkeypatch.setattr(costing.estimator.T, "KEYS_READ", {})
-    every = cost.plan_cost(REPO, name)
+    every = cost.estimate_run(program(name))
     assert stacks[name].items == every.items and stacks[name].unpriced == every.unpriced
     assert stacks[name].total_usd == every.total_usd > 0
 

@@ -12,6 +12,9 @@ from pathlib import Path
 
 import pytest
 
+# Runs the documented make and ./plan commands in their own processes: `make test-slow` runs it (CI runs both suites).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 PROJECT = FIXTURES / "badconfig_project"

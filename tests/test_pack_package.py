@@ -29,6 +29,9 @@ import yaml
 
 from tests.test_audit import DRIFTS, EXPORTS
 
+# Builds the wheel and installs it into a fresh venv: `make test-slow` runs it (CI runs both suites).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = ROOT / "policies"
 PROD_CONFIG = POLICIES / "config" / "prod.json"

@@ -202,10 +202,10 @@ def test_the_real_pack_reports_what_the_plan_estimates():
     """End to end: the pack process (which imports costing from its own directory) and stacks.exports.cost agree."""
     from stacks.exports import cost
     from stacks.offline import analyzer
-    from stacks.offline.runner import run_program
+    from tests.stack_programs import ROOT as repo
+    from tests.stack_programs import program as recorded
 
-    repo = Path(__file__).resolve().parents[2]
-    program = run_program(repo, "dev")
+    program = recorded("dev")
     settings = {"usd": 1.0, "assumptions": {"logGbPerDay": 0.3}}
     estimate = cost.estimate_run(program, {NAME: settings})
     report = analyzer.run_policy_pack(repo / "policies", program.project, "dev", program.resources,
@@ -282,6 +282,8 @@ def _large_stack(services: int) -> list[StackResource]:
     return resources
 
 
+# A stack far larger than prod: `make test-slow` runs it (CI runs both suites).
+@pytest.mark.slow
 def test_large_stack_is_linked_through_indexes(monkeypatch):
     """2,000 services: each is priced with its own task definition, target, schedule and log group, and the
     estimate reads each resource's props a bounded number of times: linking a service is a lookup, not a scan

@@ -121,6 +121,8 @@ def _packages_used() -> list[str]:
     return sorted(packages)
 
 
+# Imports every SDK module a rule names, class by class: `make test-slow` runs it (CI runs both suites).
+@pytest.mark.slow
 @pytest.mark.parametrize("package", _packages_used())
 def test_catalog_matches_the_imported_classes(package, aws_catalog):
     """tools.aws_catalog reads source text; the classes themselves must agree with it."""

@@ -86,7 +86,7 @@ def _sentinel_path(props: Any, path: tuple[Any, ...]) -> list[str] | None:
     return None
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.dictionaries(keys, values, max_size=6), st.lists(st.one_of(keys, st.integers(-2, 3)), min_size=1, max_size=4))
 def test_get_reads_the_sdks_proxy_as_any_mapping_and_raises_on_unknowns(props, path):
     """Through the proxy, ``get`` gives what it gives over plain values, except that an unknown value on the path
@@ -100,7 +100,7 @@ def test_get_reads_the_sdks_proxy_as_any_mapping_and_raises_on_unknowns(props, p
         assert ours == ("unknown", unknown_at)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(st.dictionaries(keys, values, max_size=6))
 def test_the_cost_estimates_copy_reads_through_the_proxy_as_without_it(props):
     """Unknowns copy as None whether the proxy raises on them or the sentinel is read as it is."""
