@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-# Each program is gated through the documented command in its own process: `make test-slow` runs it (CI runs both suites).
+# Each program is gated through the documented command in its own process: `make test-slow` runs it
+# (CI runs both suites).
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parent.parent
