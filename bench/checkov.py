@@ -175,17 +175,24 @@ def compare(pack_findings: Iterable[Mapping[str, str]], checkov_failed: Sequence
     checkov_pairs: dict[str, set[str]] = defaultdict(set)
     for failure in checkov_failed:
         checkov_pairs[failure.check_id].add(failure.address)
+    # A checkov check may be split between policies (CKV_AWS_103: HTTP listeners in one, TLS in another):
+    # its finding is covered when any policy that claims the check flags the same resource.
+    claimed_by: dict[str, set[str]] = defaultdict(set)
+    for policy, ids in policy_checkov.items():
+        for check_id in ids:
+            claimed_by[check_id].add(policy)
     rows: list[Row] = []
     matched: set[str] = set()
     for policy in sorted(set(policy_checkov) | set(pack_pairs)):
         ids = tuple(policy_checkov.get(policy, ()))
         ours = pack_pairs.get(policy, set())
         theirs = set().union(*(checkov_pairs.get(i, set()) for i in ids)) if ids else set()
+        covered = set().union(ours, *(pack_pairs.get(p, set()) for i in ids for p in claimed_by[i]))
         matched.update(ids)
         if not ours and not theirs and not ids:
             continue
         rows.append(Row(policy, ids, len(ours), len(theirs), len(ours & theirs), len(ours - theirs),
-                        len(theirs - ours)))
+                        len(theirs - covered)))
     for check_id in sorted(set(checkov_pairs) - matched):
         found = checkov_pairs[check_id]
         rows.append(Row("", (check_id,), 0, len(found), 0, 0, len(found)))

@@ -80,6 +80,23 @@ def test_checkov_output_parsing_and_comparison():
     assert by_key[("", ("CKV_AWS_18",))].checkov_only == 1
 
 
+def test_a_check_split_between_two_policies_is_covered_by_either():
+    """CKV_AWS_103 fails an HTTP listener that does not redirect (require-http-redirect's finding) and an HTTPS
+    listener with an old policy (enforce-tls-policy's): neither row counts the other's resource as missed."""
+    failed = [ckv.Failure("CKV_AWS_103", "aws_lb_listener.http", ""),
+              ckv.Failure("CKV_AWS_103", "aws_lb_listener.tls", "")]
+    claims = {"require-http-redirect": ["CKV_AWS_103"], "enforce-tls-policy": ["CKV_AWS_103"]}
+    addresses = {"urn:http": "aws_lb_listener.http", "urn:tls": "aws_lb_listener.tls"}
+    rows = {r.pack_policy: r for r in ckv.compare(
+        [{"policy": "require-http-redirect", "urn": "urn:http"}, {"policy": "enforce-tls-policy", "urn": "urn:tls"}],
+        failed, addresses, claims)}
+    assert [(r.both, r.checkov_only) for r in rows.values()] == [(1, 0), (1, 0)]
+    # Without the TLS policy's finding, its listener is checkov's alone, in both rows.
+    rows = {r.pack_policy: r for r in ckv.compare(
+        [{"policy": "require-http-redirect", "urn": "urn:http"}], failed, addresses, claims)}
+    assert rows["enforce-tls-policy"].checkov_only == 1 and rows["require-http-redirect"].checkov_only == 1
+
+
 def test_pack_and_checkov_run_in_turn_up_to_the_large_size(tmp_path, monkeypatch):
     """The ratio compares runs made side by side: pack, checkov, pack, checkov... up to LARGE services; above it,
     checkov runs once against section 2's pack runs."""

@@ -197,7 +197,7 @@ def test_readme_rules_table_is_up_to_date():
     readme = readme_path.read_text(encoding="utf-8")
     assert readme.count(gen_readme.START) == 1 and readme.count(gen_readme.END) == 1, f"{readme_path}: markers"
     assert gen_readme.with_table(readme, gen_readme.current_table()) == readme, (
-        f"{readme_path}: the rules table is out of date; run .venv/bin/python policies/tools/gen_readme.py"
+        f"{readme_path}: the rules table is out of date; run python -m fargate_policies.tools.gen_readme"
     )
 
 
