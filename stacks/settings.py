@@ -32,15 +32,6 @@ from pydantic.fields import FieldInfo
 
 NAMESPACE = "fargate-platform"
 
-# ELB security policies that negotiate TLS 1.3 (and at most TLS 1.2 as fallback).
-TLS13_POLICIES = (
-    "ELBSecurityPolicy-TLS13-1-2-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Ext1-2021-06",
-    "ELBSecurityPolicy-TLS13-1-2-Ext2-2021-06",
-    "ELBSecurityPolicy-TLS13-1-3-2021-06",
-)
-
 SECRET_ARN = re.compile(r"^arn:aws[a-z-]*:(ssm:[a-z0-9-]+:\d{12}:parameter/.+"
                         r"|secretsmanager:[a-z0-9-]+:\d{12}:secret:.+)$")
 SERVICE_NAME = re.compile(r"^[a-z][a-z0-9-]{0,23}$")
@@ -239,7 +230,7 @@ class StackSettings(_Model):
     """CIDRs allowed to reach the load balancer on 80/443."""
     deletion_protection: bool = False
     """Load balancer deletion protection."""
-    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+    ssl_policy: str = facts.ELB_RECOMMENDED_TLS_POLICY
     """ELB security policy of the HTTPS listener (a TLS 1.3 policy)."""
     access_log_expiration_days: Annotated[int, Field(ge=1, le=3650)] = 90
     """Days before load balancer access logs expire."""
@@ -637,9 +628,10 @@ def _check_semantics(s: StackSettings, allowed_secret_names: Sequence[str]) -> N
     if not s.certificate_arn and not s.allow_http_only:
         raise ConfigError("certificateArn", "is empty, so the load balancer would serve HTTP only; allowed: an ACM "
                           "certificate ARN, or set allowHttpOnly: true explicitly")
-    if s.ssl_policy not in TLS13_POLICIES:
-        raise ConfigError("sslPolicy", f"'{s.ssl_policy}' is not a TLS 1.3 policy; allowed: "
-                          + ", ".join(TLS13_POLICIES))
+    if facts.elb_policy_tls(s.ssl_policy) not in ((2, True), (3, True)):
+        raise ConfigError("sslPolicy", f"'{s.ssl_policy}' is not a TLS 1.3 policy; allowed: an "
+                          f"ELBSecurityPolicy-TLS13-1-2-* or -TLS13-1-3-* policy, such as "
+                          f"'{facts.ELB_RECOMMENDED_TLS_POLICY}'")
     if s.existing_vpc_id:
         if not re.match(r"^vpc-[0-9a-f]{8,17}$", s.existing_vpc_id):
             raise ConfigError("existingVpcId", f"'{s.existing_vpc_id}' is not a VPC id (vpc-...)")

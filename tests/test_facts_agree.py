@@ -20,6 +20,7 @@ import pytest
 from fargate_policies import facts
 from fargate_policies.rules import (
     disallow_plaintext_secrets,
+    enforce_tls_policy,
     require_log_group_retention,
     require_non_root_user,
     require_valid_fargate_size,
@@ -39,7 +40,7 @@ def settings_accept(service: Mapping[str, Any], *, checked: Iterable[str], allow
                     **stack: Any) -> bool:
     """Whether the settings accept a stack with this one service; a refusal must name a key under test."""
     config = {"allowHttpOnly": "true", "services": json.dumps([{"name": "web", "image": IMAGE, **service}]),
-              **{key: json.dumps(value) for key, value in stack.items()}}
+              **{key: value if isinstance(value, str) else json.dumps(value) for key, value in stack.items()}}
     try:
         parse_settings(config, allowed_secret_names=list(allowed_names))
     except ConfigError as error:
@@ -196,3 +197,30 @@ def test_log_retention(days, key):
 def test_every_retention_value_is_accepted_by_both(days):
     assert settings_accept({}, checked=[], logRetentionDays=days)
     assert rules_pass(require_log_group_retention, {"retentionInDays": float(days)})
+
+
+# ---------------------------------------------------------------------------
+# The HTTPS listener's TLS policy
+# ---------------------------------------------------------------------------
+TLS_POLICY_NAMES = st.one_of(
+    st.sampled_from([
+        "ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-FS-2018-06", "ELBSecurityPolicy-TLS-1-2-2017-01",
+        "ELBSecurityPolicy-TLS-1-2-Ext-2018-06", "ELBSecurityPolicy-FS-1-2-Res-2020-10",
+        "ELBSecurityPolicy-TLS13-1-0-2021-06", "ELBSecurityPolicy-TLS13-1-1-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-2021-06", "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+        "ELBSecurityPolicy-TLS13-1-2-FIPS-2023-04", "ELBSecurityPolicy-TLS13-1-3-PQ-2025-09",
+        "ELBSecurityPolicy-TLS13-1-3-2021-06", "TLS13-1-2", "",
+    ]),
+    st.builds(lambda low, tail: f"ELBSecurityPolicy-TLS13-1-{low}-{tail}", st.integers(0, 4),
+              st.text(string.ascii_letters + string.digits + "-", max_size=12)),
+)
+
+
+@AGREE
+@given(policy=TLS_POLICY_NAMES)
+def test_ssl_policy(policy):
+    """The settings take sslPolicy exactly when enforce-tls-policy passes it under requireTls13 (prod's level)."""
+    accepted = settings_accept({}, checked=["sslPolicy"], sslPolicy=policy,
+                               certificateArn="arn:aws:acm:us-east-1:123456789012:certificate/abc")
+    listener = {"protocol": "HTTPS", "sslPolicy": policy}
+    assert accepted == rules_pass(enforce_tls_policy, listener, {"requireTls13": True}), (policy, accepted)

@@ -121,6 +121,36 @@ LOG_RETENTION_DAYS: tuple[int, ...] = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180
 
 
 # ---------------------------------------------------------------------------
+# ELB security policies. Source: "Security policies for your Application Load
+# Balancer" in the Elastic Load Balancing User Guide.
+# ---------------------------------------------------------------------------
+
+#: The policy AWS applies to an HTTPS or TLS listener that names none (it accepts TLS 1.0).
+ELB_API_DEFAULT_TLS_POLICY = "ELBSecurityPolicy-2016-08"
+#: The policy to recommend: TLS 1.3, and TLS 1.2 for older clients.
+ELB_RECOMMENDED_TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
+_ELB_TLS10_POLICIES = frozenset({"ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-2015-05",
+                                 "ELBSecurityPolicy-FS-2018-06"})
+# TLS13-1-<n>-...: TLS 1.3 down to 1.<n> (with -Res, -Ext1, -Ext2, -FIPS-2023-04 and -PQ-2025-09 variants).
+_ELB_TLS13 = re.compile(r"ELBSecurityPolicy-TLS13-1-([0-3])-[A-Za-z0-9-]+")
+# TLS-1-<n>-... and FS-1-<n>-...: TLS 1.2 at most, down to 1.<n>.
+_ELB_TLS12_MAX = re.compile(r"ELBSecurityPolicy-(?:TLS|FS)-1-([0-2])-[A-Za-z0-9-]+")
+
+
+def elb_policy_tls(name: str) -> tuple[int, bool] | None:
+    """``(lowest TLS 1.x minor accepted, offers TLS 1.3)`` for a predefined ELB policy name; None if unknown."""
+    if name in _ELB_TLS10_POLICIES:
+        return 0, False
+    match = _ELB_TLS13.fullmatch(name)
+    if match:
+        return int(match.group(1)), True
+    match = _ELB_TLS12_MAX.fullmatch(name)
+    if match:
+        return int(match.group(1)), False
+    return None
+
+
+# ---------------------------------------------------------------------------
 # Container users. A container definition's ``user`` is ``user``, ``uid``,
 # ``user:group`` or ``uid:gid``; the part before ':' decides who runs.
 # ---------------------------------------------------------------------------

@@ -24,22 +24,17 @@ Any other name is not a known predefined policy and fails.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pulumi_policy import Severity
 
+from ..facts import ELB_API_DEFAULT_TLS_POLICY, ELB_RECOMMENDED_TLS_POLICY, elb_policy_tls
 from ._common import LISTENER, NotApplicable, as_bool, config_value, get, resource_rule
 from ._ecs import show
 
-API_DEFAULT_POLICY = "ELBSecurityPolicy-2016-08"
-RECOMMENDED_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
-LEGACY_TLS10_POLICIES: frozenset[str] = frozenset(
-    {"ELBSecurityPolicy-2016-08", "ELBSecurityPolicy-2015-05", "ELBSecurityPolicy-FS-2018-06"}
-)
-_TLS13 = re.compile(r"ELBSecurityPolicy-TLS13-1-([0-3])-[A-Za-z0-9-]+")
-_TLS12_MAX = re.compile(r"ELBSecurityPolicy-(?:TLS|FS)-1-([0-2])-[A-Za-z0-9-]+")
+API_DEFAULT_POLICY = ELB_API_DEFAULT_TLS_POLICY
+RECOMMENDED_POLICY = ELB_RECOMMENDED_TLS_POLICY
 
 MSG_NOT_TLS_LISTENER = "protocol is {value}; TLS policies apply only to HTTPS and TLS listeners."
 MSG_POLICY_MISSING = (
@@ -67,17 +62,8 @@ CONFIG = {
 }
 
 
-def policy_tls(name: str) -> tuple[int, bool] | None:
-    """``(lowest TLS 1.x minor accepted, offers TLS 1.3)`` for a predefined policy name; None if unknown."""
-    if name in LEGACY_TLS10_POLICIES:
-        return 0, False
-    match = _TLS13.fullmatch(name)
-    if match:
-        return int(match.group(1)), True
-    match = _TLS12_MAX.fullmatch(name)
-    if match:
-        return int(match.group(1)), False
-    return None
+policy_tls = elb_policy_tls
+"""``(lowest TLS 1.x minor accepted, offers TLS 1.3)`` for a predefined policy name; None if unknown."""
 
 
 def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
