@@ -27,6 +27,7 @@ from stacks.automation import driver
 from stacks.automation.errors import MISSING_CLI_MESSAGE, CliNotFoundError, ConfigurationError, ExitCode
 from stacks.cli import main
 from stacks.offline.deployment import ExportError, load_export, read_deployment
+from stacks.offline.gate import IN_STATE
 from stacks.offline.policy_config import load_policy_config
 from stacks.offline.runner import SECRET_SIG, SIG_KEY, UNKNOWN, SecretValue
 from tests.fixtures.exports import generate
@@ -250,6 +251,8 @@ def test_an_encrypted_secret_is_never_passed_and_fails_the_gate_under_unknowns_m
                   "that read them cannot check them and report so\n"
     assert [(u["policy"], u["urn"], u["failing"]) for u in document["unknowns"]] == [
         ("require-bucket-name", "urn:pulumi:test::tiny::aws:s3/bucket:Bucket::sealed", True)]
+    # A deployed stack has no `pulumi up` ahead of it: the reason says what the state hides.
+    assert [u["reason"] for u in document["unknowns"]] == [f"bucket is not known ({IN_STATE})"], document["unknowns"]
     assert not [v for v in document["violations"] if v["policy"] == "require-bucket-name"], \
         "the plaintext secret is read and passes"
 

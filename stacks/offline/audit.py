@@ -95,7 +95,7 @@ def audit_deployment(deployed: DeployedStack, *, pack_dir: Path = DEFAULT_PACK, 
     default. Raises one of :func:`audit_errors`.
     """
     from stacks.offline.analyzer import run_policy_pack
-    from stacks.offline.gate import decide
+    from stacks.offline.gate import IN_STATE, decide
     from stacks.offline.policy_config import PolicyFile, check_policy_names, load_policy_file
     from stacks.offline.runner import ProgramRun, StackConfig
 
@@ -108,7 +108,7 @@ def audit_deployment(deployed: DeployedStack, *, pack_dir: Path = DEFAULT_PACK, 
     check_policy_names(policy_file.policies, (p.name for p in report.pack.policies), source)
     run = ProgramRun(project=deployed.project, stack=stack, resources=deployed.resources, outputs=deployed.outputs,
                      config=StackConfig(project=deployed.project, stack=stack, values={}))
-    return Audit(deployed=deployed, run=run, report=report, verdict=decide(report, policy_file, missing))
+    return Audit(deployed=deployed, run=run, report=report, verdict=decide(report, policy_file, missing, IN_STATE))
 
 
 def is_export_file(target: str) -> bool:

@@ -69,7 +69,13 @@ class Verdict:
         return not self.mandatory and not self.failing_unknowns
 
 
-def unknown_reason(violation: Violation) -> str | None:
+# Why the pack could not see a value: in a plan, `pulumi up` has not computed it yet; in an audit of a deployed
+# stack, the state holds it in a form the pack cannot read (a secret exported encrypted).
+AT_PREVIEW = "it is computed at `pulumi up`"
+IN_STATE = "the deployed state does not show it (an encrypted secret, say)"
+
+
+def unknown_reason(violation: Violation, why: str = AT_PREVIEW) -> str | None:
     """What ``violation`` says was unknown, in the plan's words; None when it is an ordinary violation."""
     if violation.policy == VERIFIABLE_CONTAINERS:
         return violation.message
@@ -79,16 +85,17 @@ def unknown_reason(violation: Violation) -> str | None:
     reason = cant_run["reason"].strip()
     value = _UNKNOWN_VALUE.fullmatch(reason)
     if value is not None:
-        return f"{value['path']} is not known at preview (it is computed at `pulumi up`)"
+        return f"{value['path']} is not known ({why})"
     return reason
 
 
-def decide(report: PolicyReport, policy_file: PolicyFile, missing_file: Path | None = None) -> Verdict:
+def decide(report: PolicyReport, policy_file: PolicyFile, missing_file: Path | None = None,
+           why: str = AT_PREVIEW) -> Verdict:
     """Split ``report``'s findings into violations and unknowns, and mark which unknowns fail the gate."""
     violations: list[Violation] = []
     unknowns: list[Unknown] = []
     for violation in report.violations:
-        reason = unknown_reason(violation)
+        reason = unknown_reason(violation, why)
         if reason is None:
             violations.append(violation)
             continue
