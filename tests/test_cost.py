@@ -269,6 +269,8 @@ def test_service_without_task_definition_is_unpriced():
     assert "task definition" in est.unpriced[0].reason
 
 
+# Scans the whole installed SDK: `make test-slow` runs it (CI runs both suites).
+@pytest.mark.slow
 def test_every_aws_token_exists_in_pulumi_aws():
     from fargate_policies.tools import aws_catalog
 
