@@ -2,7 +2,9 @@
 
 Runs the real program in-process under mocks with the stack's real config
 (:mod:`stacks.offline.runner`), runs the CrossGuard pack over every resource as the
-Pulumi CLI would (:mod:`stacks.offline.analyzer`), and prints the resource tree, the
+Pulumi CLI would (:mod:`stacks.offline.analyzer`; at the level ``remediate`` the pack
+first fixes what it may, and the plan goes on with the fixed inputs:
+:mod:`stacks.offline.remediation`), and prints the resource tree, the remediations, the
 violations and a summary (:mod:`stacks.offline.report`).
 
 Exit codes: 0 no mandatory violation; 1 at least one mandatory violation, or
@@ -83,7 +85,7 @@ def _find_policy_config(given: Path | None, pack_dir: Path, stack: str) -> tuple
 
 def run(args: argparse.Namespace) -> int:
     """Plan ``args.stack``; return the exit code."""
-    from stacks.offline import analyzer, gate, report
+    from stacks.offline import analyzer, gate, remediation, report
     from stacks.offline import policy_config as policies
     from stacks.offline import runner as offline
 
@@ -119,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
         program = offline.run_program(project_dir, args.stack, mocks_file=args.mocks, on_resource=session.submit)
         findings = session.finish(program.resources)
         policies.check_policy_names(policy_config, (p.name for p in findings.pack.policies), config_source)
+        # As `pulumi up` would deploy it: what the report, --json, --cost and --tfplan show.
+        program = remediation.applied(program, findings)
     except (offline.OfflineError, analyzer.PolicyPackError, policies.PolicyConfigError) as exc:
         return _error(str(exc), exc, verbose=verbose)
     except KeyboardInterrupt:

@@ -10,6 +10,12 @@ yielded string is one violation message; it names the property, its value and
 what would pass. Raise :class:`NotApplicable` when the rule cannot apply to
 this particular resource (for example an EC2-launch task definition).
 
+Contract of a remediation (resource rules whose fix is unambiguous only):
+``remediate(props, config) -> dict | None`` returns the top-level properties
+it changes, with their new values, or None when there is nothing it may fix.
+It never changes a property outside its rule, and a resource it returns
+passes ``check``, so applying it twice changes nothing the second time.
+
 Contract of a stack check: ``check(resources, config) -> Iterable[tuple[urn, str]]``.
 ``resources`` are objects with ``resource_type``, ``props``, ``urn``, ``name``,
 ``parent``, ``dependencies`` and ``property_dependencies`` (pulumi-policy's
@@ -32,7 +38,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
 from ..facts import whole_number
 
@@ -207,6 +213,7 @@ def config_value(config: Mapping[str, Any] | None, key: str, default: Any) -> An
 # Building policies from pure checks.
 # ---------------------------------------------------------------------------
 ResourceCheck = Callable[[Mapping[str, Any], Mapping[str, Any]], Iterable[str]]
+ResourceRemedy = Callable[[Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any] | None]
 StackCheck = Callable[[Sequence[Any], Mapping[str, Any]], Iterable[tuple[str | None, str]]]
 
 
@@ -247,8 +254,13 @@ def resource_rule(
     config: Mapping[str, Any] | None = None,
     security_hub: Sequence[str] = (),
     checkov: Sequence[str] = (),
+    remediate: ResourceRemedy | None = None,
 ) -> ResourceValidationPolicy:
-    """A resource policy that runs ``check`` on every resource whose type is in ``types``."""
+    """A resource policy that runs ``check`` on every resource whose type is in ``types``.
+
+    ``remediate`` (only for a fix no human has to decide) runs at the level ``remediate``
+    before the check, as the engine asks: see :func:`_remediation`.
+    """
     type_set = frozenset(types)
     defaults = schema_defaults(config)
 
@@ -265,11 +277,59 @@ def resource_rule(
         validate=validate,
         enforcement_level=enforcement,
         config_schema=_schema(config),
+        remediate=_remediation(type_set, defaults, remediate) if remediate is not None else None,
         severity=severity,
         remediation_steps=remediation,
     )
-    _annotate(policy, types, check, config, security_hub, checkov)
+    _annotate(policy, types, check, config, security_hub, checkov, remediate)
     return policy
+
+
+def _unwrapped(value: Any) -> Any:
+    """Nested mappings and sequences as plain dicts and lists, whatever proxies pulumi-policy wraps them in."""
+    if isinstance(value, Mapping):
+        return {key: _unwrapped(value[key]) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_unwrapped(item) for item in value]
+    return value
+
+
+def _remediation(type_set: frozenset[str], defaults: Mapping[str, Any], remedy: ResourceRemedy) -> Any:
+    """pulumi-policy's remediation callback around a pure ``remedy``.
+
+    The engine hands a remediation the resource's inputs with unknown values
+    unchecked: ``remedy`` reads them behind the unknown-checking proxy, as a
+    check does, so a fix never rests on a value nobody knows yet (the SDK then
+    reports that the remediation can't run at preview). The changed properties
+    are written into the engine's own property bag, which keeps secrets
+    secret, and the bag is returned; None when nothing changes. A remediation
+    that fails leaves the resource as it is, and its check reports what is
+    wrong.
+    """
+
+    def remediate(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
+        if args.resource_type not in type_set:
+            return None
+        current = _unwrapped(args.props)
+        merged = {**defaults, **(args.get_config() or {})}
+        try:
+            changes = _unwrapped(remedy(unknown_checking_proxy(current), merged) or {})
+        except NotApplicable as exc:
+            args.not_applicable(exc.reason)
+            return None
+        except UnknownValueError:
+            raise
+        except Exception:  # noqa: BLE001 - nothing is fixed; the check still reports the violation
+            return None
+        changed = {key: value for key, value in changes.items() if key not in current or current[key] != value}
+        if not changed:
+            return None
+        props = args.props
+        for key, value in changed.items():
+            props[key] = value  # type: ignore[index]
+        return props
+
+    return remediate
 
 
 def stack_rule(
@@ -306,10 +366,11 @@ def stack_rule(
 
 
 def _annotate(policy: Any, types: Sequence[str], check: Any, config: Mapping[str, Any] | None,
-              security_hub: Sequence[str], checkov: Sequence[str]) -> None:
+              security_hub: Sequence[str], checkov: Sequence[str], remedy: ResourceRemedy | None = None) -> None:
     # Metadata the tests and the README generator read; pulumi-policy ignores it.
     policy.resource_types = tuple(types)
     policy.check = check
+    policy.remedy = remedy  # the pure remediation; None for a rule that never remediates
     policy.config_properties = dict(config or {})
     policy.security_hub = tuple(security_hub)
     policy.checkov = tuple(checkov)
@@ -319,3 +380,10 @@ def run_check(check: ResourceCheck, props: Mapping[str, Any], config: Mapping[st
               schema: Mapping[str, Any] | None = None) -> list[str]:
     """Run a resource check the way the pack does (schema defaults merged) and return its messages."""
     return list(check(props, {**schema_defaults(schema), **(config or {})}))
+
+
+def run_remedy(remedy: ResourceRemedy, props: Mapping[str, Any], config: Mapping[str, Any] | None = None,
+               schema: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """Run a pure remediation the way the pack does (schema defaults merged); the properties it changes."""
+    changes = remedy(props, {**schema_defaults(schema), **(config or {})})
+    return None if changes is None else dict(changes)
