@@ -108,14 +108,16 @@ def _pack_info(info: analyzer_pb2.AnalyzerInfo, version: str) -> PackInfo:
             name=p.name, description=p.description, enforcement_level=_LEVEL_FROM_PROTO.get(p.enforcementLevel,
                                                                                              "advisory"),
             policy_type=_POLICY_TYPES.get(p.policy_type, ""), severity=_SEVERITIES.get(p.severity, ""),
-            remediation=p.remediation_steps, display_name=p.displayName, config_schema=schema))
+            remediation=p.remediation_steps, display_name=p.displayName, config_schema=schema, url=p.url,
+            tags=tuple(p.tags), framework={key: value for key in ("name", "version", "reference", "specification")
+                                           if (value := getattr(p.framework, key))}))
     initial: dict[str, tuple[str | None, dict[str, Any]]] = {}
     for name, config in info.initialConfig.items():
         props = json_format.MessageToDict(config.properties) if config.HasField("properties") else {}
         level = _LEVEL_FROM_PROTO.get(config.enforcementLevel)
         initial[name] = (level if (config.enforcementLevel or not props) else None, props)
     return PackInfo(name=info.name, version=version or info.version, description=info.description,
-                    policies=tuple(policies), initial_config=initial)
+                    repository=info.repository, policies=tuple(policies), initial_config=initial)
 
 
 # ---------------------------------------------------------------------------

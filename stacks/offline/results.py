@@ -22,6 +22,12 @@ class PolicyInfo:
     display_name: str = ""
     config_schema: dict[str, Any] | None = None
     """``{"properties": ..., "required": [...]}`` when the policy takes config."""
+    url: str = ""
+    """Where the policy is documented."""
+    tags: tuple[str, ...] = ()
+    framework: dict[str, str] = field(default_factory=dict)
+    """The compliance framework it belongs to: ``name``, ``version``, ``reference`` (the control) and
+    ``specification`` (the control's documentation), each when the pack sets it."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class PackInfo:
     name: str
     version: str
     description: str = ""
+    repository: str = ""
     policies: tuple[PolicyInfo, ...] = ()
     initial_config: dict[str, tuple[str | None, dict[str, Any]]] = field(default_factory=dict)
 

@@ -124,5 +124,5 @@ def test_a_failing_remediation_leaves_the_resource_alone():
 
     policy = resource_rule(name="require-x", description="X is required of every log group.", severity=Severity.LOW,
                            remediation="Set x on the log group.", types=(LOG_GROUP,),
-                           check=lambda props, config: ["x is missing"], remediate=broken)
+                           check=lambda props, config: ["x is missing"], tags=["logging"], remediate=broken)
     assert remediate(policy, {"retentionInDays": 3}) is None

@@ -30,6 +30,7 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyComplianceFramework,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
@@ -40,7 +41,14 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from ..facts import whole_number
+from .. import README_URL
+from ..facts import (
+    FSBP_NAME,
+    FSBP_VERSION,
+    SECURITY_HUB_CONTROLS,
+    SECURITY_HUB_NAME,
+    whole_number,
+)
 
 # ---------------------------------------------------------------------------
 # Type tokens. Each family lists every alias token the engine may send.
@@ -242,6 +250,48 @@ def _report(name: str, subject: str, findings: Iterable[tuple[str | None, str]],
         report_violation(f"{name} could not evaluate {subject} ({type(exc).__name__}: {exc}).", None)
 
 
+TAGS = frozenset({
+    "availability", "containers", "cost", "encryption", "iam", "images", "load-balancing", "logging", "monitoring",
+    "network", "secrets", "tagging",
+})
+"""The words a policy's ``tags`` are drawn from (what Pulumi Cloud filters policies by)."""
+
+_ACRONYMS = {"alb": "ALB", "ecr": "ECR", "ecs": "ECS", "fargate": "Fargate", "http": "HTTP", "iam": "IAM",
+             "ip": "IP", "kms": "KMS", "nlb": "NLB", "tls": "TLS", "vpc": "VPC", "waf": "WAF"}
+
+
+def display_name(name: str) -> str:
+    """A policy name as people read it: ``disallow-ecs-public-ip`` is "Disallow ECS public IP"."""
+    words = [_ACRONYMS.get(word, word) for word in name.split("-")]
+    return " ".join([words[0].capitalize(), *words[1:]])
+
+
+def framework(security_hub: Sequence[str]) -> PolicyComplianceFramework | None:
+    """The compliance framework of a rule matching these Security Hub controls: the FSBP standard, referenced by
+    the first FSBP control, else Security Hub by the first control; None without any. The other controls stay in
+    the policy's ``security_hub``."""
+    if not security_hub:
+        return None
+    known = [SECURITY_HUB_CONTROLS[c] for c in security_hub if c in SECURITY_HUB_CONTROLS]
+    unknown = sorted(set(security_hub) - set(SECURITY_HUB_CONTROLS))
+    if unknown:
+        raise ValueError(f"Security Hub controls not in facts.SECURITY_HUB_CONTROLS: {', '.join(unknown)}")
+    fsbp = [c for c in known if c.fsbp]
+    if fsbp:
+        return PolicyComplianceFramework(name=FSBP_NAME, version=FSBP_VERSION, reference=fsbp[0].id,
+                                         specification=fsbp[0].url)
+    return PolicyComplianceFramework(name=SECURITY_HUB_NAME, reference=known[0].id, specification=known[0].url)
+
+
+def _metadata(name: str, tags: Sequence[str], security_hub: Sequence[str]) -> dict[str, Any]:
+    """What Pulumi Cloud shows of a policy besides its description: the same for resource and stack rules."""
+    unknown = sorted(set(tags) - TAGS)
+    if not tags or unknown:
+        raise ValueError(f"{name}: tags {list(tags)}: each one of {sorted(TAGS)}")
+    return {"display_name": display_name(name), "framework": framework(security_hub), "tags": sorted(set(tags)),
+            "url": f"{README_URL}#{name}"}
+
+
 def resource_rule(
     *,
     name: str,
@@ -250,6 +300,7 @@ def resource_rule(
     remediation: str,
     types: Sequence[str],
     check: ResourceCheck,
+    tags: Sequence[str],
     enforcement: EnforcementLevel = EnforcementLevel.ADVISORY,
     config: Mapping[str, Any] | None = None,
     security_hub: Sequence[str] = (),
@@ -280,6 +331,7 @@ def resource_rule(
         remediate=_remediation(type_set, defaults, remediate) if remediate is not None else None,
         severity=severity,
         remediation_steps=remediation,
+        **_metadata(name, tags, security_hub),
     )
     _annotate(policy, types, check, config, security_hub, checkov, remediate)
     return policy
@@ -340,6 +392,7 @@ def stack_rule(
     remediation: str,
     types: Sequence[str],
     check: StackCheck,
+    tags: Sequence[str],
     enforcement: EnforcementLevel = EnforcementLevel.ADVISORY,
     config: Mapping[str, Any] | None = None,
     security_hub: Sequence[str] = (),
@@ -360,6 +413,7 @@ def stack_rule(
         config_schema=_schema(config),
         severity=severity,
         remediation_steps=remediation,
+        **_metadata(name, tags, security_hub),
     )
     _annotate(policy, types, check, config, security_hub, checkov)
     return policy

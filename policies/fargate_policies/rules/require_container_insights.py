@@ -52,6 +52,7 @@ POLICY = resource_rule(
     ),
     types=ECS_CLUSTER,
     check=check,
+    tags=["monitoring"],
     remediate=remediate,
     security_hub=("ECS.12",),
     checkov=("CKV_AWS_65",),

@@ -45,6 +45,7 @@ POLICY = resource_rule(
     ),
     types=LOAD_BALANCER,
     check=check,
+    tags=["availability", "load-balancing"],
     remediate=remediate,
     config=CONFIG,
     security_hub=("ELB.6",),

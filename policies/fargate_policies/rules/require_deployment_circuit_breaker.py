@@ -50,5 +50,6 @@ POLICY = resource_rule(
     ),
     types=ECS_SERVICE,
     check=check,
+    tags=["availability"],
     remediate=remediate,
 )

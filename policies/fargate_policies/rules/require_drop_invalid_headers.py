@@ -38,6 +38,7 @@ POLICY = resource_rule(
     remediation="Set drop_invalid_header_fields=True on the application load balancer.",
     types=LOAD_BALANCER,
     check=check,
+    tags=["load-balancing", "network"],
     remediate=remediate,
     security_hub=("ELB.4",),
     checkov=("CKV_AWS_131",),

@@ -37,6 +37,7 @@ POLICY = resource_rule(
     ),
     types=ECR_REPOSITORY,
     check=check,
+    tags=["images"],
     remediate=remediate,
     security_hub=("ECR.2",),
     checkov=("CKV_AWS_51",),

@@ -89,6 +89,7 @@ POLICY = resource_rule(
     ),
     types=LISTENER,
     check=check,
+    tags=["encryption", "load-balancing"],
     config=CONFIG,
     security_hub=("ELB.1",),
     checkov=("CKV_AWS_2",),

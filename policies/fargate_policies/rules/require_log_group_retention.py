@@ -103,6 +103,7 @@ POLICY = resource_rule(
     ),
     types=LOG_GROUP,
     check=check,
+    tags=["cost", "logging"],
     remediate=remediate,
     config=CONFIG,
     security_hub=("CloudWatch.16",),

@@ -118,6 +118,7 @@ POLICY = resource_rule(
     ),
     types=TAGGABLE,
     check=check,
+    tags=["cost", "tagging"],
     remediate=remediate,
     config=CONFIG,
 )
