@@ -56,6 +56,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="also write the plan as JSON (see stacks/offline/plan.schema.json)")
     parser.add_argument("--tfplan", type=Path, default=None, metavar="PATH",
                         help="also write the planned resources as Terraform plan JSON (for checkov, Trivy)")
+    parser.add_argument("--sarif", type=Path, default=None, metavar="PATH",
+                        help="also write the findings as SARIF 2.1.0 (for GitHub code scanning and other tools)")
+    parser.add_argument("--compliance", action="store_true",
+                        help="also print the findings per AWS Security Hub control: passed, failed, unknown or not "
+                             "covered by any policy (in --json under \"compliance\")")
     parser.add_argument("--cost", action="store_true",
                         help="also print a monthly cost estimate (in --json under \"cost\"); see docs/cost.md")
     parser.add_argument("--strict", action="store_true",
@@ -144,6 +149,20 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(cost.format_estimate(estimate, policy_config))
         doc_extra["cost"] = cost.estimate_to_json(estimate, policy_config)
+    if getattr(args, "compliance", False):
+        from stacks.offline import compliance
+
+        controls = compliance.summarize(findings, verdict)
+        print()
+        print(compliance.render(controls))
+        doc_extra["compliance"] = compliance.to_json(controls)
+    if getattr(args, "sarif", None) is not None:
+        from stacks.offline import sarif
+
+        try:
+            _write_json(Path(args.sarif), sarif.document(program, findings, verdict))
+        except OSError as exc:
+            return _error(f"cannot write {args.sarif}: {exc.strerror or exc}", exc, verbose=verbose)
     if getattr(args, "tfplan", None) is not None:
         from stacks.exports import tfplan
 
