@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from fargate_policies import __version__
+from fargate_policies import DESCRIPTION, __version__
 
 from stacks.offline.analyzer import PolicyPackError, PolicyPackProcess, run_policy_pack
 from stacks.offline.pack import PackProcess
@@ -19,6 +19,12 @@ def test_the_pack_has_one_version():
     """PulumiPolicy.yaml (what the CLI and the plan's report show) carries the package's version."""
     manifest = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
     assert str(manifest["version"]) == __version__
+
+
+def test_the_pack_has_one_description():
+    """The pack tells Pulumi Cloud the description PulumiPolicy.yaml gives the CLI."""
+    manifest = yaml.safe_load((ROOT / "policies" / "PulumiPolicy.yaml").read_text(encoding="utf-8"))
+    assert manifest["description"] == DESCRIPTION
 
 
 @pytest.mark.parametrize(("files", "problem"), [

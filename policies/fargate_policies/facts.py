@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Collection
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 # ---------------------------------------------------------------------------
@@ -269,3 +270,73 @@ def plaintext_secret(name: str, value: str, allowed_names: Collection[str] = ())
     if _KEYISH_NAME.search(name) and _SECRET_ACCESS_KEY.fullmatch(text) and not _HEX.fullmatch(text):
         return PlaintextSecret(SECRET_ACCESS_KEY, "an AWS secret access key")
     return None
+
+
+# ---------------------------------------------------------------------------
+# AWS Security Hub controls: the ones about what this pack checks (ECS, load balancers, ECR, CloudWatch, the
+# VPC's security groups and flow logs, KMS). Titles and membership of the AWS Foundational Security Best
+# Practices (FSBP) standard as the Security Hub user guide lists them; a control outside FSBP belongs to other
+# Security Hub standards (CIS, NIST SP 800-53, PCI DSS). ECS.9 came after that list and is not marked FSBP here.
+# ---------------------------------------------------------------------------
+FSBP_NAME = "AWS Foundational Security Best Practices"
+FSBP_VERSION = "1.0.0"
+SECURITY_HUB_NAME = "AWS Security Hub"
+
+
+@dataclass(frozen=True)
+class SecurityHubControl:
+    """One Security Hub control."""
+
+    id: str
+    title: str
+    fsbp: bool
+    """Whether the FSBP standard holds it."""
+
+    @property
+    def url(self) -> str:
+        """Its section in the Security Hub user guide."""
+        service, number = self.id.split(".")
+        return f"https://docs.aws.amazon.com/securityhub/latest/userguide/{service.lower()}-controls.html" \
+               f"#{service.lower()}-{number}"
+
+
+SECURITY_HUB_CONTROLS: dict[str, SecurityHubControl] = {c.id: c for c in (
+    SecurityHubControl("ECS.2", "ECS services should not have public IP addresses assigned to them automatically",
+                       True),
+    SecurityHubControl("ECS.3", "ECS task definitions should not share the host's process namespace", True),
+    SecurityHubControl("ECS.4", "ECS containers should run as non-privileged", True),
+    SecurityHubControl("ECS.5", "ECS containers should be limited to read-only access to root filesystems", True),
+    SecurityHubControl("ECS.8", "Secrets should not be passed as container environment variables", True),
+    SecurityHubControl("ECS.9", "ECS task definitions should have a logging configuration", False),
+    SecurityHubControl("ECS.10", "ECS Fargate services should run on the latest Fargate platform version", True),
+    SecurityHubControl("ECS.12", "ECS clusters should use Container Insights", True),
+    SecurityHubControl("ELB.1", "Application Load Balancer should be configured to redirect all HTTP requests to "
+                                "HTTPS", True),
+    SecurityHubControl("ELB.4", "Application Load Balancer should be configured to drop http headers", True),
+    SecurityHubControl("ELB.5", "Application and Classic Load Balancers logging should be enabled", True),
+    SecurityHubControl("ELB.6", "Application Load Balancer deletion protection should be enabled", True),
+    SecurityHubControl("ELB.12", "Application Load Balancer should be configured with defensive or strictest "
+                                 "desync mitigation mode", True),
+    SecurityHubControl("ELB.13", "Application, Network and Gateway Load Balancers should span multiple "
+                                 "Availability Zones", True),
+    SecurityHubControl("ECR.1", "ECR private repositories should have image scanning configured", True),
+    SecurityHubControl("ECR.2", "ECR private repositories should have tag immutability configured", True),
+    SecurityHubControl("ECR.3", "ECR repositories should have at least one lifecycle policy configured", True),
+    SecurityHubControl("CloudWatch.15", "CloudWatch alarms should have an action configured for the ALARM state",
+                       False),
+    SecurityHubControl("CloudWatch.16", "CloudWatch log groups should be retained for at least 1 year", False),
+    SecurityHubControl("CloudWatch.17", "CloudWatch alarm actions should be activated", False),
+    SecurityHubControl("EC2.2", "The VPC default security group should not allow inbound and outbound traffic",
+                       True),
+    SecurityHubControl("EC2.6", "VPC flow logging should be enabled in all VPCs", True),
+    SecurityHubControl("EC2.13", "Security groups should not allow ingress from 0.0.0.0/0 to port 22", False),
+    SecurityHubControl("EC2.14", "Ensure no security groups allow ingress from 0.0.0.0/0 to port 3389", False),
+    SecurityHubControl("EC2.15", "Amazon EC2 subnets should not automatically assign public IP addresses", True),
+    SecurityHubControl("EC2.18", "Security groups should only allow unrestricted incoming traffic for authorized "
+                                 "ports", True),
+    SecurityHubControl("EC2.19", "Security groups should not allow unrestricted access to ports with high risk",
+                       True),
+    SecurityHubControl("EC2.21", "Network ACLs should not allow ingress from 0.0.0.0/0 to port 22 or port 3389",
+                       True),
+    SecurityHubControl("KMS.4", "AWS KMS key rotation should be enabled", False),
+)}

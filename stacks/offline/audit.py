@@ -103,8 +103,10 @@ def audit_deployment(deployed: DeployedStack, *, pack_dir: Path = DEFAULT_PACK, 
     config_path, missing = _find_policy_config(policy_config, Path(pack_dir), stack)
     policy_file = load_policy_file(config_path) if config_path is not None else PolicyFile(None)
     source = f"policy config {config_path}" if config_path else "policy config"
+    # No remediation: what is deployed is judged as it is (a policy at the level remediate reports what the next
+    # `pulumi up` would fix, as mandatory).
     report = run_policy_pack(Path(pack_dir), deployed.project, stack, deployed.resources, policy_file.policies,
-                             config_source=source)
+                             config_source=source, remediate=False)
     check_policy_names(policy_file.policies, (p.name for p in report.pack.policies), source)
     run = ProgramRun(project=deployed.project, stack=stack, resources=deployed.resources, outputs=deployed.outputs,
                      config=StackConfig(project=deployed.project, stack=stack, values={}))

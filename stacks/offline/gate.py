@@ -1,8 +1,8 @@
 """The plan's verdict: the pack's violations, the checks it could not make, and what the policy config says of them.
 
 The pack reports two kinds of findings about values it could not see. The
-pulumi-policy SDK turns a rule that meets a value unknown at preview into an
-advisory diagnostic ("can't run policy 'X' from policy pack 'P@v0.0.1'
+pulumi-policy SDK turns a rule (or a remediation) that meets a value unknown
+at preview into an advisory diagnostic ("can't run policy 'X' from policy pack 'P@v0.0.1'
 during preview: ..."; the SDK writes that version whatever the pack's is),
 and the pack's own ``require-verifiable-container-definitions`` reports a
 task definition whose container list is unknown. :func:`decide` sets both
@@ -23,8 +23,10 @@ from stacks.offline.policy_config import PolicyFile
 VERIFIABLE_CONTAINERS = "require-verifiable-container-definitions"
 """The pack's policy for a task definition whose container list is unknown at preview."""
 
-# The SDK's message (pulumi_policy/policy.py, Analyze and AnalyzeStack), and its UnknownValueError's reason.
-_CANT_RUN = re.compile(r"can't run policy '[^']*' from policy pack '[^']*' during preview: (?P<reason>.*)", re.S)
+# The SDK's message (pulumi_policy/policy.py, Analyze, AnalyzeStack and Remediate), and its UnknownValueError's
+# reason.
+_CANT_RUN = re.compile(r"can't run (?:policy|remediation) '[^']*' from policy pack '[^']*' during preview: "
+                       r"(?P<reason>.*)", re.S)
 _UNKNOWN_VALUE = re.compile(r"(?P<kind>\w+) value at \.(?P<path>.+) can't be known during preview\.?")
 
 
@@ -101,4 +103,5 @@ def decide(report: PolicyReport, policy_file: PolicyFile, missing_file: Path | N
             continue
         failing = policy_file.unknowns == "mandatory" or violation.level == "mandatory"
         unknowns.append(Unknown(violation.policy, violation.urn, reason, failing))
-    return Verdict(tuple(violations), tuple(unknowns), policy_file, missing_file)
+    # A remediation and its check that could not read the same value are one unknown.
+    return Verdict(tuple(violations), tuple(dict.fromkeys(unknowns)), policy_file, missing_file)

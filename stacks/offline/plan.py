@@ -2,7 +2,9 @@
 
 Runs the real program in-process under mocks with the stack's real config
 (:mod:`stacks.offline.runner`), runs the CrossGuard pack over every resource as the
-Pulumi CLI would (:mod:`stacks.offline.analyzer`), and prints the resource tree, the
+Pulumi CLI would (:mod:`stacks.offline.analyzer`; at the level ``remediate`` the pack
+first fixes what it may, and the plan goes on with the fixed inputs:
+:mod:`stacks.offline.remediation`), and prints the resource tree, the remediations, the
 violations and a summary (:mod:`stacks.offline.report`).
 
 Exit codes: 0 no mandatory violation; 1 at least one mandatory violation, or
@@ -54,6 +56,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
                         help="also write the plan as JSON (see stacks/offline/plan.schema.json)")
     parser.add_argument("--tfplan", type=Path, default=None, metavar="PATH",
                         help="also write the planned resources as Terraform plan JSON (for checkov, Trivy)")
+    parser.add_argument("--sarif", type=Path, default=None, metavar="PATH",
+                        help="also write the findings as SARIF 2.1.0 (for GitHub code scanning and other tools)")
+    parser.add_argument("--compliance", action="store_true",
+                        help="also print the findings per AWS Security Hub control: passed, failed, unknown or not "
+                             "covered by any policy (in --json under \"compliance\")")
     parser.add_argument("--cost", action="store_true",
                         help="also print a monthly cost estimate (in --json under \"cost\"); see docs/cost.md")
     parser.add_argument("--strict", action="store_true",
@@ -83,7 +90,7 @@ def _find_policy_config(given: Path | None, pack_dir: Path, stack: str) -> tuple
 
 def run(args: argparse.Namespace) -> int:
     """Plan ``args.stack``; return the exit code."""
-    from stacks.offline import analyzer, gate, report
+    from stacks.offline import analyzer, gate, remediation, report
     from stacks.offline import policy_config as policies
     from stacks.offline import runner as offline
 
@@ -119,6 +126,8 @@ def run(args: argparse.Namespace) -> int:
         program = offline.run_program(project_dir, args.stack, mocks_file=args.mocks, on_resource=session.submit)
         findings = session.finish(program.resources)
         policies.check_policy_names(policy_config, (p.name for p in findings.pack.policies), config_source)
+        # As `pulumi up` would deploy it: what the report, --json, --cost and --tfplan show.
+        program = remediation.applied(program, findings)
     except (offline.OfflineError, analyzer.PolicyPackError, policies.PolicyConfigError) as exc:
         return _error(str(exc), exc, verbose=verbose)
     except KeyboardInterrupt:
@@ -140,6 +149,20 @@ def run(args: argparse.Namespace) -> int:
         print()
         print(cost.format_estimate(estimate, policy_config))
         doc_extra["cost"] = cost.estimate_to_json(estimate, policy_config)
+    if getattr(args, "compliance", False):
+        from stacks.offline import compliance
+
+        controls = compliance.summarize(findings, verdict)
+        print()
+        print(compliance.render(controls))
+        doc_extra["compliance"] = compliance.to_json(controls)
+    if getattr(args, "sarif", None) is not None:
+        from stacks.offline import sarif
+
+        try:
+            _write_json(Path(args.sarif), sarif.document(program, findings, verdict))
+        except OSError as exc:
+            return _error(f"cannot write {args.sarif}: {exc.strerror or exc}", exc, verbose=verbose)
     if getattr(args, "tfplan", None) is not None:
         from stacks.exports import tfplan
 

@@ -2,15 +2,18 @@
 
 :func:`render` prints the resource tree the way ``pulumi preview`` does
 (``+`` for each resource, indented under its parent), counts by type, the
-policy config used, the policy violations grouped by enforcement level
-(mandatory first) with the rule's message and remediation, the checks the
-pack could not make because a value is unknown, and one summary line.
+policy config used, what the policies at the level ``remediate`` changed (one
+diff line per resource and property), the policy violations grouped by
+enforcement level (mandatory first) with the rule's message and remediation,
+the checks the pack could not make because a value is unknown, and one
+summary line.
 :func:`document` builds the ``--json`` document described by
 ``stacks/offline/plan.schema.json``.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import textwrap
@@ -22,6 +25,8 @@ from typing import IO, Any
 from stacks.offline.analyzer import PolicyReport, Violation
 from stacks.offline.gate import Unknown, Verdict, decide
 from stacks.offline.policy_config import PolicyFile
+from stacks.offline.remediation import shown
+from stacks.offline.results import Remediation
 from stacks.offline.runner import ROOT_STACK_TYPE, ProgramRun, RecordedResource, to_plain
 
 SCHEMA_VERSION = 1
@@ -80,6 +85,8 @@ def summary_line(run: ProgramRun, report: PolicyReport | None, verdict: Verdict 
     if report is None or verdict is None:
         return line + "; policy: not run"
     line += f"; policy: {len(verdict.mandatory)} mandatory, {len(verdict.advisory)} advisory violations"
+    if report.remediations:
+        line += f", {len(report.remediations)} remediated"
     if verdict.unknowns:
         failing = len(verdict.failing_unknowns)
         line += f", {len(verdict.unknowns)} unknown" + (f" ({failing} failing)" if failing else "")
@@ -124,7 +131,8 @@ def policy_config_line(verdict: Verdict) -> str:
 
 
 def _tree_lines(run: ProgramRun, verdict: Verdict | None, style: _Style,
-                glyphs: tuple[str, str, str, str], deployed: bool = False) -> list[str]:
+                glyphs: tuple[str, str, str, str], deployed: bool = False,
+                remediations: Iterable[Remediation] = ()) -> list[str]:
     tee, last, pipe, blank = glyphs
     urns = {r.urn for r in run.resources}
     children: dict[str | None, list[RecordedResource]] = {}
@@ -136,6 +144,8 @@ def _tree_lines(run: ProgramRun, verdict: Verdict | None, style: _Style,
         findings.setdefault(violation.urn, Counter())[violation.level] += 1
     for unknown in verdict.unknowns if verdict else ():
         findings.setdefault(unknown.urn, Counter())["unknown"] += 1
+    for remediation in remediations:
+        findings.setdefault(remediation.urn, Counter())["remediated"] += 1
 
     rows: list[tuple[str, str, str, bool]] = []
 
@@ -143,10 +153,11 @@ def _tree_lines(run: ProgramRun, verdict: Verdict | None, style: _Style,
         notes = []
         if resource.protect:
             notes.append("protected")
-        for level in (*_LEVEL_ORDER, "unknown"):
+        for level in (*_LEVEL_ORDER, "unknown", "remediated"):
             count = findings.get(resource.urn, Counter()).get(level)
             if count:
-                notes.append(style.level(level, f"{count} {level}"))
+                notes.append(style.green(f"{count} remediated") if level == "remediated"
+                             else style.level(level, f"{count} {level}"))
         rows.append((prefix + branch + resource.type, resource.name, ", ".join(notes), resource.read))
         kids = children.get(resource.urn, [])
         for index, child in enumerate(kids):
@@ -198,6 +209,43 @@ def _violation_lines(run: ProgramRun, violation: Violation, style: _Style) -> li
     return lines
 
 
+def _arrow(stream: IO[str]) -> str:
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+    return "→" if encoding in ("utf8", "utf16", "utf32") else "->"
+
+
+def _whole(value: Any) -> Any:
+    """Numbers that are whole (the engine sends every number as a float) without their ``.0``."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _whole(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_whole(v) for v in value]
+    return value
+
+
+def _value(value: Any) -> str:
+    return "not set" if value is None else _short(json.dumps(_whole(shown(value)), sort_keys=True), 60)
+
+
+def remediation_line(remediation: Remediation, arrow: str = "->") -> str:
+    """One remediation as a diff line: the property, its value before and after."""
+    return f"{remediation.property}: {_value(remediation.before)} {arrow} {_value(remediation.after)}"
+
+
+def _remediation_lines(run: ProgramRun, remediations: Iterable[Remediation], style: _Style, arrow: str) -> list[str]:
+    lines: list[str] = []
+    last: tuple[str, str] | None = None
+    for remediation in remediations:
+        if (remediation.policy, remediation.urn) != last:
+            last = (remediation.policy, remediation.urn)
+            lines.append(f"    {style.bold(remediation.policy)}: {_resource_label(run, remediation.urn)}")
+            lines.append(style.dim(f"        urn: {remediation.urn}"))
+        lines.append(style.green(f"        ~ {remediation_line(remediation, arrow)}"))
+    return lines
+
+
 def _unknown_lines(run: ProgramRun, unknown: Unknown, report: PolicyReport, style: _Style) -> list[str]:
     lines = [f"    {style.bold(unknown.policy)}: {_resource_label(run, unknown.urn)}"]
     lines.extend(_indented(f"{report.pack.name} {report.pack.version} could not check it: {unknown.reason}",
@@ -233,7 +281,8 @@ def render(run: ProgramRun, report: PolicyReport | None, *, verdict: Verdict | N
     heading = (f"Auditing stack {run.stack} of project {run.project} (deployed state from {deployed_from})"
                if audit else f"Previewing stack {run.stack} of project {run.project} (offline, with mocks)")
     out: list[str] = [heading, ""]
-    out.extend(_tree_lines(run, verdict, style, _glyphs(stream), deployed=audit))
+    out.extend(_tree_lines(run, verdict, style, _glyphs(stream), deployed=audit,
+                           remediations=report.remediations if report else ()))
 
     counts = Counter(r.type for r in run.resources)
     out += ["", "Resources by type:"]
@@ -267,6 +316,10 @@ def render(run: ProgramRun, report: PolicyReport | None, *, verdict: Verdict | N
             by_level.setdefault(violation.level, []).append(violation)
         if not verdict.violations and not verdict.unknowns:
             out.append(style.green("    no violations"))
+        if report.remediations:
+            out += ["", style.green(f"  remediated ({len(report.remediations)}), applied before the checks as "
+                                    "`pulumi up` applies them:")]
+            out.extend(_remediation_lines(run, report.remediations, style, _arrow(stream)))
         for level in sorted(by_level, key=lambda lv: _LEVEL_ORDER.index(lv) if lv in _LEVEL_ORDER else 9):
             items = by_level[level]
             out += ["", style.level(level, f"  {level} ({len(items)}):")]
@@ -333,12 +386,15 @@ def document(run: ProgramRun, report: PolicyReport | None, verdict: Verdict | No
         "unknowns": [{"policy": u.policy, "urn": u.urn, "reason": u.reason, "failing": u.failing} for u in unknowns],
         "not_applicable": [{"policy": n.policy, "urn": n.urn, "reason": n.reason}
                            for n in (report.not_applicable if report else ())],
+        "remediations": [{"policy": m.policy, "urn": m.urn, "property": m.property, "before": shown(m.before),
+                          "after": shown(m.after)} for m in (report.remediations if report else ())],
         "summary": {
             "resources": len(run.resources),
             "analyzed": report.analyzed if report else 0,
             "mandatory": len(verdict.mandatory) if verdict else 0,
             "advisory": len(verdict.advisory) if verdict else 0,
             "unknowns": len(verdict.unknowns) if verdict else 0,
+            "remediated": len(report.remediations) if report else 0,
             "passed": verdict.passed if verdict else True,
         },
         "pack": None if report is None else {

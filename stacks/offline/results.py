@@ -22,6 +22,12 @@ class PolicyInfo:
     display_name: str = ""
     config_schema: dict[str, Any] | None = None
     """``{"properties": ..., "required": [...]}`` when the policy takes config."""
+    url: str = ""
+    """Where the policy is documented."""
+    tags: tuple[str, ...] = ()
+    framework: dict[str, str] = field(default_factory=dict)
+    """The compliance framework it belongs to: ``name``, ``version``, ``reference`` (the control) and
+    ``specification`` (the control's documentation), each when the pack sets it."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class PackInfo:
     name: str
     version: str
     description: str = ""
+    repository: str = ""
     policies: tuple[PolicyInfo, ...] = ()
     initial_config: dict[str, tuple[str | None, dict[str, Any]]] = field(default_factory=dict)
 
@@ -62,6 +69,20 @@ class NotApplicable:
 
 
 @dataclass(frozen=True)
+class Remediation:
+    """One property a policy's remediation changed on one resource, before the pack analyzed it."""
+
+    policy: str
+    urn: str
+    property: str
+    """The top-level input (engine name) it changed."""
+    before: Any
+    """The recorded value (None when it was not set); secrets and unknowns as the recording holds them."""
+    after: Any
+    """The value the resource is analyzed, shown and exported with (None when the remediation removed it)."""
+
+
+@dataclass(frozen=True)
 class PolicyReport:
     """What the pack reported."""
 
@@ -74,6 +95,10 @@ class PolicyReport:
     """Names in the config file that the pack does not define (ignored, as the CLI does)."""
     analyzed: int = 0
     """How many resources went through Analyze."""
+    remediations: tuple[Remediation, ...] = ()
+    """What the policies at the level ``remediate`` changed, resource by resource in the order analyzed."""
+    remediated_inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    """URN -> the inputs after every remediation, for each resource a remediation changed."""
 
     @property
     def mandatory(self) -> list[Violation]:

@@ -5,7 +5,10 @@ unknown-checking proxy, call the policy's ``validate`` (so config defaults are
 merged and resources of other types are skipped by the pack's own code) and
 record violations with their URN, and a not-applicable reason if any.
 ``run`` does the same for the rule the test module imports as ``rule``.
-``node`` builds a :class:`rules._common.StackResource` with a URN from its type
+``remediate`` runs a policy's pure remediation and returns the properties it
+changes; ``remediated`` the props with them applied, checking on the way that
+the remediated resource passes its own rule and that a second remediation
+changes nothing. ``node`` builds a :class:`rules._common.StackResource` with a URN from its type
 and name; ``stack_builder`` builds whole stacks in each of the ways the engine
 can show them (see :class:`StackBuilder`). ``container`` and ``task_definition``
 build the compliant task definition the container rules' tests start from.
@@ -31,6 +34,7 @@ from fargate_policies.rules._common import (
     SUBNET,
     VPC,
     StackResource,
+    run_remedy,
 )
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs, StackValidationPolicy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
@@ -194,6 +198,35 @@ def stack_builder(request: pytest.FixtureRequest) -> StackBuilder:
 def evaluate() -> Callable[..., Outcome]:
     """Run a resource policy on one resource: ``evaluate(policy, type, props, config=None, name=...)``."""
     return _evaluate
+
+
+def _remediate(policy: Any, props: Mapping[str, Any], config: Mapping[str, Any] | None = None) -> dict | None:
+    return run_remedy(policy.remedy, copy.deepcopy(dict(props)), config, policy.config_properties)
+
+
+def _remediated(policy: Any, resource_type: str, props: Mapping[str, Any],
+                config: Mapping[str, Any] | None = None) -> dict:
+    changes = _remediate(policy, props, config)
+    assert changes, f"{policy.name}: nothing remediated in {props}"
+    fixed = {**copy.deepcopy(dict(props)), **changes}
+    outcome = _evaluate(policy, resource_type, fixed, config)
+    assert outcome.violations == [], f"{policy.name}: the remediated resource still fails: {outcome}"
+    assert _remediate(policy, fixed, config) is None, f"{policy.name}: a second remediation changes {fixed}"
+    return fixed
+
+
+@pytest.fixture
+def remediate() -> Callable[..., dict | None]:
+    """A policy's pure remediation on plain props: ``remediate(policy, props, config=None)``, schema defaults
+    merged; the properties it changes, or None."""
+    return _remediate
+
+
+@pytest.fixture
+def remediated() -> Callable[..., dict]:
+    """``remediated(policy, type, props, config=None)``: the props after the policy's remediation, which must
+    change something, pass the policy, and leave nothing for a second remediation."""
+    return _remediated
 
 
 @pytest.fixture

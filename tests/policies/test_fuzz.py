@@ -1,5 +1,7 @@
 """Every rule's check survives random and partial props: it reports, or says not applicable, but never raises.
 
+Every remediation survives them too, and what it returns leaves nothing for a second remediation.
+
 Covers every policy in ``rules.ALL_POLICIES``. Props are built from the input
 names of the types the policy declares (camelCased from pulumi-aws), with values
 of every JSON shape, wrong types, and JSON strings (container definitions and
@@ -28,6 +30,7 @@ from pulumi_policy.proxy import unknown_checking_proxy
 POLICIES = list(rules.ALL_POLICIES)
 RESOURCE_POLICIES = [p for p in POLICIES if isinstance(p, ResourceValidationPolicy)]
 STACK_POLICIES = [p for p in POLICIES if isinstance(p, StackValidationPolicy)]
+REMEDIATING = [p for p in RESOURCE_POLICIES if p.remedy is not None]
 
 FUZZ = settings(
     # Generating the examples is most of this module's time: 10 per policy (each run twice, plain and behind the
@@ -145,6 +148,28 @@ def test_resource_check_never_raises(policy, data, aws_catalog):
     props = data.draw(_props(policy, aws_catalog), label="props")
     _run_resource(policy, props)
     _run_resource(policy, _proxied(props))
+
+
+def _run_remedy(policy, props: Mapping) -> None:
+    config = {**_config(policy), "tagValues": {"Environment": "dev", "Owner": "o", "CostCenter": "c"}}
+    try:
+        changes = policy.remedy(props, config)
+    except NotApplicable as exc:
+        assert isinstance(exc.reason, str)
+        return
+    if changes is None:
+        return
+    assert isinstance(changes, Mapping) and changes, f"{policy.name}: {changes!r}"
+    fixed = {**copy.deepcopy(dict(props)), **copy.deepcopy(dict(changes))}
+    assert policy.remedy(fixed, config) is None, f"{policy.name}: a second remediation of {fixed} changes more"
+
+
+@pytest.mark.parametrize("policy", REMEDIATING, ids=[p.name for p in REMEDIATING])
+@FUZZ
+@given(data=st.data())
+def test_remediation_never_raises_and_is_idempotent(policy, data, aws_catalog):
+    props = data.draw(_props(policy, aws_catalog), label="props")
+    _run_remedy(policy, props)
 
 
 @st.composite

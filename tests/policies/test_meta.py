@@ -19,8 +19,10 @@ from pathlib import Path
 import jsonschema
 import pulumi
 import pytest
-from fargate_policies import rules
+from fargate_policies import README_URL, rules
+from fargate_policies.facts import FSBP_NAME, FSBP_VERSION, SECURITY_HUB_CONTROLS, SECURITY_HUB_NAME
 from fargate_policies.rules import require_tags
+from fargate_policies.rules._common import TAGS
 from fargate_policies.tools import aws_catalog as catalog_module
 from fargate_policies.tools import gen_readme
 from pulumi_policy import EnforcementLevel, Severity
@@ -79,6 +81,41 @@ def test_check_and_compliance_ids(policy):
         assert SECURITY_HUB_ID.fullmatch(control), f"{policy.name}: Security Hub control {control!r}"
     for check_id in policy.checkov:
         assert CHECKOV_ID.fullmatch(check_id), f"{policy.name}: checkov id {check_id!r}"
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=ids(POLICIES))
+def test_metadata_pulumi_cloud_shows(policy):
+    """display_name, tags, url (the rule's row in policies/README.md) and the compliance framework."""
+    assert policy.display_name and policy.display_name[0].isupper(), f"{policy.name}: {policy.display_name!r}"
+    assert policy.display_name.lower() == policy.name.replace("-", " "), f"{policy.name}: {policy.display_name!r}"
+    assert policy.tags and set(policy.tags) <= TAGS, f"{policy.name}: tags {policy.tags} (allowed: {sorted(TAGS)})"
+    assert policy.url == f"{README_URL}#{policy.name}", f"{policy.name}: url {policy.url!r}"
+    assert f'<a id="{policy.name}"></a>' in gen_readme.README.read_text(encoding="utf-8"), f"{policy.name}: anchor"
+    framework = policy.framework
+    if not policy.security_hub:
+        assert framework is None, f"{policy.name}: a framework without a Security Hub control"
+        return
+    controls = [SECURITY_HUB_CONTROLS[c] for c in policy.security_hub]
+    fsbp = [c for c in controls if c.fsbp]
+    expected = fsbp[0] if fsbp else controls[0]
+    assert (framework.name, framework.version, framework.reference) == (
+        (FSBP_NAME, FSBP_VERSION, expected.id) if fsbp else (SECURITY_HUB_NAME, None, expected.id)), policy.name
+    assert framework.specification == expected.url and framework.specification.startswith(
+        "https://docs.aws.amazon.com/securityhub/"), f"{policy.name}: {framework.specification}"
+
+
+def test_display_names_spell_acronyms():
+    by_name = {p.name: p.display_name for p in POLICIES}
+    assert by_name["disallow-ecs-public-ip"] == "Disallow ECS public IP"
+    assert by_name["require-waf-on-public-alb"] == "Require WAF on public ALB"
+
+
+def test_security_hub_controls_are_well_formed():
+    for control_id, control in SECURITY_HUB_CONTROLS.items():
+        assert control.id == control_id and SECURITY_HUB_ID.fullmatch(control_id), control_id
+        service, number = control_id.split(".")
+        assert control.url.endswith(f"/{service.lower()}-controls.html#{service.lower()}-{number}"), control.url
+        assert control.title and not control.title.endswith("."), control_id
 
 
 @pytest.mark.parametrize("policy", POLICIES, ids=ids(POLICIES))
@@ -204,8 +241,9 @@ def test_readme_rules_table_is_up_to_date():
 def test_readme_table_lists_every_policy_with_its_levels():
     table = gen_readme.render_table(POLICIES, {"dev": {"all": "advisory"}, "prod": {POLICIES[0].name: "mandatory"}})
     rows = table.splitlines()[2:]
-    assert [row.split(" | ")[0] for row in rows] == [f"| `{name}`" for name in sorted(BY_NAME)]
-    first = next(row for row in rows if row.startswith(f"| `{POLICIES[0].name}`"))
+    assert [row.split(" | ")[0] for row in rows] == [f'| <a id="{name}"></a>`{name}`' for name in sorted(BY_NAME)]
+    name = POLICIES[0].name
+    first = next(row for row in rows if row.startswith(f"| {gen_readme.anchor(name)}`{name}`"))
     assert " | advisory | mandatory | " in first, first
 
 

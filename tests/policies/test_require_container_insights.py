@@ -39,3 +39,27 @@ def test_other_setting_only(evaluate):
 def test_other_type_ignored(evaluate):
     outcome = evaluate(rule.POLICY, "aws:ecs/service:Service", baseline("disabled"))
     assert outcome.violations == [], str(outcome)
+
+
+# ---------------------------------------------------------------------------
+# Remediation: 'enabled', the cluster's other settings kept.
+# ---------------------------------------------------------------------------
+OTHER_SETTING = {"name": "someFutureSetting", "value": "on"}
+
+
+@pytest.mark.parametrize("settings", [None, [], [{"name": "containerInsights", "value": "disabled"}]])
+def test_remediation_enables_insights(remediated, settings):
+    props = {**baseline(), "settings": settings}
+    fixed = remediated(rule.POLICY, TYPE, props)
+    assert fixed == {**props, "settings": [{"name": "containerInsights", "value": rule.REMEDIATED_VALUE}]}
+
+
+def test_remediation_keeps_other_settings(remediated):
+    props = {**baseline(), "settings": [OTHER_SETTING, {"name": "containerInsights", "value": "disabled"}]}
+    fixed = remediated(rule.POLICY, TYPE, props)
+    assert fixed["settings"] == [OTHER_SETTING, {"name": "containerInsights", "value": rule.REMEDIATED_VALUE}]
+
+
+def test_remediation_leaves_what_it_cannot_read(remediate):
+    assert remediate(rule.POLICY, {**baseline(), "settings": "containerInsights=off"}) is None
+    assert remediate(rule.POLICY, baseline("enhanced")) is None

@@ -2,7 +2,7 @@
 
 import pytest
 from fargate_policies.rules import require_deletion_protection as rule
-from fargate_policies.rules._common import LOAD_BALANCER
+from fargate_policies.rules._common import LOAD_BALANCER, NotApplicable
 
 
 def baseline() -> dict:
@@ -36,3 +36,18 @@ def test_not_required_is_not_applicable(evaluate):
 def test_other_resource_types_are_ignored(evaluate):
     outcome = evaluate(rule.POLICY, "aws:rds/instance:Instance", {"deletionProtection": False})
     assert outcome.violations == [] and outcome.not_applicable is None
+
+
+# ---------------------------------------------------------------------------
+# Remediation: only where the config requires protection (prod).
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("value", [False, None])
+def test_remediation_turns_protection_on(remediated, value):
+    props = {**baseline(), "enableDeletionProtection": value}
+    fixed = remediated(rule.POLICY, LOAD_BALANCER[0], props, {"required": True})
+    assert fixed == {**props, "enableDeletionProtection": True}
+
+
+def test_remediation_where_protection_is_not_required_is_not_applicable(remediate):
+    with pytest.raises(NotApplicable):
+        remediate(rule.POLICY, {**baseline(), "enableDeletionProtection": False}, {"required": False})

@@ -2,6 +2,7 @@
 
 import pytest
 from fargate_policies.rules import require_deployment_circuit_breaker as rule
+from fargate_policies.rules._common import NotApplicable
 
 SERVICE = "aws:ecs/service:Service"
 
@@ -56,3 +57,25 @@ def test_other_controllers_are_not_applicable(evaluate, controller):
 def test_other_resource_types_are_ignored(evaluate):
     outcome = evaluate(rule.POLICY, "aws:ecs/taskDefinition:TaskDefinition", {"family": "x"})
     assert outcome.violations == [] and outcome.not_applicable is None
+
+
+# ---------------------------------------------------------------------------
+# Remediation: enable and rollback on, anything else in the breaker kept.
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("breaker", [None, {"enable": True, "rollback": False}, {"enable": False}])
+def test_remediation_turns_rollback_on(remediated, breaker):
+    props = {**baseline(), "deploymentCircuitBreaker": breaker}
+    fixed = remediated(rule.POLICY, SERVICE, props)
+    assert fixed == {**props, "deploymentCircuitBreaker": {"enable": True, "rollback": True}}
+
+
+def test_remediation_keeps_the_breakers_other_fields(remediated):
+    props = {**baseline(), "deploymentCircuitBreaker": {"enable": False, "rollback": False, "futureField": 1.0}}
+    fixed = remediated(rule.POLICY, SERVICE, props)
+    assert fixed["deploymentCircuitBreaker"] == {"enable": True, "rollback": True, "futureField": 1.0}
+
+
+def test_remediation_under_another_controller_is_not_applicable(remediate):
+    props = {**baseline(), "deploymentController": {"type": "CODE_DEPLOY"}, "deploymentCircuitBreaker": None}
+    with pytest.raises(NotApplicable):
+        remediate(rule.POLICY, props)

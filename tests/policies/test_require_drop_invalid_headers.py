@@ -2,7 +2,7 @@
 
 import pytest
 from fargate_policies.rules import require_drop_invalid_headers as rule
-from fargate_policies.rules._common import LOAD_BALANCER
+from fargate_policies.rules._common import LOAD_BALANCER, NotApplicable
 
 
 def baseline() -> dict:
@@ -39,3 +39,17 @@ def test_other_load_balancer_types_are_not_applicable(evaluate, kind):
 def test_other_resource_types_are_ignored(evaluate):
     outcome = evaluate(rule.POLICY, "aws:lb/listener:Listener", {**baseline(), "dropInvalidHeaderFields": False})
     assert outcome.violations == [] and outcome.not_applicable is None
+
+
+# ---------------------------------------------------------------------------
+# Remediation.
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("value", [False, None, "false"])
+def test_remediation_drops_invalid_headers(remediated, value):
+    props = {**baseline(), "dropInvalidHeaderFields": value}
+    assert remediated(rule.POLICY, LOAD_BALANCER[0], props) == {**props, "dropInvalidHeaderFields": True}
+
+
+def test_remediation_of_a_network_load_balancer_is_not_applicable(remediate):
+    with pytest.raises(NotApplicable):
+        remediate(rule.POLICY, {**baseline(), "loadBalancerType": "network", "dropInvalidHeaderFields": False})

@@ -33,3 +33,17 @@ def test_unset_means_mutable(evaluate):
 def test_other_type_ignored(evaluate):
     outcome = evaluate(rule.POLICY, "aws:ecr/repositoryPolicy:RepositoryPolicy", baseline("MUTABLE"))
     assert outcome.violations == [], str(outcome)
+
+
+# ---------------------------------------------------------------------------
+# Remediation.
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("mutability", ["MUTABLE", "MUTABLE_WITH_EXCLUSION", None])
+def test_remediation_makes_tags_immutable(remediated, mutability):
+    props = baseline(mutability)
+    assert remediated(rule.POLICY, TYPE, props) == {**props, "imageTagMutability": "IMMUTABLE"}
+
+
+@pytest.mark.parametrize("mutability", ["IMMUTABLE", "IMMUTABLE_WITH_EXCLUSION"])
+def test_remediation_leaves_immutable_tags(remediate, mutability):
+    assert remediate(rule.POLICY, baseline(mutability)) is None

@@ -32,3 +32,22 @@ def test_scanning_configuration_missing(evaluate):
 def test_other_type_ignored(evaluate):
     outcome = evaluate(rule.POLICY, "aws:ecr/lifecyclePolicy:LifecyclePolicy", {})
     assert outcome.violations == [], str(outcome)
+
+
+# ---------------------------------------------------------------------------
+# Remediation: scanOnPush on, the rest of the scanning configuration kept.
+# ---------------------------------------------------------------------------
+def test_remediation_turns_scanning_on(remediated):
+    props = {**baseline(), "imageScanningConfiguration": {"scanOnPush": False, "futureField": "kept"}}
+    fixed = remediated(rule.POLICY, TYPE, props)
+    assert fixed == {**props, "imageScanningConfiguration": {"scanOnPush": True, "futureField": "kept"}}
+
+
+def test_remediation_adds_a_missing_scanning_configuration(remediated):
+    props = baseline()
+    del props["imageScanningConfiguration"]
+    assert remediated(rule.POLICY, TYPE, props) == {**props, "imageScanningConfiguration": {"scanOnPush": True}}
+
+
+def test_remediation_leaves_a_compliant_repository(remediate):
+    assert remediate(rule.POLICY, baseline()) is None

@@ -78,3 +78,35 @@ def test_other_type_ignored(evaluate):
     props["retentionInDays"] = 0.0
     outcome = evaluate(rule.POLICY, "aws:cloudwatch/logStream:LogStream", props)
     assert outcome.violations == [], str(outcome)
+
+
+# ---------------------------------------------------------------------------
+# Remediation: raised to the next allowed value, never shortened.
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize(("days", "config", "raised"), [
+    (3.0, {"minRetentionDays": 7}, 7),
+    (3.0, {"minRetentionDays": 10}, 14),
+    (31.0, {}, 60),
+    (200.0, {"minRetentionDays": 365}, 365),
+])
+def test_remediation_raises_the_retention(remediated, days, config, raised):
+    props = {**baseline(), "retentionInDays": days}
+    fixed = remediated(rule.POLICY, TYPE, props, config)
+    assert fixed == {**props, "retentionInDays": raised}
+
+
+@pytest.mark.parametrize(("days", "config"), [
+    (None, {}),  # never expires: a retention would delete events
+    (0.0, {}),
+    ("a month", {}),
+    (400.0, {"maxRetentionDays": 365}),  # too long: shortening loses events
+    (3.0, {"minRetentionDays": 400, "maxRetentionDays": 365}),  # no allowed value in between
+])
+def test_remediation_never_shortens_or_guesses(remediate, evaluate, days, config):
+    props = {**baseline(), "retentionInDays": days}
+    assert evaluate(rule.POLICY, TYPE, props, config).violations, "a violating resource"
+    assert remediate(rule.POLICY, props, config) is None
+
+
+def test_remediation_leaves_a_compliant_log_group(remediate):
+    assert remediate(rule.POLICY, baseline(), {"minRetentionDays": 7}) is None

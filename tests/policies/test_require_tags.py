@@ -104,3 +104,42 @@ def test_taggable_file_matches_pulumi_aws(aws_catalog):
         f"(added: {sorted(set(expected) - set(on_disk))[:10]}, removed: {sorted(set(on_disk) - set(expected))[:10]})"
     )
     assert rule.TAGGABLE_FILE.read_text(encoding="utf-8") == gen_taggable.render(expected)
+
+
+# ---------------------------------------------------------------------------
+# Remediation: missing or empty required tags filled from tagValues, the other tags kept.
+# ---------------------------------------------------------------------------
+VALUES = {"tagValues": {"Environment": "dev", "Owner": "platform", "CostCenter": "cc-1", "NotRequired": "x"}}
+
+
+def test_remediation_fills_missing_and_empty_tags(remediated):
+    props = {**baseline(), "tags": {"Environment": "prod", "Owner": " ", "x": ""}}
+    fixed = remediated(rule.POLICY, TYPE, props, VALUES)
+    assert fixed == {**props, "tags": {"Environment": "prod", "Owner": "platform", "x": "", "CostCenter": "cc-1"}}
+
+
+def test_remediation_gives_an_untagged_resource_its_tags(remediated):
+    props = {"name": "prod"}
+    fixed = remediated(rule.POLICY, TYPE, props, VALUES)
+    assert fixed == {"name": "prod", "tags": {"Environment": "dev", "Owner": "platform", "CostCenter": "cc-1"}}
+
+
+def test_remediation_fills_only_the_tags_it_has_values_for(remediate, evaluate):
+    props = {"name": "prod", "tags": {"Environment": "prod"}}
+    config = {"tagValues": {"Owner": "platform"}}
+    assert remediate(rule.POLICY, props, config) == {"tags": {"Environment": "prod", "Owner": "platform"}}
+    still = evaluate(rule.POLICY, TYPE, {"name": "prod", "tags": {"Environment": "prod", "Owner": "platform"}}, config)
+    assert still.messages == [rule.MSG_MISSING.format(missing=show(["CostCenter"]), required=REQUIRED)], str(still)
+
+
+@pytest.mark.parametrize("tags", [
+    [{"key": "Environment", "value": "prod", "propagateAtLaunch": True}],  # whether a tag propagates is a choice
+    "Environment=prod",
+])
+def test_remediation_leaves_tags_that_are_not_a_map(remediate, tags):
+    assert remediate(rule.POLICY, {"name": "prod", "tags": tags}, VALUES) is None
+
+
+def test_remediation_without_values_changes_nothing(remediate):
+    assert remediate(rule.POLICY, {"name": "prod"}) is None
+    assert remediate(rule.POLICY, baseline(), VALUES) is None

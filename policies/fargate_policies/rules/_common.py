@@ -10,6 +10,12 @@ yielded string is one violation message; it names the property, its value and
 what would pass. Raise :class:`NotApplicable` when the rule cannot apply to
 this particular resource (for example an EC2-launch task definition).
 
+Contract of a remediation (resource rules whose fix is unambiguous only):
+``remediate(props, config) -> dict | None`` returns the top-level properties
+it changes, with their new values, or None when there is nothing it may fix.
+It never changes a property outside its rule, and a resource it returns
+passes ``check``, so applying it twice changes nothing the second time.
+
 Contract of a stack check: ``check(resources, config) -> Iterable[tuple[urn, str]]``.
 ``resources`` are objects with ``resource_type``, ``props``, ``urn``, ``name``,
 ``parent``, ``dependencies`` and ``property_dependencies`` (pulumi-policy's
@@ -24,6 +30,7 @@ from typing import Any
 
 from pulumi_policy import (
     EnforcementLevel,
+    PolicyComplianceFramework,
     PolicyConfigSchema,
     ReportViolation,
     ResourceValidationArgs,
@@ -32,9 +39,16 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
-from pulumi_policy.proxy import UnknownValueError
+from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
 
-from ..facts import whole_number
+from .. import README_URL
+from ..facts import (
+    FSBP_NAME,
+    FSBP_VERSION,
+    SECURITY_HUB_CONTROLS,
+    SECURITY_HUB_NAME,
+    whole_number,
+)
 
 # ---------------------------------------------------------------------------
 # Type tokens. Each family lists every alias token the engine may send.
@@ -207,6 +221,7 @@ def config_value(config: Mapping[str, Any] | None, key: str, default: Any) -> An
 # Building policies from pure checks.
 # ---------------------------------------------------------------------------
 ResourceCheck = Callable[[Mapping[str, Any], Mapping[str, Any]], Iterable[str]]
+ResourceRemedy = Callable[[Mapping[str, Any], Mapping[str, Any]], Mapping[str, Any] | None]
 StackCheck = Callable[[Sequence[Any], Mapping[str, Any]], Iterable[tuple[str | None, str]]]
 
 
@@ -235,6 +250,48 @@ def _report(name: str, subject: str, findings: Iterable[tuple[str | None, str]],
         report_violation(f"{name} could not evaluate {subject} ({type(exc).__name__}: {exc}).", None)
 
 
+TAGS = frozenset({
+    "availability", "containers", "cost", "encryption", "iam", "images", "load-balancing", "logging", "monitoring",
+    "network", "secrets", "tagging",
+})
+"""The words a policy's ``tags`` are drawn from (what Pulumi Cloud filters policies by)."""
+
+_ACRONYMS = {"alb": "ALB", "ecr": "ECR", "ecs": "ECS", "fargate": "Fargate", "http": "HTTP", "iam": "IAM",
+             "ip": "IP", "kms": "KMS", "nlb": "NLB", "tls": "TLS", "vpc": "VPC", "waf": "WAF"}
+
+
+def display_name(name: str) -> str:
+    """A policy name as people read it: ``disallow-ecs-public-ip`` is "Disallow ECS public IP"."""
+    words = [_ACRONYMS.get(word, word) for word in name.split("-")]
+    return " ".join([words[0].capitalize(), *words[1:]])
+
+
+def framework(security_hub: Sequence[str]) -> PolicyComplianceFramework | None:
+    """The compliance framework of a rule matching these Security Hub controls: the FSBP standard, referenced by
+    the first FSBP control, else Security Hub by the first control; None without any. The other controls stay in
+    the policy's ``security_hub``."""
+    if not security_hub:
+        return None
+    known = [SECURITY_HUB_CONTROLS[c] for c in security_hub if c in SECURITY_HUB_CONTROLS]
+    unknown = sorted(set(security_hub) - set(SECURITY_HUB_CONTROLS))
+    if unknown:
+        raise ValueError(f"Security Hub controls not in facts.SECURITY_HUB_CONTROLS: {', '.join(unknown)}")
+    fsbp = [c for c in known if c.fsbp]
+    if fsbp:
+        return PolicyComplianceFramework(name=FSBP_NAME, version=FSBP_VERSION, reference=fsbp[0].id,
+                                         specification=fsbp[0].url)
+    return PolicyComplianceFramework(name=SECURITY_HUB_NAME, reference=known[0].id, specification=known[0].url)
+
+
+def _metadata(name: str, tags: Sequence[str], security_hub: Sequence[str]) -> dict[str, Any]:
+    """What Pulumi Cloud shows of a policy besides its description: the same for resource and stack rules."""
+    unknown = sorted(set(tags) - TAGS)
+    if not tags or unknown:
+        raise ValueError(f"{name}: tags {list(tags)}: each one of {sorted(TAGS)}")
+    return {"display_name": display_name(name), "framework": framework(security_hub), "tags": sorted(set(tags)),
+            "url": f"{README_URL}#{name}"}
+
+
 def resource_rule(
     *,
     name: str,
@@ -243,12 +300,18 @@ def resource_rule(
     remediation: str,
     types: Sequence[str],
     check: ResourceCheck,
+    tags: Sequence[str],
     enforcement: EnforcementLevel = EnforcementLevel.ADVISORY,
     config: Mapping[str, Any] | None = None,
     security_hub: Sequence[str] = (),
     checkov: Sequence[str] = (),
+    remediate: ResourceRemedy | None = None,
 ) -> ResourceValidationPolicy:
-    """A resource policy that runs ``check`` on every resource whose type is in ``types``."""
+    """A resource policy that runs ``check`` on every resource whose type is in ``types``.
+
+    ``remediate`` (only for a fix no human has to decide) runs at the level ``remediate``
+    before the check, as the engine asks: see :func:`_remediation`.
+    """
     type_set = frozenset(types)
     defaults = schema_defaults(config)
 
@@ -265,11 +328,60 @@ def resource_rule(
         validate=validate,
         enforcement_level=enforcement,
         config_schema=_schema(config),
+        remediate=_remediation(type_set, defaults, remediate) if remediate is not None else None,
         severity=severity,
         remediation_steps=remediation,
+        **_metadata(name, tags, security_hub),
     )
-    _annotate(policy, types, check, config, security_hub, checkov)
+    _annotate(policy, types, check, config, security_hub, checkov, remediate)
     return policy
+
+
+def _unwrapped(value: Any) -> Any:
+    """Nested mappings and sequences as plain dicts and lists, whatever proxies pulumi-policy wraps them in."""
+    if isinstance(value, Mapping):
+        return {key: _unwrapped(value[key]) for key in value}
+    if isinstance(value, Sequence) and not isinstance(value, str | bytes):
+        return [_unwrapped(item) for item in value]
+    return value
+
+
+def _remediation(type_set: frozenset[str], defaults: Mapping[str, Any], remedy: ResourceRemedy) -> Any:
+    """pulumi-policy's remediation callback around a pure ``remedy``.
+
+    The engine hands a remediation the resource's inputs with unknown values
+    unchecked: ``remedy`` reads them behind the unknown-checking proxy, as a
+    check does, so a fix never rests on a value nobody knows yet (the SDK then
+    reports that the remediation can't run at preview). The changed properties
+    are written into the engine's own property bag, which keeps secrets
+    secret, and the bag is returned; None when nothing changes. A remediation
+    that fails leaves the resource as it is, and its check reports what is
+    wrong.
+    """
+
+    def remediate(args: ResourceValidationArgs) -> Mapping[str, Any] | None:
+        if args.resource_type not in type_set:
+            return None
+        current = _unwrapped(args.props)
+        merged = {**defaults, **(args.get_config() or {})}
+        try:
+            changes = _unwrapped(remedy(unknown_checking_proxy(current), merged) or {})
+        except NotApplicable as exc:
+            args.not_applicable(exc.reason)
+            return None
+        except UnknownValueError:
+            raise
+        except Exception:  # noqa: BLE001 - nothing is fixed; the check still reports the violation
+            return None
+        changed = {key: value for key, value in changes.items() if key not in current or current[key] != value}
+        if not changed:
+            return None
+        props = args.props
+        for key, value in changed.items():
+            props[key] = value  # type: ignore[index]
+        return props
+
+    return remediate
 
 
 def stack_rule(
@@ -280,6 +392,7 @@ def stack_rule(
     remediation: str,
     types: Sequence[str],
     check: StackCheck,
+    tags: Sequence[str],
     enforcement: EnforcementLevel = EnforcementLevel.ADVISORY,
     config: Mapping[str, Any] | None = None,
     security_hub: Sequence[str] = (),
@@ -300,16 +413,18 @@ def stack_rule(
         config_schema=_schema(config),
         severity=severity,
         remediation_steps=remediation,
+        **_metadata(name, tags, security_hub),
     )
     _annotate(policy, types, check, config, security_hub, checkov)
     return policy
 
 
 def _annotate(policy: Any, types: Sequence[str], check: Any, config: Mapping[str, Any] | None,
-              security_hub: Sequence[str], checkov: Sequence[str]) -> None:
+              security_hub: Sequence[str], checkov: Sequence[str], remedy: ResourceRemedy | None = None) -> None:
     # Metadata the tests and the README generator read; pulumi-policy ignores it.
     policy.resource_types = tuple(types)
     policy.check = check
+    policy.remedy = remedy  # the pure remediation; None for a rule that never remediates
     policy.config_properties = dict(config or {})
     policy.security_hub = tuple(security_hub)
     policy.checkov = tuple(checkov)
@@ -319,3 +434,10 @@ def run_check(check: ResourceCheck, props: Mapping[str, Any], config: Mapping[st
               schema: Mapping[str, Any] | None = None) -> list[str]:
     """Run a resource check the way the pack does (schema defaults merged) and return its messages."""
     return list(check(props, {**schema_defaults(schema), **(config or {})}))
+
+
+def run_remedy(remedy: ResourceRemedy, props: Mapping[str, Any], config: Mapping[str, Any] | None = None,
+               schema: Mapping[str, Any] | None = None) -> dict[str, Any] | None:
+    """Run a pure remediation the way the pack does (schema defaults merged); the properties it changes."""
+    changes = remedy(props, {**schema_defaults(schema), **(config or {})})
+    return None if changes is None else dict(changes)

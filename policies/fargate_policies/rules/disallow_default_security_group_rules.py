@@ -102,6 +102,7 @@ POLICY = stack_rule(
     ),
     types=(*VPC, *DEFAULT_SECURITY_GROUP, *RULE_RESOURCES, *DEFAULT_VPC),
     check=check,
+    tags=["network"],
     security_hub=("EC2.2",),
     checkov=("CKV2_AWS_12",),
 )

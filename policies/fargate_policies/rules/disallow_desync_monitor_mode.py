@@ -37,6 +37,7 @@ POLICY = resource_rule(
     remediation="Leave desync_mitigation_mode out (AWS uses defensive) or set it to 'defensive' or 'strictest'.",
     types=LOAD_BALANCER,
     check=check,
+    tags=["load-balancing", "network"],
     security_hub=("ELB.12",),
     checkov=("CKV_AWS_328",),
 )

@@ -41,6 +41,7 @@ POLICY = resource_rule(
     ),
     types=ECS_SERVICE,
     check=check,
+    tags=["containers", "network"],
     security_hub=("ECS.2",),
     checkov=("CKV_AWS_333",),
 )

@@ -37,6 +37,7 @@ POLICY = resource_rule(
     ),
     types=ECS_TASK_DEFINITION,
     check=check,
+    tags=["containers"],
     security_hub=("ECS.3",),
     checkov=("CKV_AWS_335",),
 )

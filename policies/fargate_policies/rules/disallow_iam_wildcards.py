@@ -260,6 +260,7 @@ POLICY = stack_rule(
     ),
     types=(*IAM_ROLE, *IAM_ROLE_POLICY, *IAM_ROLE_POLICY_ATTACHMENT, *IAM_POLICY),
     check=check,
+    tags=["iam"],
     config=CONFIG,
     checkov=("CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_286", "CKV_AWS_288", "CKV_AWS_289", "CKV_AWS_290", "CKV_AWS_355"),
 )

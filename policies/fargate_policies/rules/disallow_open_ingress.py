@@ -302,6 +302,7 @@ POLICY = stack_rule(
     ),
     types=(*SECURITY_GROUP, *EC2_RULE, *VPC_INGRESS_RULE, *LOAD_BALANCER, *ECS_SERVICE),
     check=check,
+    tags=["network"],
     config=CONFIG,
     security_hub=("EC2.13", "EC2.14", "EC2.18", "EC2.19"),
     checkov=("CKV_AWS_24", "CKV_AWS_25", "CKV_AWS_277"),

@@ -95,6 +95,7 @@ POLICY = resource_rule(
     ),
     types=ECS_TASK_DEFINITION,
     check=check,
+    tags=["containers", "secrets"],
     config=CONFIG,
     security_hub=("ECS.8",),
 )

@@ -42,5 +42,6 @@ POLICY = stack_rule(
     ),
     types=ROUTING_TYPES,
     check=check,
+    tags=["network"],
     checkov=("CKV_AWS_130",),
 )

@@ -34,6 +34,7 @@ POLICY = resource_rule(
     ),
     types=ECS_TASK_DEFINITION,
     check=check,
+    tags=["containers"],
     security_hub=("ECS.4",),
     checkov=("CKV_AWS_334",),
 )

@@ -67,5 +67,6 @@ POLICY = resource_rule(
     ),
     types=ECS_SERVICE,
     check=check,
+    tags=["availability"],
     config=CONFIG,
 )

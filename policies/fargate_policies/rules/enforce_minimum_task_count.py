@@ -71,5 +71,6 @@ POLICY = resource_rule(
     ),
     types=ECS_SERVICE + SCALABLE_TARGET,
     check=check,
+    tags=["availability"],
     config=CONFIG,
 )

@@ -164,5 +164,6 @@ POLICY = stack_rule(
     ),
     types=COST_TYPES,
     check=check,
+    tags=["cost"],
     config=CONFIG,
 )

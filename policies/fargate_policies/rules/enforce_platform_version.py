@@ -55,6 +55,7 @@ POLICY = resource_rule(
     remediation="Leave platform_version out (AWS uses LATEST) or set it to 'LATEST' or '1.4.0'.",
     types=ECS_SERVICE,
     check=check,
+    tags=["containers"],
     security_hub=("ECS.10",),
     checkov=("CKV_AWS_332",),
 )

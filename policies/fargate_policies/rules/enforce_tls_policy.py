@@ -101,6 +101,7 @@ POLICY = resource_rule(
     ),
     types=LISTENER,
     check=check,
+    tags=["encryption", "load-balancing"],
     config=CONFIG,
     checkov=("CKV_AWS_103",),
 )

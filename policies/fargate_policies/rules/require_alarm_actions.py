@@ -68,6 +68,7 @@ POLICY = resource_rule(
     ),
     types=METRIC_ALARM + COMPOSITE_ALARM,
     check=check,
+    tags=["monitoring"],
     config=CONFIG,
     security_hub=("CloudWatch.15", "CloudWatch.17"),
     checkov=("CKV_AWS_319",),

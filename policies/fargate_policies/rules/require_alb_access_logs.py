@@ -49,6 +49,7 @@ POLICY = resource_rule(
     ),
     types=LOAD_BALANCER,
     check=check,
+    tags=["load-balancing", "logging"],
     security_hub=("ELB.5",),
     checkov=("CKV_AWS_91",),
 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pulumi_policy import Severity
@@ -10,6 +10,8 @@ from pulumi_policy import Severity
 from ._common import ECS_CLUSTER, as_list, get, resource_rule, show
 
 ACCEPTED = ("enabled", "enhanced")
+REMEDIATED_VALUE = "enabled"
+"""What a remediation turns on: the standard metrics ('enhanced' costs more, a human's choice)."""
 
 MSG_MISSING = "settings has no entry named 'containerInsights'; add one with value 'enhanced' (or 'enabled')."
 MSG_DISABLED = "settings containerInsights is {value}; set it to 'enhanced' or 'enabled'."
@@ -29,6 +31,17 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
             yield MSG_DISABLED.format(value=show(value))
 
 
+def remediate(props: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Container Insights 'enabled' in settings, the cluster's other settings kept."""
+    if not list(check(props, config)):
+        return None
+    settings = get(props, "settings")
+    if settings is not None and (isinstance(settings, str | bytes) or not isinstance(settings, Sequence)):
+        return None  # not a list of settings: nothing to add to without guessing
+    kept = [s for s in as_list(settings) if get(s, "name") != "containerInsights"]
+    return {"settings": [*kept, {"name": "containerInsights", "value": REMEDIATED_VALUE}]}
+
+
 POLICY = resource_rule(
     name="require-container-insights",
     description="ECS clusters turn on Container Insights.",
@@ -39,6 +52,8 @@ POLICY = resource_rule(
     ),
     types=ECS_CLUSTER,
     check=check,
+    tags=["monitoring"],
+    remediate=remediate,
     security_hub=("ECS.12",),
     checkov=("CKV_AWS_65",),
 )

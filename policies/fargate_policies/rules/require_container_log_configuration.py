@@ -71,5 +71,6 @@ POLICY = resource_rule(
     ),
     types=ECS_TASK_DEFINITION,
     check=check,
+    tags=["containers", "logging"],
     security_hub=("ECS.9",),
 )

@@ -43,5 +43,6 @@ POLICY = resource_rule(
     ),
     types=LOAD_BALANCER,
     check=check,
+    tags=["availability", "load-balancing"],
     checkov=("CKV_AWS_152",),
 )

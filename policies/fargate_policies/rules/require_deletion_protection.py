@@ -30,6 +30,11 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
         yield MSG_NOT_PROTECTED.format(value=show(value))
 
 
+def remediate(props: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """enableDeletionProtection on, where the config requires it."""
+    return {"enableDeletionProtection": True} if list(check(props, config)) else None
+
+
 POLICY = resource_rule(
     name="require-deletion-protection",
     description="Application, network and gateway load balancers have deletion protection enabled.",
@@ -40,6 +45,8 @@ POLICY = resource_rule(
     ),
     types=LOAD_BALANCER,
     check=check,
+    tags=["availability", "load-balancing"],
+    remediate=remediate,
     config=CONFIG,
     security_hub=("ELB.6",),
     checkov=("CKV_AWS_150",),

@@ -69,5 +69,6 @@ POLICY = resource_rule(
     ),
     types=ECS_SERVICE,
     check=check,
+    tags=["availability", "monitoring"],
     config=CONFIG,
 )

@@ -31,6 +31,15 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
             yield MSG_FIELD.format(field=field, value=show(value))
 
 
+def remediate(props: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """deploymentCircuitBreaker enable and rollback on, anything else in it kept."""
+    if not list(check(props, config)):
+        return None
+    breaker = get(props, "deploymentCircuitBreaker")
+    kept = dict(breaker) if isinstance(breaker, Mapping) else {}
+    return {"deploymentCircuitBreaker": {**kept, "enable": True, "rollback": True}}
+
+
 POLICY = resource_rule(
     name="require-deployment-circuit-breaker",
     description="ECS services on the ECS deployment controller enable the deployment circuit breaker with rollback.",
@@ -41,4 +50,6 @@ POLICY = resource_rule(
     ),
     types=ECS_SERVICE,
     check=check,
+    tags=["availability"],
+    remediate=remediate,
 )

@@ -36,5 +36,6 @@ POLICY = resource_rule(
     ),
     types=ECS_TASK_DEFINITION,
     check=check,
+    tags=["iam"],
     checkov=("CKV_AWS_249",),
 )

@@ -26,6 +26,11 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
         yield MSG_NOT_DROPPING.format(value=show(value))
 
 
+def remediate(props: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """dropInvalidHeaderFields on."""
+    return {"dropInvalidHeaderFields": True} if list(check(props, config)) else None
+
+
 POLICY = resource_rule(
     name="require-drop-invalid-headers",
     description="Application load balancers drop HTTP headers with invalid names.",
@@ -33,6 +38,8 @@ POLICY = resource_rule(
     remediation="Set drop_invalid_header_fields=True on the application load balancer.",
     types=LOAD_BALANCER,
     check=check,
+    tags=["load-balancing", "network"],
+    remediate=remediate,
     security_hub=("ELB.4",),
     checkov=("CKV_AWS_131",),
 )

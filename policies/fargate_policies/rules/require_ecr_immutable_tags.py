@@ -21,6 +21,11 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
         yield MSG_MUTABLE.format(value=show(raw))
 
 
+def remediate(props: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """imageTagMutability 'IMMUTABLE'."""
+    return {"imageTagMutability": "IMMUTABLE"} if list(check(props, config)) else None
+
+
 POLICY = resource_rule(
     name="require-ecr-immutable-tags",
     description="ECR repositories make image tags immutable.",
@@ -32,6 +37,8 @@ POLICY = resource_rule(
     ),
     types=ECR_REPOSITORY,
     check=check,
+    tags=["images"],
+    remediate=remediate,
     security_hub=("ECR.2",),
     checkov=("CKV_AWS_51",),
 )

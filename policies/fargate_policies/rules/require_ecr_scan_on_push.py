@@ -18,6 +18,15 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
         yield MSG_NO_SCAN.format(value=show(raw))
 
 
+def remediate(props: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """scanOnPush on, the rest of imageScanningConfiguration kept."""
+    if not list(check(props, config)):
+        return None
+    scanning = get(props, "imageScanningConfiguration")
+    kept = dict(scanning) if isinstance(scanning, Mapping) else {}
+    return {"imageScanningConfiguration": {**kept, "scanOnPush": True}}
+
+
 POLICY = resource_rule(
     name="require-ecr-scan-on-push",
     description="ECR repositories scan images for vulnerabilities when they are pushed.",
@@ -28,6 +37,8 @@ POLICY = resource_rule(
     ),
     types=ECR_REPOSITORY,
     check=check,
+    tags=["images"],
+    remediate=remediate,
     security_hub=("ECR.1",),
     checkov=("CKV_AWS_163",),
 )

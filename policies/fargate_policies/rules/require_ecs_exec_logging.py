@@ -56,5 +56,6 @@ POLICY = resource_rule(
     ),
     types=ECS_CLUSTER,
     check=check,
+    tags=["logging"],
     checkov=("CKV_AWS_223",),
 )

@@ -74,4 +74,5 @@ POLICY = stack_rule(
     ),
     types=(*ECS_SERVICE, *ROUTING_TYPES),
     check=check,
+    tags=["containers", "network"],
 )

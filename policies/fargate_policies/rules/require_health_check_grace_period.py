@@ -49,5 +49,6 @@ POLICY = resource_rule(
     ),
     types=ECS_SERVICE,
     check=check,
+    tags=["availability"],
     config=CONFIG,
 )

@@ -89,6 +89,7 @@ POLICY = resource_rule(
     ),
     types=LISTENER,
     check=check,
+    tags=["encryption", "load-balancing"],
     config=CONFIG,
     security_hub=("ELB.1",),
     # CKV_AWS_103 fails a plain HTTP listener that does not redirect to HTTPS (its TLS half is

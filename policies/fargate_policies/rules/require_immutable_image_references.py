@@ -158,5 +158,6 @@ POLICY = stack_rule(
     ),
     types=ECS_TASK_DEFINITION + ECR_REPOSITORY,
     check=check,
+    tags=["images"],
     config=CONFIG,
 )

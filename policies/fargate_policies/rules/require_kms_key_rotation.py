@@ -50,6 +50,7 @@ POLICY = resource_rule(
     ),
     types=KMS_KEY,
     check=check,
+    tags=["encryption"],
     config=CONFIG,
     security_hub=("KMS.4",),
     checkov=("CKV_AWS_7",),

@@ -38,6 +38,7 @@ POLICY = resource_rule(
     ),
     types=LOG_GROUP,
     check=check,
+    tags=["encryption", "logging"],
     config=CONFIG,
     checkov=("CKV_AWS_158",),
 )

@@ -44,14 +44,21 @@ def _allowed_between(low: int, high: int) -> list[int]:
     return [d for d in LOG_RETENTION_DAYS if low <= d <= high]
 
 
-def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
+def _applicable(props: Mapping[str, Any]) -> None:
     log_class = get(props, "logGroupClass")
     if isinstance(log_class, str) and log_class.upper() == "DELIVERY":
         raise NotApplicable("log groups of class DELIVERY have a retention CloudWatch fixes at 2 days")
+
+
+def _bounds(config: Mapping[str, Any]) -> tuple[int, int]:
     low = as_int(config_value(config, "minRetentionDays", 1))
     high = as_int(config_value(config, "maxRetentionDays", 3653))
-    low = 1 if low is None else low
-    high = 3653 if high is None else high
+    return (1 if low is None else low), (3653 if high is None else high)
+
+
+def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
+    _applicable(props)
+    low, high = _bounds(config)
     allowed = show(_allowed_between(low, high) or list(LOG_RETENTION_DAYS))
     raw = get(props, "retentionInDays")
     days = as_int(raw)
@@ -65,6 +72,21 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
         yield MSG_TOO_SHORT.format(value=show(raw), min=low, allowed=allowed)
     elif days > high:
         yield MSG_TOO_LONG.format(value=show(raw), max=high, allowed=allowed)
+
+
+def remediate(props: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Raise a retention that is too short, or not one CloudWatch accepts, to the next allowed value.
+
+    Only ever longer: a log group that keeps events forever (unset or 0) or
+    longer than the maximum would lose events, which a human decides.
+    """
+    _applicable(props)
+    low, high = _bounds(config)
+    days = as_int(get(props, "retentionInDays"))
+    if days is None or days <= 0 or (days in LOG_RETENTION_DAYS and low <= days <= high):
+        return None
+    raised = next((d for d in LOG_RETENTION_DAYS if max(days, low) <= d <= high), None)
+    return None if raised is None else {"retentionInDays": raised}
 
 
 POLICY = resource_rule(
@@ -81,6 +103,8 @@ POLICY = resource_rule(
     ),
     types=LOG_GROUP,
     check=check,
+    tags=["cost", "logging"],
+    remediate=remediate,
     config=CONFIG,
     security_hub=("CloudWatch.16",),
     checkov=("CKV_AWS_66",),

@@ -64,5 +64,6 @@ POLICY = stack_rule(
     ),
     types=(*LOAD_BALANCER, *LISTENER),
     check=check,
+    tags=["load-balancing", "logging"],
     checkov=("CKV_AWS_91",),
 )

@@ -64,4 +64,5 @@ POLICY = resource_rule(
     ),
     types=ECS_TASK_DEFINITION,
     check=check,
+    tags=["images"],
 )

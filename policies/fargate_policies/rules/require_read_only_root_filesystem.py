@@ -42,6 +42,7 @@ POLICY = resource_rule(
     ),
     types=ECS_TASK_DEFINITION,
     check=check,
+    tags=["containers"],
     security_hub=("ECS.5",),
     checkov=("CKV_AWS_336",),
 )

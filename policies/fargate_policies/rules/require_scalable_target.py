@@ -99,4 +99,5 @@ POLICY = stack_rule(
     ),
     types=ECS_SERVICE + SCALABLE_TARGET,
     check=check,
+    tags=["availability"],
 )

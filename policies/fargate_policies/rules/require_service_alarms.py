@@ -292,5 +292,6 @@ POLICY = stack_rule(
     ),
     types=ECS_SERVICE + TARGET_GROUP + METRIC_ALARM,
     check=check,
+    tags=["monitoring"],
     config=CONFIG,
 )

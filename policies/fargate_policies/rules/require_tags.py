@@ -31,6 +31,15 @@ CONFIG = {
         "default": DEFAULT_REQUIRED,
         "description": "Tag keys (case-sensitive) every taggable resource must carry with a non-empty value.",
     },
+    "tagValues": {
+        "type": "object",
+        "additionalProperties": {"type": "string", "minLength": 1},
+        "default": {},
+        "description": (
+            "Values that remediation gives a required tag a resource lacks (or has empty); a required tag with "
+            "no value here is left to the resource's owner."
+        ),
+    },
 }
 
 
@@ -49,9 +58,17 @@ def _tag_map(tags: Any) -> dict[str, Any] | None:
     return None
 
 
-def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
+def _required(config: Mapping[str, Any]) -> list[str]:
     required_raw = config_value(config, "requiredTags", DEFAULT_REQUIRED)
-    required = [t for t in required_raw if isinstance(t, str) and t] if isinstance(required_raw, list) else []
+    return [t for t in required_raw if isinstance(t, str) and t] if isinstance(required_raw, list) else []
+
+
+def _is_blank(value: Any) -> bool:
+    return not isinstance(value, str) or not value.strip()
+
+
+def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
+    required = _required(config)
     if not required:
         return
     raw = get(props, "tags")
@@ -68,8 +85,25 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
     for key in required:
         if key in tags:
             value = tags[key]
-            if not isinstance(value, str) or not value.strip():
+            if _is_blank(value):
                 yield MSG_EMPTY.format(key=show(key), value=show(value))
+
+
+def remediate(props: Mapping[str, Any], config: Mapping[str, Any]) -> dict[str, Any] | None:
+    """Each required tag the resource lacks, or has empty, from tagValues; its other tags kept.
+
+    Only a map of tags (or none) is filled: autoscaling's list of tag blocks
+    also says whether each tag propagates, which is the owner's choice.
+    """
+    values = config_value(config, "tagValues", {})
+    values = values if isinstance(values, Mapping) else {}
+    raw = get(props, "tags")
+    if raw is not None and not isinstance(raw, Mapping):
+        return None
+    tags = {str(k): v for k, v in (raw or {}).items()}
+    filled = {key: values[key] for key in _required(config)
+              if _is_blank(tags.get(key)) and not _is_blank(values.get(key))}
+    return {"tags": {**tags, **filled}} if filled else None
 
 
 POLICY = resource_rule(
@@ -79,9 +113,12 @@ POLICY = resource_rule(
     remediation=(
         "Pass tags with every key of the policy config's requiredTags (default Environment, Owner, "
         "CostCenter) to each resource, for example from one shared dict built from stack config. The rule "
-        "reads the resource's own tags input: tags that only the provider's defaultTags add are not seen."
+        "reads the resource's own tags input: tags that only the provider's defaultTags add are not seen. At the "
+        "level remediate, a missing tag is filled from the policy config's tagValues."
     ),
     types=TAGGABLE,
     check=check,
+    tags=["cost", "tagging"],
+    remediate=remediate,
     config=CONFIG,
 )

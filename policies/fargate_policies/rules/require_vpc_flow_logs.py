@@ -44,6 +44,7 @@ POLICY = stack_rule(
     ),
     types=(*VPC, *FLOW_LOG),
     check=check,
+    tags=["logging", "network"],
     security_hub=("EC2.6",),
     checkov=("CKV2_AWS_11",),
 )

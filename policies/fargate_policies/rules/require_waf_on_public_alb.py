@@ -112,6 +112,7 @@ POLICY = stack_rule(
     ),
     types=LOAD_BALANCER + WEB_ACL_ASSOCIATION + WAF_CLASSIC_ASSOCIATION,
     check=check,
+    tags=["load-balancing", "network"],
     config=CONFIG,
     checkov=("CKV2_AWS_28",),
 )

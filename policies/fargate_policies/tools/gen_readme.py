@@ -1,7 +1,7 @@
 """Render the rules table of ``policies/README.md`` from the pack's own metadata.
 
 The table sits between ``<!-- rules:start -->`` and ``<!-- rules:end -->``. Each
-row comes from a policy in ``rules.ALL_POLICIES`` (name, severity, description,
+row comes from a policy in ``rules.ALL_POLICIES`` (name, with the anchor its ``url`` names, severity, description,
 Security Hub controls and checkov checks) and from the config files in
 ``policies/config/`` (the level, and any threshold, each environment sets)::
 
@@ -51,6 +51,11 @@ def level_in(policy: Any, config: Mapping[str, Any]) -> str:
     return level
 
 
+def anchor(name: str) -> str:
+    """The anchor a policy's ``url`` points at (``README.md#<name>``), in the first cell of its row."""
+    return f'<a id="{name}"></a>'
+
+
 def render_table(policies: Sequence[Any], configs: Mapping[str, Mapping[str, Any]]) -> str:
     """The Markdown table, one row per policy, sorted by name."""
     environments = list(configs)
@@ -58,7 +63,7 @@ def render_table(policies: Sequence[Any], configs: Mapping[str, Mapping[str, Any
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     for policy in sorted(policies, key=lambda p: p.name):
         row = [
-            f"`{policy.name}`",
+            f'{anchor(policy.name)}`{policy.name}`',
             policy.severity.value if policy.severity is not None else "",
             _cell(policy.description),
             *(level_in(policy, configs[env]) for env in environments),
