@@ -237,6 +237,12 @@ def test_a_converter_given_an_input_it_does_not_know_raises(prod, name, change, 
         CONVERTERS[prod[name].type](inputs, name)
 
 
+def test_an_attribute_block_of_the_wrong_shape_raises(prod):
+    inputs = {**prod["fp-prod-alb"].inputs, "accessLogs": [prod["fp-prod-alb"].inputs["accessLogs"]]}
+    with pytest.raises(UnmappedInput, match="accessLogs: an input block was expected"):
+        CONVERTERS[prod["fp-prod-alb"].type](inputs, "fp-prod-alb")
+
+
 def test_a_type_without_a_converter_is_refused():
     resource = RecordedResource(urn="urn:x", type="aws:ecs/taskSet:TaskSet", name="x", parent=None, inputs={})
     with pytest.raises(LookupError, match="aws:ecs/taskSet:TaskSet"):

@@ -16,6 +16,7 @@ from tests.aws_requests.mapping import (
     Fields,
     Request,
     Skip,
+    UnmappedInput,
     autoname,
     capitalized,
     each,
@@ -50,8 +51,10 @@ def attributes(keys: Mapping[str, Any]) -> Convert:
     """An input block whose members are each an attribute (``keys``: member → attribute key, a nested table
     for a nested block, or a Skip for a member the provider does not send). Unknown members raise."""
     def convert(value: Any, path: str) -> dict[str, Any]:
+        if not isinstance(value, Mapping):
+            raise UnmappedInput(f"{path}: an input block was expected, not {type(value).__name__}")
         out: dict[str, Any] = {}
-        for name, item in (value.items() if isinstance(value, Mapping) else ()):
+        for name, item in value.items():
             if name not in keys:
                 raise unmapped(f"{path}.{name}")
             key = keys[name]
@@ -204,9 +207,7 @@ def create_rule(inputs: Mapping[str, Any], name: str) -> list[Request]:
 
 def _stickiness(value: Any, path: str) -> Any:
     """Target group stickiness: the cookie's duration is an attribute of the stickiness type in use."""
-    if not isinstance(value, Mapping):
-        return value
-    kind = value.get("type")
+    kind = value.get("type") if isinstance(value, Mapping) else None
     unused = Skip(f"not sent for stickiness of type {kind!r}")
     return attributes({
         "type": "stickiness.type",
