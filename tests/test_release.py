@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import json
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from fargate_policies import facts
 
@@ -218,3 +221,25 @@ def test_dev_stays_rolling() -> None:
     services = run.of_type(SERVICE)
     assert services and all(s.inputs["deploymentConfiguration"] == {"strategy": "ROLLING"} for s in services)
     assert not [r.name for r in run.resources if r.name.endswith(("-tg-alternate", "-release-role", "-test-rule"))]
+
+
+def test_the_plan_summary_and_json_show_each_services_release() -> None:
+    from stacks.offline import report
+    from tests.stack_programs import program
+
+    run = program("prod")
+    by_service = {entry["service"]: entry for entry in report.deployments(run)}
+    assert set(by_service) == {"fp-prod-web-service", "fp-prod-api-service", "fp-prod-ledger-service"}
+    web, api = by_service["fp-prod-web-service"], by_service["fp-prod-api-service"]
+    assert (web["strategy"], web["canaryPercent"], web["canaryBakeMinutes"], web["bakeMinutes"]) == \
+        ("CANARY", 10.0, 5, 10), web
+    assert (api["strategy"], api["testTraffic"], api["hooks"], api["bakeMinutes"]) == \
+        ("BLUE_GREEN", True, ["POST_TEST_TRAFFIC_SHIFT (pause)"], 15), api
+    assert by_service["fp-prod-ledger-service"]["strategy"] == "ROLLING"
+    text = report.render(run, None, stream=io.StringIO(), color=False)
+    section = text.split("Deployments:\n", 1)[1].split("\n\n", 1)[0].splitlines()
+    assert "    fp-prod-web-service     CANARY      10% for 5 min, then all; bake 10 min; alarms roll back" in section
+    document = report.document(run, None)
+    assert document["deployments"] == report.deployments(run)
+    schema = json.loads((Path(__file__).resolve().parents[1] / "stacks" / "offline" / "plan.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(document)
