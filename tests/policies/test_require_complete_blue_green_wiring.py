@@ -159,3 +159,11 @@ def test_every_traffic_shifting_strategy_is_judged(release_stack, evaluate_stack
     del advanced(release_stack)["roleArn"]
     assert (release_stack["api"].urn, rule.MSG_NO_ROLE.format(i=0)) in outcome(evaluate_stack,
                                                                                 release_stack).violations
+
+
+def test_an_entry_without_a_production_target_group_is_not_compared(release_stack, evaluate_stack):
+    b = release_stack
+    del b["api"].props["loadBalancers"][0]["targetGroupArn"]
+    b.depend(b["api"], "loadBalancers")
+    result = outcome(evaluate_stack, b)
+    assert not any("could not evaluate" in m for m in result.messages), str(result)

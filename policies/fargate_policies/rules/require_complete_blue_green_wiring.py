@@ -304,7 +304,9 @@ def _check_target_groups(stack: _Stack, service: Any, i: int) -> Iterator[tuple[
         yield service.urn, MSG_SAME_TARGET_GROUP.format(i=i, target_group=label(dependencies[0]))
         return
     elif not dependencies:
-        yield primary_unknown or alternate_unknown  # type: ignore[misc]
+        unknown = primary_unknown or alternate_unknown
+        if unknown is not None:
+            yield unknown  # an ARN unknown at preview, and nothing it was computed from
         return
     else:
         groups = dependencies
