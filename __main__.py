@@ -14,6 +14,7 @@ from components.kms import EncryptionKey, EncryptionKeyArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.load_balancer_alarms import LoadBalancerAlarms, LoadBalancerAlarmsArgs
 from components.network import Network, NetworkArgs, NotEnoughZonesError
+from components.release import CandidateRoute, LifecycleHookArgs, ReleaseArgs
 from components.service import (
     FargateService,
     FargateServiceArgs,
@@ -22,7 +23,7 @@ from components.service import (
 )
 from components.tagging import register_default_tags
 from components.waf import Waf, WafArgs
-from stacks.settings import ConfigError, ServiceSettings, load_settings
+from stacks.settings import TIMEOUT_WORDS, ConfigError, ServiceSettings, load_settings
 
 PROJECT_DIR = Path(__file__).resolve().parent
 
@@ -45,7 +46,23 @@ def service_args(svc: ServiceSettings, alb: LoadBalancer, **stack_wide: Any) -> 
         task_role_statements=[TaskRoleStatement(effect=s.effect, actions=s.actions, resources=s.resources)
                               for s in svc.task_role_statements],
         route=route, desired_count=svc.desired_count, min_healthy_percent=svc.min_healthy_percent,
-        max_percent=svc.max_percent, **stack_wide)
+        max_percent=svc.max_percent, release=release_args(svc, alb), **stack_wide)
+
+
+def release_args(svc: ServiceSettings, alb: LoadBalancer) -> ReleaseArgs:
+    """How one service releases a new version: its deployment settings in ECS's words."""
+    deployment, traffic = svc.deployment, svc.deployment.test_traffic
+    candidate = None if traffic is None else CandidateRoute(
+        test_listener_arn=alb.test_listener_arns[traffic.port] if traffic.port is not None else None,
+        header=traffic.header, header_value=traffic.header_value)
+    return ReleaseArgs(
+        strategy=deployment.ecs_strategy, bake_minutes=deployment.bake_minutes,
+        canary_percent=deployment.canary_percent, canary_bake_minutes=deployment.canary_bake_minutes,
+        linear_step_percent=deployment.linear_step_percent,
+        linear_step_bake_minutes=deployment.linear_step_bake_minutes, test_traffic=candidate,
+        hooks=[LifecycleHookArgs(stage=h.stage, lambda_arn=h.lambda_arn, timeout_minutes=h.timeout_minutes,
+                                 on_timeout=TIMEOUT_WORDS[h.on_timeout] if h.on_timeout is not None else None)
+               for h in deployment.hooks])
 
 
 def autoscaling_args(svc: ServiceSettings, cluster: Cluster, alb: LoadBalancer,
@@ -111,6 +128,11 @@ alb = LoadBalancer(prefix, LoadBalancerArgs(
     access_log_expiration_days=settings.access_log_expiration_days,
     idle_timeout=settings.alb_idle_timeout,
     protect=settings.protect,
+    # One test listener per port the services' releases are tried on.
+    test_listener_ports=sorted({svc.deployment.test_traffic.port for svc in settings.services
+                                if svc.deployment.test_traffic is not None
+                                and svc.deployment.test_traffic.port is not None}),
+    test_ingress_cidrs=settings.test_traffic_cidrs,
 ))
 
 # The stack's key grants CloudWatch Logs only; without a given key the topic creates one CloudWatch may use.
@@ -131,6 +153,8 @@ for svc in settings.services:
     floor = min([svc.min_count, *(s.min_count for s in svc.schedules)])
     alarm_prefix = f"{prefix}-{svc.name}"
     routed = not svc.internal
+    # A release's new version starts in the alternate target group; its alarms roll a bad one back.
+    green_alarms = routed and svc.deployment.shifts_traffic and svc.deployment.rollback_on_alarms
     service = FargateService(f"{prefix}-{svc.name}", service_args(
         svc, alb,
         cluster_arn=cluster.cluster_arn,
@@ -140,7 +164,7 @@ for svc in settings.services:
         kms_key_arn=kms_key_arn,
         exec_log_group_arn=cluster.exec_log_group_arn,
         deployment_alarm_names=(critical_alarm_names(alarm_prefix, load_balanced=routed, min_count=floor,
-                                                     container_insights=container_insights)
+                                                     container_insights=container_insights, alternate=green_alarms)
                                 if svc.deployment_alarms else ()),
         service_connect_namespace_arn=cluster.namespace_arn,
         protect=settings.protect,
@@ -152,6 +176,7 @@ for svc in settings.services:
         topic_arn=topic.topic_arn,
         alarm_name_prefix=alarm_prefix,
         target_group_arn_suffix=service.target_group_arn_suffix,
+        alternate_target_group_arn_suffix=service.alternate_target_group_arn_suffix,
         load_balancer_arn_suffix=alb.arn_suffix if routed else None,
         min_count=floor,
         container_insights=container_insights,
@@ -161,8 +186,9 @@ for svc in settings.services:
         p99_latency_ms=settings.alarm_p99_latency_ms,
         **alarm_periods,
     ))
-    dashboard_services.append(DashboardService(label=svc.name, service_name=service.service_name,
-                                               target_group_arn_suffix=service.target_group_arn_suffix))
+    dashboard_services.append(DashboardService(
+        label=svc.name, service_name=service.service_name, target_group_arn_suffix=service.target_group_arn_suffix,
+        alternate_target_group_arn_suffix=service.alternate_target_group_arn_suffix))
     services[svc.name] = service
 
 # Internal services admit exactly the services that call them.

@@ -21,6 +21,10 @@ RUNNING_TASKS_LOW = "running-tasks-low"
 TARGET_5XX_RATE = "target-5xx-rate"
 TARGET_P99_LATENCY = "target-p99-latency"
 UNHEALTHY_HOSTS = "unhealthy-hosts"
+# The same three on the alternate target group, where a blue/green, canary or linear release starts.
+ALTERNATE_5XX_RATE = "alternate-5xx-rate"
+ALTERNATE_P99_LATENCY = "alternate-p99-latency"
+ALTERNATE_UNHEALTHY_HOSTS = "alternate-unhealthy-hosts"
 
 # CloudWatch's values for treat_missing_data.
 NOT_BREACHING = "notBreaching"
@@ -33,13 +37,16 @@ def watches_running_tasks(min_count: int, container_insights: bool) -> bool:
 
 
 def critical_alarm_names(alarm_name_prefix: str, *, load_balanced: bool, min_count: int,
-                         container_insights: bool = True) -> list[str]:
+                         container_insights: bool = True, alternate: bool = False) -> list[str]:
     """Names of the alarms :class:`Alarms` creates for deployment rollback, computed without any output.
 
     Pass the same values as to :class:`AlarmsArgs` (``load_balanced`` is whether target group and load
-    balancer suffixes are given), so the service's ``alarms.alarm_names`` equal the alarms' real names.
+    balancer suffixes are given, ``alternate`` whether an alternate target group suffix is), so the service's
+    ``alarms.alarm_names`` equal the alarms' real names.
     """
     roles = [TARGET_5XX_RATE, UNHEALTHY_HOSTS] if load_balanced else []
+    if load_balanced and alternate:
+        roles += [ALTERNATE_5XX_RATE, ALTERNATE_UNHEALTHY_HOSTS]
     if watches_running_tasks(min_count, container_insights):
         roles.append(RUNNING_TASKS_LOW)
     return [f"{alarm_name_prefix}-{role}" for role in roles]
@@ -61,6 +68,8 @@ class AlarmsArgs:
     """ARN suffix of the service's target group; None (an internal service) skips the target alarms."""
     load_balancer_arn_suffix: pulumi.Input[str] | None = None
     """ARN suffix of the load balancer in front of the target group; needed with the target group."""
+    alternate_target_group_arn_suffix: pulumi.Input[str] | None = None
+    """ARN suffix of the target group a traffic-shifting release starts the new version in; None: none."""
     min_count: int = 1
     """Lowest task count the service may be scaled to, scheduled actions included; 0 skips the task alarm."""
     container_insights: bool = True
@@ -88,6 +97,8 @@ class Alarms(pulumi.ComponentResource):
       ``min_count`` > 0 and Container Insights is on).
     - ``target-5xx-rate``, ``target-p99-latency``, ``unhealthy-hosts``: AWS/ApplicationELB metrics of the
       service's target group (only with a target group).
+    - ``alternate-5xx-rate``, ``alternate-p99-latency``, ``alternate-unhealthy-hosts``: the same metrics of the
+      alternate target group, where a blue/green, canary or linear release runs the new version (only with one).
     """
 
     alarm_names: pulumi.Output[list[str]]
@@ -95,7 +106,8 @@ class Alarms(pulumi.ComponentResource):
     alarm_arns: pulumi.Output[list[str]]
     """ARNs of every alarm of the service."""
     critical_alarm_names: pulumi.Output[list[str]]
-    """Names of the alarms that roll a deployment back (5xx rate, unhealthy hosts, running tasks)."""
+    """Names of the alarms that roll a deployment back (5xx rate and unhealthy hosts of each target group,
+    running tasks)."""
 
     def __init__(self, name: str, args: AlarmsArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__(TYPE_TOKEN, name, None, opts)
@@ -103,6 +115,9 @@ class Alarms(pulumi.ComponentResource):
         load_balanced = args.target_group_arn_suffix is not None
         if load_balanced and args.load_balancer_arn_suffix is None:
             raise ValueError("Alarms needs load_balancer_arn_suffix together with target_group_arn_suffix")
+        alternate = args.alternate_target_group_arn_suffix is not None
+        if alternate and not load_balanced:
+            raise ValueError("Alarms needs target_group_arn_suffix together with alternate_target_group_arn_suffix")
         actions = [args.topic_arn]
         service_dims = {"ClusterName": args.cluster_name, "ServiceName": args.service_name}
         common = {"alarm_actions": actions, "ok_actions": actions, "evaluation_periods": args.evaluation_periods}
@@ -136,9 +151,12 @@ class Alarms(pulumi.ComponentResource):
                   statistic="Minimum", comparison_operator="LessThanThreshold", threshold=args.min_count,
                   # Container Insights sends nothing when no task runs: no datapoints means no tasks.
                   treat_missing_data=BREACHING)
-        if load_balanced:
-            target_dims = {"TargetGroup": args.target_group_arn_suffix,
-                           "LoadBalancer": args.load_balancer_arn_suffix}
+        def target_alarms(target_group_arn_suffix: pulumi.Input[str], roles: tuple[str, str, str],
+                          group: str) -> None:
+            """The 5xx-rate, p99-latency and unhealthy-host alarms of one target group (``roles`` in that order);
+            ``group`` names it in the descriptions."""
+            target_dims = {"TargetGroup": target_group_arn_suffix, "LoadBalancer": args.load_balancer_arn_suffix}
+            rate_role, latency_role, unhealthy_role = roles
 
             def elb_metric(query_id: str, metric_name: str) -> aws.cloudwatch.MetricAlarmMetricQueryArgs:
                 return aws.cloudwatch.MetricAlarmMetricQueryArgs(
@@ -148,7 +166,7 @@ class Alarms(pulumi.ComponentResource):
                         stat="Sum", period=args.period_seconds))
 
             # Users see errors: the share of the service's requests its tasks answer 5xx.
-            alarm(TARGET_5XX_RATE, f"{prefix}: >= {args.target_5xx_percent:g}% of requests answered 5xx",
+            alarm(rate_role, f"{prefix}: >= {args.target_5xx_percent:g}% of {group}requests answered 5xx",
                   # Metric math: the period goes on each query (a top-level period conflicts with metric_queries).
                   metric_queries=[
                       elb_metric("errors", "HTTPCode_Target_5XX_Count"),
@@ -161,7 +179,7 @@ class Alarms(pulumi.ComponentResource):
                   # No 5xx datapoint means none (FILL makes it 0%); no requests at all is not an incident.
                   treat_missing_data=NOT_BREACHING)
             # Users wait: the slowest 1% of responses are too slow.
-            alarm(TARGET_P99_LATENCY, f"{prefix}: p99 target response time >= {args.p99_latency_ms} ms",
+            alarm(latency_role, f"{prefix}: p99 {group or 'target '}response time >= {args.p99_latency_ms} ms",
                   namespace="AWS/ApplicationELB", metric_name="TargetResponseTime", dimensions=target_dims,
                   period=args.period_seconds,
                   extended_statistic="p99", comparison_operator="GreaterThanOrEqualToThreshold",
@@ -169,15 +187,22 @@ class Alarms(pulumi.ComponentResource):
                   # No requests means no latency to judge.
                   treat_missing_data=NOT_BREACHING)
             # Tasks failing the load balancer's health check: capacity is lost, and a deployment is bad.
-            alarm(UNHEALTHY_HOSTS, f"{prefix}: unhealthy targets in the target group",
+            alarm(unhealthy_role, f"{prefix}: unhealthy targets in the {group}target group",
                   namespace="AWS/ApplicationELB", metric_name="UnHealthyHostCount", dimensions=target_dims,
                   period=args.period_seconds,
                   statistic="Maximum", comparison_operator="GreaterThanThreshold", threshold=0,
                   # Sent every minute while the target group is in use; a gap is not a sick task.
                   treat_missing_data=NOT_BREACHING)
 
+        if load_balanced:
+            target_alarms(args.target_group_arn_suffix, (TARGET_5XX_RATE, TARGET_P99_LATENCY, UNHEALTHY_HOSTS), "")
+        if alternate:
+            # A release's new version runs in the alternate target group: a bad one fires these and rolls back.
+            target_alarms(args.alternate_target_group_arn_suffix,
+                          (ALTERNATE_5XX_RATE, ALTERNATE_P99_LATENCY, ALTERNATE_UNHEALTHY_HOSTS), "alternate ")
+
         critical = critical_alarm_names(prefix, load_balanced=load_balanced, min_count=args.min_count,
-                                        container_insights=args.container_insights)
+                                        container_insights=args.container_insights, alternate=alternate)
         self.alarm_names = pulumi.Output.all(*[a.name for a in alarms.values()])
         self.alarm_arns = pulumi.Output.all(*[a.arn for a in alarms.values()])
         self.critical_alarm_names = pulumi.Output.all(

@@ -26,6 +26,8 @@ class DashboardService:
     """Name of the ECS service (the ServiceName dimension)."""
     target_group_arn_suffix: pulumi.Input[str] | None = None
     """ARN suffix of the service's target group; None (an internal service) leaves out the request widgets."""
+    alternate_target_group_arn_suffix: pulumi.Input[str] | None = None
+    """ARN suffix of the target group a release starts the new version in; its lines join the request widgets."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,19 +66,34 @@ def dashboard_widgets(args: DashboardArgs, region: str) -> list[dict[str, Any]]:
         row: list[dict[str, Any]] = []
         if svc.target_group_arn_suffix is not None and lb is not None:
             target = ["TargetGroup", svc.target_group_arn_suffix, "LoadBalancer", lb]
+            requests = [["AWS/ApplicationELB", "RequestCount", *target]]
+            errors = [
+                ["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", *target, {"id": "errors"}],
+                ["AWS/ApplicationELB", "RequestCount", *target, {"id": "requests", "visible": False}],
+                [{"expression": "100 * FILL(errors, 0) / requests", "label": "5xx rate (%)", "id": "rate",
+                  "yAxis": "right"}],
+            ]
+            latency = [
+                ["AWS/ApplicationELB", "TargetResponseTime", *target, {"stat": "p50", "label": "p50"}],
+                ["AWS/ApplicationELB", "TargetResponseTime", *target, {"stat": "p99", "label": "p99"}],
+            ]
+            if svc.alternate_target_group_arn_suffix is not None:
+                # A release's new version serves from the alternate target group: its lines beside the others.
+                alternate = ["TargetGroup", svc.alternate_target_group_arn_suffix, "LoadBalancer", lb]
+                requests[0].append({"label": "target group"})
+                requests.append(["AWS/ApplicationELB", "RequestCount", *alternate, {"label": "alternate"}])
+                errors += [
+                    ["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", *alternate, {"id": "alt_errors"}],
+                    ["AWS/ApplicationELB", "RequestCount", *alternate, {"id": "alt_requests", "visible": False}],
+                    [{"expression": "100 * FILL(alt_errors, 0) / alt_requests", "label": "alternate 5xx rate (%)",
+                      "id": "alt_rate", "yAxis": "right"}],
+                ]
+                latency.append(["AWS/ApplicationELB", "TargetResponseTime", *alternate,
+                                {"stat": "p99", "label": "alternate p99"}])
             row += [
-                _metric_widget(f"{svc.label}: requests", [["AWS/ApplicationELB", "RequestCount", *target]],
-                               region, period),
-                _metric_widget(f"{svc.label}: target 5xx", [
-                    ["AWS/ApplicationELB", "HTTPCode_Target_5XX_Count", *target, {"id": "errors"}],
-                    ["AWS/ApplicationELB", "RequestCount", *target, {"id": "requests", "visible": False}],
-                    [{"expression": "100 * FILL(errors, 0) / requests", "label": "5xx rate (%)", "id": "rate",
-                      "yAxis": "right"}],
-                ], region, period),
-                _metric_widget(f"{svc.label}: latency", [
-                    ["AWS/ApplicationELB", "TargetResponseTime", *target, {"stat": "p50", "label": "p50"}],
-                    ["AWS/ApplicationELB", "TargetResponseTime", *target, {"stat": "p99", "label": "p99"}],
-                ], region, period, stat="p99", y_label="seconds"),
+                _metric_widget(f"{svc.label}: requests", requests, region, period),
+                _metric_widget(f"{svc.label}: target 5xx", errors, region, period),
+                _metric_widget(f"{svc.label}: latency", latency, region, period, stat="p99", y_label="seconds"),
             ]
         row += [
             _metric_widget(f"{svc.label}: CPU", [["AWS/ECS", "CPUUtilization", *ecs]], region, period,
@@ -116,14 +133,16 @@ def dashboard_widgets(args: DashboardArgs, region: str) -> list[dict[str, Any]]:
 
 def dashboard_body(args: DashboardArgs, region: pulumi.Input[str]) -> pulumi.Output[str]:
     """The dashboard's JSON, once the names and suffixes it shows (which may be Outputs) are known."""
-    services = [pulumi.Output.all(svc.service_name, svc.target_group_arn_suffix) for svc in args.services]
+    services = [pulumi.Output.all(svc.service_name, svc.target_group_arn_suffix, svc.alternate_target_group_arn_suffix)
+                for svc in args.services]
     shown = pulumi.Output.all(region, args.cluster_name, args.load_balancer_arn_suffix, *services)
 
     def render(values: list[Any]) -> str:
         known_region, cluster_name, load_balancer, *named = values
         known = replace(args, cluster_name=cluster_name, load_balancer_arn_suffix=load_balancer, services=[
-            replace(svc, service_name=service_name, target_group_arn_suffix=target_group)
-            for svc, (service_name, target_group) in zip(args.services, named, strict=True)])
+            replace(svc, service_name=service_name, target_group_arn_suffix=target_group,
+                    alternate_target_group_arn_suffix=alternate)
+            for svc, (service_name, target_group, alternate) in zip(args.services, named, strict=True)])
         return json.dumps({"widgets": dashboard_widgets(known, known_region)})
 
     # Only these few Outputs are awaited: Output.json_dumps would make one of every value in every widget.
@@ -131,8 +150,9 @@ def dashboard_body(args: DashboardArgs, region: pulumi.Input[str]) -> pulumi.Out
 
 
 class Dashboard(pulumi.ComponentResource):
-    """A CloudWatch dashboard: per service requests, 5xx, latency (p50/p99), CPU, memory and running tasks,
-    then the load balancer's requests, ELB 5xx and rejected connections.
+    """A CloudWatch dashboard: per service requests, 5xx, latency (p50/p99), of the alternate target group too
+    when a release shifts traffic, CPU, memory and running tasks, then the load balancer's requests, ELB 5xx and
+    rejected connections.
 
     Children:
     - ``{name}-dashboard``: the ``aws.cloudwatch.Dashboard``; its body is JSON built from outputs.

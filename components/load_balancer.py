@@ -33,6 +33,10 @@ class LoadBalancerArgs:
     """Idle connection timeout (seconds)."""
     protect: bool = True
     """Protect the access-log bucket from deletion."""
+    test_listener_ports: Sequence[int] = ()
+    """Ports of test listeners, where releases are tried before production traffic moves (none by default)."""
+    test_ingress_cidrs: Sequence[str] = ()
+    """CIDRs allowed to reach the test listener ports; required with ``test_listener_ports``, never the internet."""
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -46,6 +50,8 @@ class LoadBalancer(pulumi.ComponentResource):
     - ``{name}-alb``: the load balancer (invalid headers dropped, defensive desync mitigation).
     - ``{name}-https``: the TLS 1.3 listener (when a certificate is given).
     - ``{name}-http``: port 80, redirecting to HTTPS (or serving, when HTTP-only is explicitly allowed).
+    - ``{name}-test-<port>``: one test listener per test port (HTTPS with a certificate), reachable from the test
+      CIDRs only; services attach their test rules to it.
     """
 
     load_balancer_arn: pulumi.Output[str]
@@ -60,6 +66,8 @@ class LoadBalancer(pulumi.ComponentResource):
     """Security group of the load balancer; services admit traffic from it only."""
     listener_arn: pulumi.Output[str]
     """Listener that services attach their routing rules to."""
+    test_listener_arns: dict[int, pulumi.Output[str]]
+    """Test listener by port, where services attach their test rules."""
     access_log_bucket: pulumi.Output[str]
     """Bucket holding the access logs."""
 
@@ -67,6 +75,8 @@ class LoadBalancer(pulumi.ComponentResource):
         super().__init__("fargate-platform:index:LoadBalancer", name, None, opts)
         if not args.certificate_arn and not args.allow_http_only:
             raise ValueError("LoadBalancer needs certificate_arn, or allow_http_only=True for an HTTP-only ALB")
+        if args.test_listener_ports and not args.test_ingress_cidrs:
+            raise ValueError("LoadBalancer needs test_ingress_cidrs with test_listener_ports")
         child = pulumi.ResourceOptions(parent=self)
         https = bool(args.certificate_arn)
         ports = (80, 443) if https else (80,)
@@ -80,6 +90,12 @@ class LoadBalancer(pulumi.ComponentResource):
                 aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=port, to_port=port,
                                                  cidr_blocks=list(args.ingress_cidrs), description=f"port {port}")
                 for port in ports
+            ] + [
+                # Test listeners: only the people and systems that try a release before it takes traffic.
+                aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=port, to_port=port,
+                                                 cidr_blocks=list(args.test_ingress_cidrs),
+                                                 description=f"test port {port}")
+                for port in sorted(set(args.test_listener_ports))
             ],
             opts=child,
         )
@@ -125,12 +141,19 @@ class LoadBalancer(pulumi.ComponentResource):
             routed = aws.lb.Listener(f"{name}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
                                      default_actions=[not_found], opts=child)
 
+        # Where a release is tried before production traffic moves; unmatched paths get a 404 here too.
+        tests = {port: aws.lb.Listener(
+            f"{name}-test-{port}", load_balancer_arn=alb.arn, port=port, protocol="HTTPS" if https else "HTTP",
+            ssl_policy=args.ssl_policy if https else None, certificate_arn=args.certificate_arn or None,
+            default_actions=[not_found], opts=child) for port in sorted(set(args.test_listener_ports))}
+
         self.load_balancer_arn = alb.arn
         self.arn_suffix = alb.arn_suffix
         self.dns_name = alb.dns_name
         self.url = pulumi.Output.concat("https://" if https else "http://", alb.dns_name)
         self.security_group_id = sg.id
         self.listener_arn = routed.arn
+        self.test_listener_arns = {port: listener.arn for port, listener in tests.items()}
         self.access_log_bucket = logs.bucket.bucket
         self.register_outputs({
             "load_balancer_arn": self.load_balancer_arn,
@@ -139,6 +162,7 @@ class LoadBalancer(pulumi.ComponentResource):
             "url": self.url,
             "security_group_id": self.security_group_id,
             "listener_arn": self.listener_arn,
+            "test_listener_arns": {str(port): arn for port, arn in self.test_listener_arns.items()},
             "access_log_bucket": self.access_log_bucket,
         })
 

@@ -4,7 +4,8 @@ The component owns everything one service needs and nothing shared: its image
 (built and pushed to a private ECR repository, or a pinned URI from config), its
 log group, two least-privilege IAM roles, the task definition, a security group
 that only the load balancer can reach, a target group, a listener rule and the
-ECS service itself.
+ECS service itself; and, for a blue/green, canary or linear release, the pieces
+``components.release`` builds (alternate target group, test rule, infrastructure role).
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 import pulumi_awsx as awsx
+
+from components import release
+from components.release import ReleaseArgs
 
 TYPE_TOKEN = "fargate-platform:index:FargateService"
 
@@ -143,6 +147,8 @@ class FargateServiceArgs:
     """Log group the cluster sends ECS Exec session logs to; None means this service's own log group."""
     deployment_alarm_names: Sequence[str] = ()
     """Alarms that roll a deployment back (explicit names, see components.alarms.critical_alarm_names)."""
+    release: ReleaseArgs = field(default_factory=ReleaseArgs)
+    """How a new version is deployed: rolling (the default), or blue/green, canary or linear traffic shifting."""
     service_connect_namespace_arn: pulumi.Input[str] | None = None
     """Cloud Map namespace for Service Connect; the service is reachable there as ``<container_name>:<port>``."""
 
@@ -231,6 +237,9 @@ class FargateService(pulumi.ComponentResource):
       ``sg-egress-https`` (aws.vpc.SecurityGroupEgressRule) and ``alb-egress`` (aws.vpc.SecurityGroupEgressRule
       on the load balancer's group)
     - ``tg`` (aws.lb.TargetGroup) and ``rule`` (aws.lb.ListenerRule)
+    - ``tg-alternate`` (aws.lb.TargetGroup), ``test-rule`` (aws.lb.ListenerRule, with test traffic) and
+      ``release-role``/``release-policy`` (aws.iam.Role/RolePolicy): only for a blue/green, canary or linear
+      release (see ``components.release``); the role also exists for Lambda hooks of an internal service.
     - ``service`` (aws.ecs.Service)
 
     Internal services (no ``route``) get no load balancer rules, target group or listener rule: they are
@@ -252,6 +261,8 @@ class FargateService(pulumi.ComponentResource):
     """ARN of the service's target group (None for internal services)."""
     target_group_arn_suffix: pulumi.Output[str] | None
     """ARN suffix of the target group, for CloudWatch metrics and request-count scaling (None if internal)."""
+    alternate_target_group_arn_suffix: pulumi.Output[str] | None
+    """ARN suffix of the target group a new version starts in (None unless a load-balanced traffic-shifting release)."""
     security_group_id: pulumi.Output[str]
     """Security group of the service's tasks."""
     execution_role_arn: pulumi.Output[str]
@@ -272,7 +283,8 @@ class FargateService(pulumi.ComponentResource):
                             "SSM agent; sessions will fail unless readonlyRootFilesystem is false", resource=self)
         self._name, self._args = name, args
         # Both roles trust the same document: one Output for the two.
-        self._trust_policy = _assume_ecs_tasks(pulumi.Output.from_input(args.cluster_arn).apply(_account_of))
+        self._account = pulumi.Output.from_input(args.cluster_arn).apply(_account_of)
+        self._trust_policy = _assume_ecs_tasks(self._account)
         self._region = aws.get_region_output(opts=pulumi.InvokeOutputOptions(parent=self)).region
 
         image_uri, pull_repository_arn, repository = self._image()
@@ -281,8 +293,9 @@ class FargateService(pulumi.ComponentResource):
         task_role = self._task_role(log_group)
         task_definition = self._task_definition(image_uri, log_group, execution_role, task_role)
         self._security_group = self._tasks_security_group()
-        target_group, listener_rule = self._routing() if args.route is not None else (None, None)
-        service = self._service(task_definition, log_group, target_group, listener_rule)
+        target_group, alternate, listener_rule = self._routing() if args.route is not None else (None, None, None)
+        wiring = self._release(target_group, alternate, listener_rule)
+        service = self._service(task_definition, log_group, target_group, listener_rule, alternate, wiring)
 
         self.service_name = service.name
         self.service_arn = service.arn
@@ -291,6 +304,7 @@ class FargateService(pulumi.ComponentResource):
         self.log_group_name = log_group.name
         self.target_group_arn = target_group.arn if target_group is not None else None
         self.target_group_arn_suffix = target_group.arn_suffix if target_group is not None else None
+        self.alternate_target_group_arn_suffix = alternate.arn_suffix if alternate is not None else None
         self.security_group_id = self._security_group.id
         self.execution_role_arn = execution_role.arn
         self.task_role_arn = task_role.arn
@@ -513,8 +527,8 @@ class FargateService(pulumi.ComponentResource):
         )
         return group
 
-    def _routing(self) -> tuple[aws.lb.TargetGroup, aws.lb.ListenerRule]:
-        """The load balancer's way in: security group rules both ways, a target group and a listener rule."""
+    def _routing(self) -> tuple[aws.lb.TargetGroup, aws.lb.TargetGroup | None, aws.lb.ListenerRule]:
+        """The load balancer's way in: security group rules both ways, target groups and a listener rule."""
         name, args, route = self._name, self._args, self._args.route
         assert route is not None  # only called for a routed service
         port = args.container_port
@@ -540,9 +554,7 @@ class FargateService(pulumi.ComponentResource):
             description=f"Load balancer to {args.container_name} tasks",
             opts=self._child(),
         )
-        # Task IPs the load balancer forwards to, with a health check on the service's health path.
-        target_group = aws.lb.TargetGroup(
-            f"{name}-tg",
+        target_group_args: dict[str, Any] = dict(
             target_type="ip",
             protocol="HTTP",
             port=port,
@@ -559,26 +571,50 @@ class FargateService(pulumi.ComponentResource):
                 "interval": 15,
                 "timeout": 5,
             },
-            opts=self._child(),
         )
+        # Task IPs the load balancer forwards to, with a health check on the service's health path.
+        target_group = aws.lb.TargetGroup(f"{name}-tg", **target_group_args, opts=self._child())
+        # The same, for the new version of a traffic-shifting release; ECS swaps the two at each release.
+        alternate = (aws.lb.TargetGroup(f"{name}-tg-alternate", **target_group_args, opts=self._child())
+                     if args.release.shifts_traffic else None)
+        # Routes this service's paths and hosts on the shared listener to its target group(s).
+        listener_rule = aws.lb.ListenerRule(
+            f"{name}-rule",
+            listener_arn=route.listener_arn,
+            priority=route.priority,
+            conditions=self._conditions(),
+            actions=release.forward_actions(target_group, alternate),
+            # During a release ECS moves the weights between the two target groups; Pulumi must not move them back.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["actions"] if alternate is not None else None),
+        )
+        return target_group, alternate, listener_rule
+
+    def _conditions(self) -> list[dict[str, Any]]:
+        """The listener rule conditions that select this service's requests: its paths and hosts."""
+        route = self._args.route
+        assert route is not None  # only called for a routed service
         conditions: list[dict[str, Any]] = []
         if route.path_patterns:
             conditions.append({"path_pattern": {"values": list(route.path_patterns)}})
         if route.host_headers:
             conditions.append({"host_header": {"values": list(route.host_headers)}})
-        # Routes this service's paths and hosts on the shared listener to its target group.
-        listener_rule = aws.lb.ListenerRule(
-            f"{name}-rule",
-            listener_arn=route.listener_arn,
-            priority=route.priority,
-            conditions=conditions,
-            actions=[{"type": "forward", "target_group_arn": target_group.arn}],
-            opts=self._child(),
-        )
-        return target_group, listener_rule
+        return conditions
+
+    def _release(self, target_group: aws.lb.TargetGroup | None, alternate: aws.lb.TargetGroup | None,
+                 listener_rule: aws.lb.ListenerRule | None) -> release.Wiring:
+        """The test rule and infrastructure role of a traffic-shifting release (nothing for a rolling one)."""
+        route = self._args.route
+        return release.wire(
+            self._name, self._args.release,
+            production_listener_arn=route.listener_arn if route is not None else None,
+            priority=route.priority if route is not None else 0,
+            conditions=self._conditions() if route is not None else (),
+            target_group=target_group, alternate=alternate, production_rule=listener_rule,
+            account=self._account, description=self._args.container_name, opts=self._child())
 
     def _service(self, task_definition: aws.ecs.TaskDefinition, log_group: aws.cloudwatch.LogGroup,
-                 target_group: aws.lb.TargetGroup | None, listener_rule: aws.lb.ListenerRule | None) -> aws.ecs.Service:
+                 target_group: aws.lb.TargetGroup | None, listener_rule: aws.lb.ListenerRule | None,
+                 alternate: aws.lb.TargetGroup | None, wiring: release.Wiring) -> aws.ecs.Service:
         args, route = self._args, self._args.route
         strategy = None
         if args.capacity_provider_strategy is not None:
@@ -599,7 +635,12 @@ class FargateService(pulumi.ComponentResource):
                 "assign_public_ip": False,
             },
             load_balancers=([{"target_group_arn": target_group.arn, "container_name": args.container_name,
-                              "container_port": args.container_port}] if target_group is not None else None),
+                              "container_port": args.container_port,
+                              "advanced_configuration": release.advanced_configuration(alternate, listener_rule,
+                                                                                       wiring)}]
+                            if target_group is not None else None),
+            # Rolling, or blue/green, canary or linear traffic shifting with its bake time and hooks.
+            deployment_configuration=release.deployment_configuration(args.release, wiring.role),
             deployment_circuit_breaker={"enable": True, "rollback": True},
             # Critical alarms roll a deployment back even when the new tasks pass their health checks.
             alarms=({"alarm_names": list(args.deployment_alarm_names), "enable": True, "rollback": True}
@@ -607,14 +648,17 @@ class FargateService(pulumi.ComponentResource):
             deployment_minimum_healthy_percent=args.min_healthy_percent,
             deployment_maximum_percent=args.max_percent,
             health_check_grace_period_seconds=route.health_check_grace_period if route is not None else None,
+            # Tasks are spread over the zones again after a zone loses some.
+            availability_zone_rebalancing="ENABLED",
             enable_execute_command=args.enable_exec,
             service_connect_configuration=self._service_connect(log_group),
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
             wait_for_steady_state=False,
-            # desiredCount belongs to the autoscaler after creation; the rule attaches the target group to the ALB.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"],
-                                        depends_on=[listener_rule] if listener_rule is not None else []),
+            # desiredCount belongs to the autoscaler after creation; the rule attaches the target group to the ALB,
+            # and ECS checks the release role and rules when the service is created.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"], depends_on=[
+                r for r in (listener_rule, wiring.test_rule, wiring.policy) if r is not None]),
         )
 
     def _service_connect(self, log_group: aws.cloudwatch.LogGroup,
@@ -630,7 +674,10 @@ class FargateService(pulumi.ComponentResource):
                 port_name=args.container_name,
                 discovery_name=args.container_name,
                 client_alias=[aws.ecs.ServiceServiceConnectConfigurationServiceClientAliasArgs(
-                    port=args.container_port, dns_name=args.container_name)],
+                    port=args.container_port, dns_name=args.container_name,
+                    # An internal service's release is tried by the callers that send the release header.
+                    test_traffic_rules=(release.service_connect_test_rules(args.release)
+                                        if args.route is None else None))],
             )],
             log_configuration=aws.ecs.ServiceServiceConnectConfigurationLogConfigurationArgs(
                 log_driver="awslogs",
@@ -670,6 +717,7 @@ class FargateService(pulumi.ComponentResource):
             "log_group_name": self.log_group_name,
             "target_group_arn": self.target_group_arn,
             "target_group_arn_suffix": self.target_group_arn_suffix,
+            "alternate_target_group_arn_suffix": self.alternate_target_group_arn_suffix,
             "security_group_id": self.security_group_id,
             "execution_role_arn": self.execution_role_arn,
             "task_role_arn": self.task_role_arn,

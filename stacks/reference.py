@@ -17,7 +17,16 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from stacks import settings as settings_module
-from stacks.settings import NAMESPACE, PolicyStatement, ScheduledScaling, ServiceSettings, StackSettings
+from stacks.settings import (
+    NAMESPACE,
+    CandidateTraffic,
+    DeploymentSettings,
+    LifecycleHook,
+    PolicyStatement,
+    ScheduledScaling,
+    ServiceSettings,
+    StackSettings,
+)
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- config:start -->", "<!-- config:end -->"
@@ -59,6 +68,8 @@ def _default(info: typing.Any) -> str:
     if info.is_required():
         return "required"
     value = info.get_default(call_default_factory=True)
+    if isinstance(value, BaseModel):
+        return "see its table"
     if isinstance(value, tuple):
         value = list(value)
     return f"`{json.dumps(value)}`"
@@ -93,6 +104,18 @@ def render() -> str:
         "Fields of each entry in a service's `taskRoleStatements`:",
         "",
         *_table(PolicyStatement, ""),
+        "",
+        "Fields of a service's `deployment` (see [Releasing a new version](#releasing-a-new-version)):",
+        "",
+        *_table(DeploymentSettings, ""),
+        "",
+        "Fields of a service's `deployment.testTraffic`:",
+        "",
+        *_table(CandidateTraffic, ""),
+        "",
+        "Fields of each entry in a service's `deployment.hooks`:",
+        "",
+        *_table(LifecycleHook, ""),
         "",
         END,
     ]

@@ -42,12 +42,24 @@ SCHEDULE_NAME = r"^[a-zA-Z0-9-]{1,64}$"
 SCHEDULE_EXPRESSION = r"^(cron\(.+\)|rate\(.+\)|at\(.+\))$"
 URL_PATH = r"^/.*"
 ABSOLUTE_PATH = r"^/"
+HEADER_NAME = r"^[A-Za-z0-9-]{1,40}$"
+HEADER_VALUE = r"^[A-Za-z0-9._~-]{1,128}$"
 _PATTERN_WORDS = {
     SCHEDULE_NAME: "letters, digits and hyphens, 1 to 64 characters",
     SCHEDULE_EXPRESSION: "cron(...), rate(...) or at(...)",
     URL_PATH: "a path starting with /",
     ABSOLUTE_PATH: "an absolute path, starting with /",
+    HEADER_NAME: "an HTTP header name: letters, digits and hyphens, 1 to 40 characters",
+    HEADER_VALUE: "letters, digits, '.', '_', '~' and '-', 1 to 128 characters",
 }
+
+# Deployment strategies in the config's words, and the ECS strategy each one is.
+STRATEGY_WORDS: dict[str, str] = {"rolling": facts.ROLLING, "blue-green": facts.BLUE_GREEN,
+                                  "canary": facts.CANARY, "linear": facts.LINEAR}
+# What a pause hook does when its time runs out, in the config's words.
+TIMEOUT_WORDS: dict[str, str] = {action.lower(): action for action in facts.HOOK_TIMEOUT_ACTIONS}
+# Ports of the production listeners, which a test listener cannot take.
+PRODUCTION_PORTS = (80, 443)
 
 # The pack's rule whose allowedNames settings honour, and where each stack's policy config lives.
 PLAINTEXT_SECRETS_POLICY = "disallow-plaintext-secrets"
@@ -95,6 +107,70 @@ class PolicyStatement(_Model):
     """IAM actions, e.g. s3:GetObject."""
     resources: Annotated[tuple[str, ...], Field(min_length=1)]
     """Resource ARNs the actions apply to."""
+
+
+BakeMinutes = Annotated[int, Field(ge=facts.BAKE_MINUTES_MIN, le=facts.BAKE_MINUTES_MAX)]
+
+
+class CandidateTraffic(_Model):
+    """How a release is tried before production traffic moves: a test listener of its own, or a header rule."""
+
+    port: Annotated[int, Field(ge=1, le=65535)] | None = None
+    """Port of a test listener on the load balancer, reachable only from testTrafficCidrs; exclusive with header."""
+    header: Annotated[str, Field(pattern=HEADER_NAME)] | None = None
+    """Header (e.g. X-Release) whose value sends a request to the new version; exclusive with port."""
+    header_value: Annotated[str, Field(pattern=HEADER_VALUE)] = "candidate"
+    """Value of that header that selects the new version."""
+
+
+class LifecycleHook(_Model):
+    """One lifecycle hook: a pause, or a Lambda function, at one stage of a release."""
+
+    stage: Literal[facts.LIFECYCLE_STAGES]  # type: ignore[valid-type]
+    """Lifecycle stage the hook runs at."""
+    lambda_arn: str | None = None
+    """Lambda function ECS invokes at the stage; its answer continues or rolls back the release."""
+    pause: bool = False
+    """Hold the release until ContinueServiceDeployment continues or rolls it back; exclusive with lambdaArn."""
+    timeout_minutes: Annotated[int, Field(ge=facts.HOOK_TIMEOUT_MINUTES_MIN,
+                                          le=facts.HOOK_TIMEOUT_MINUTES_MAX)] | None = None
+    """Minutes a pause lasts before onTimeout applies; null: 1440. Pause hooks only."""
+    on_timeout: Literal[tuple(TIMEOUT_WORDS)] | None = None  # type: ignore[valid-type]
+    """What happens when a pause times out; null: rollback. Pause hooks only."""
+
+
+class DeploymentSettings(_Model):
+    """How ECS releases a new version of the service."""
+
+    strategy: Literal[tuple(STRATEGY_WORDS)] = "rolling"  # type: ignore[valid-type]
+    """rolling replaces tasks in place; the others start the new version beside the old and move traffic."""
+    bake_minutes: BakeMinutes | None = None
+    """Minutes both versions run after all traffic has moved; required with blue-green, canary and linear."""
+    canary_percent: Annotated[float, Field(ge=facts.CANARY_PERCENT_MIN, le=facts.CANARY_PERCENT_MAX)] | None = None
+    """Share of production traffic (%) the new version takes first; canary only, required there."""
+    canary_bake_minutes: BakeMinutes | None = None
+    """Minutes the canary share runs before the rest of the traffic moves; canary only, required there."""
+    linear_step_percent: Annotated[float, Field(ge=facts.LINEAR_STEP_PERCENT_MIN,
+                                                le=facts.LINEAR_STEP_PERCENT_MAX)] | None = None
+    """Share of production traffic (%) each step moves; linear only, required there."""
+    linear_step_bake_minutes: BakeMinutes | None = None
+    """Minutes between two steps; linear only, required there."""
+    test_traffic: CandidateTraffic | None = None
+    """How the new version is tried before production traffic moves; null: no test traffic."""
+    hooks: tuple[LifecycleHook, ...] = ()
+    """Lifecycle hooks, each at one stage of the release."""
+    rollback_on_alarms: bool = True
+    """The service's critical alarms watch the new version's target group too, and roll the release back."""
+
+    @property
+    def ecs_strategy(self) -> str:
+        """The strategy as ECS names it (ROLLING, BLUE_GREEN, CANARY, LINEAR)."""
+        return STRATEGY_WORDS[self.strategy]
+
+    @property
+    def shifts_traffic(self) -> bool:
+        """Whether the new version starts beside the old one and traffic moves to it."""
+        return self.ecs_strategy in facts.TRAFFIC_SHIFTING_STRATEGIES
 
 
 class ServiceSettings(_Model):
@@ -175,6 +251,8 @@ class ServiceSettings(_Model):
     """Names of the services allowed to call this one through Service Connect."""
     deployment_alarms: bool = True
     """Roll back a deployment when this service's critical alarms fire."""
+    deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
+    """How a new version is released: strategy, bake time, test traffic, lifecycle hooks."""
 
 
 class StackSettings(_Model):
@@ -260,6 +338,8 @@ class StackSettings(_Model):
     """Associate the load balancer with a WAFv2 web ACL (managed rule groups and a rate limit)."""
     waf_rate_limit: Annotated[int, Field(ge=10, le=2000000000)] = 2000
     """Requests per 5 minutes from one IP before the WAF rate rule blocks it."""
+    test_traffic_cidrs: tuple[str, ...] = ()
+    """CIDRs allowed to reach the test listeners of services released with testTraffic.port; never 0.0.0.0/0."""
     services: Annotated[tuple[ServiceSettings, ...], Field(min_length=1)]
     """The ECS services to run; see the config reference."""
 
@@ -351,7 +431,8 @@ def plaintext_allowed_names(stack: str) -> tuple[str, ...]:
 # Pydantic's errors, said in the config's words
 # ---------------------------------------------------------------------------
 _NOUNS: dict[type[BaseModel], str] = {ServiceSettings: "service", ScheduledScaling: "schedule",
-                                      PolicyStatement: "IAM statement"}
+                                      PolicyStatement: "IAM statement", DeploymentSettings: "deployment",
+                                      CandidateTraffic: "test traffic route", LifecycleHook: "lifecycle hook"}
 
 
 def _path(loc: Sequence[Any]) -> str:
@@ -396,13 +477,17 @@ def _item_type(annotation: Any) -> Any:
     return args[0] if typing.get_origin(kind) is tuple else args[-1]
 
 
-def _inner_model(annotation: Any) -> type[BaseModel] | None:
-    """The model a list field holds (``services`` holds services), if any."""
+def _is_model(kind: Any) -> bool:
+    return isinstance(kind, type) and issubclass(kind, BaseModel)
+
+
+def _inner_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The model a field holds (``services`` a list of services, ``deployment`` one), if any, and whether in a list."""
     kind = _unwrap(annotation)[0]
     if typing.get_origin(kind) is tuple:
         item = _item_type(kind)
-        return item if isinstance(item, type) and issubclass(item, BaseModel) else None
-    return None
+        return (item, True) if _is_model(item) else (None, False)
+    return (kind, False) if _is_model(kind) else (None, False)
 
 
 def _locate(model: type[BaseModel], loc: Sequence[Any]) -> tuple[type[BaseModel], FieldInfo | None, tuple[Any, ...]]:
@@ -411,9 +496,11 @@ def _locate(model: type[BaseModel], loc: Sequence[Any]) -> tuple[type[BaseModel]
         return model, None, tuple(loc)
     info = _keys(model)[loc[0]]
     below = tuple(loc[1:])
-    inner = _inner_model(info.annotation)
-    if inner is not None and len(below) >= 2 and isinstance(below[0], int):
+    inner, listed = _inner_model(info.annotation)
+    if inner is not None and listed and len(below) >= 2 and isinstance(below[0], int):
         return _locate(inner, below[1:])
+    if inner is not None and not listed and below and isinstance(below[0], str):
+        return _locate(inner, below)
     return model, info, below
 
 
@@ -605,6 +692,85 @@ def _check_service(index: int, svc: ServiceSettings, allowed_secret_names: Seque
                           "allowed: enable cpuTarget, memoryTarget or requestsPerTarget")
 
 
+def _check_hooks(base: str, deployment: DeploymentSettings) -> None:
+    stages = facts.HOOK_STAGES[deployment.ecs_strategy]
+    seen: dict[tuple[str, bool], int] = {}
+    for j, hook in enumerate(deployment.hooks):
+        path = f"{base}.hooks[{j}]"
+        if hook.stage not in stages:
+            raise ConfigError(f"{path}.stage", f"'{hook.stage}' is not a stage of strategy {deployment.strategy}; "
+                              "allowed: " + (", ".join(stages) or "none (a rolling deployment runs no hooks)"))
+        if hook.pause == (hook.lambda_arn is not None):
+            raise ConfigError(path, "give exactly one of lambdaArn (a Lambda function ECS invokes) or pause: true")
+        if hook.lambda_arn is not None and not facts.LAMBDA_FUNCTION_ARN.fullmatch(hook.lambda_arn):
+            raise ConfigError(f"{path}.lambdaArn", f"'{hook.lambda_arn}' is not a Lambda function ARN "
+                              "(arn:aws:lambda:<region>:<account>:function:<name>[:<alias>])")
+        if not hook.pause:
+            for key, value in (("timeoutMinutes", hook.timeout_minutes), ("onTimeout", hook.on_timeout)):
+                if value is not None:
+                    raise ConfigError(f"{path}.{key}", "applies to pause hooks only; a Lambda hook ends the stage "
+                                      "with its own answer; allowed: remove it, or use pause: true")
+        if hook.pause and hook.stage in facts.PAUSE_EXCLUDED_STAGES:
+            allowed = [stage for stage in stages if stage not in facts.PAUSE_EXCLUDED_STAGES]
+            raise ConfigError(f"{path}.stage", f"a pause cannot hold a release at {hook.stage}, while traffic "
+                              "moves; allowed: " + ", ".join(allowed))
+        key = (hook.stage, hook.pause)
+        if key in seen:
+            raise ConfigError(path, f"a second {'pause' if hook.pause else 'Lambda'} hook at {hook.stage} "
+                              f"(hooks[{seen[key]}] is one); allowed: one of each kind per stage")
+        seen[key] = j
+
+
+def _check_deployment(index: int, svc: ServiceSettings, test_traffic_cidrs: Sequence[str]) -> None:
+    """The release settings of one service: each key with its strategy, test traffic and hooks ECS can run."""
+    base = f"services[{index}].deployment"
+    deployment = svc.deployment
+    strategy = deployment.strategy
+    own_keys = {"bakeMinutes": ("blue-green", "canary", "linear"), "testTraffic": ("blue-green", "canary", "linear"),
+                "hooks": ("blue-green", "canary", "linear"), "canaryPercent": ("canary",),
+                "canaryBakeMinutes": ("canary",), "linearStepPercent": ("linear",),
+                "linearStepBakeMinutes": ("linear",)}
+    given = {key: getattr(deployment, name) for name, info in DeploymentSettings.model_fields.items()
+             if (key := info.alias or name) in own_keys}
+    for key, strategies in own_keys.items():
+        if given[key] not in (None, ()) and strategy not in strategies:
+            either = " or ".join([", ".join(strategies[:-1]), strategies[-1]] if len(strategies) > 1 else strategies)
+            raise ConfigError(f"{base}.{key}", f"does not apply to strategy {strategy}; allowed: strategy {either}, "
+                              f"or remove {key}")
+    for key, strategies in own_keys.items():
+        if key not in ("testTraffic", "hooks") and strategy in strategies and given[key] is None:
+            bounds = _bounds(_unwrap(DeploymentSettings.model_fields[_to_name(key)].annotation)[1])
+            raise ConfigError(f"{base}.{key}", f"is required with strategy {strategy}; allowed: {_range(bounds)}")
+    if deployment.rollback_on_alarms and "rollback_on_alarms" in deployment.model_fields_set \
+            and not svc.deployment_alarms:
+        raise ConfigError(f"{base}.rollbackOnAlarms", "is true but deploymentAlarms is false, so no alarm rolls a "
+                          "release back; allowed: rollbackOnAlarms false, or deploymentAlarms true")
+    traffic = deployment.test_traffic
+    if traffic is not None:
+        path = f"{base}.testTraffic"
+        if (traffic.port is None) == (traffic.header is None):
+            raise ConfigError(path, "give exactly one of port (a test listener) or header (a header rule on the "
+                              "production listener)")
+        if traffic.port is not None and svc.internal:
+            raise ConfigError(f"{path}.port", "an internal service has no load balancer to open a test listener "
+                              "on; allowed: header, which Service Connect routes to the new version")
+        if traffic.port in PRODUCTION_PORTS:
+            raise ConfigError(f"{path}.port", f"{traffic.port} is a production listener's port; allowed: another "
+                              "port, opened to testTrafficCidrs only")
+        if traffic.port is not None and not test_traffic_cidrs:
+            raise ConfigError(f"{path}.port", "needs testTrafficCidrs, the only sources the test listener admits; "
+                              "allowed: set testTrafficCidrs, or use header instead of port")
+        if traffic.header is not None and not svc.internal and svc.priority <= 1:
+            raise ConfigError(f"{path}.header", "the header rule takes the priority just before the service's, "
+                              "and priority is 1; allowed: a service priority of at least 2")
+    _check_hooks(base, deployment)
+
+
+def _to_name(alias: str) -> str:
+    """A DeploymentSettings field's Python name from its config key."""
+    return next(name for name, info in DeploymentSettings.model_fields.items() if (info.alias or name) == alias)
+
+
 def _check_semantics(s: StackSettings, allowed_secret_names: Sequence[str]) -> None:
     _check_cidr("vpcCidr", s.vpc_cidr, min_prefix=16, max_prefix=22)
     for i, cidr in enumerate(s.ingress_cidrs):
@@ -657,10 +823,17 @@ def _check_semantics(s: StackSettings, allowed_secret_names: Sequence[str]) -> N
     for i, url in enumerate(s.alarm_https_endpoints):
         if not url.startswith("https://"):
             raise ConfigError(f"alarmHttpsEndpoints[{i}]", f"'{url}' is not an https:// URL")
+    for i, cidr in enumerate(s.test_traffic_cidrs):
+        _check_cidr(f"testTrafficCidrs[{i}]", cidr)
+        if ipaddress.ip_network(cidr).prefixlen == 0:
+            raise ConfigError(f"testTrafficCidrs[{i}]", f"'{cidr}' opens the test listeners to the internet; "
+                              "allowed: the CIDRs of the people and systems that test a release")
     names: dict[str, int] = {}
     priorities: dict[int, int] = {}
+    header_rules: dict[int, int] = {}
     for i, svc in enumerate(s.services):
         _check_service(i, svc, allowed_secret_names)
+        _check_deployment(i, svc, s.test_traffic_cidrs)
         if svc.name in names:
             raise ConfigError(f"services[{i}].name", f"'{svc.name}' duplicates services[{names[svc.name]}].name")
         names[svc.name] = i
@@ -670,6 +843,13 @@ def _check_semantics(s: StackSettings, allowed_secret_names: Sequence[str]) -> N
             raise ConfigError(f"services[{i}].priority",
                               f"{svc.priority} duplicates services[{priorities[svc.priority]}].priority")
         priorities[svc.priority] = i
+        if svc.deployment.test_traffic is not None and svc.deployment.test_traffic.header is not None:
+            header_rules[svc.priority - 1] = i
+    for priority, i in header_rules.items():
+        if priority in priorities:
+            raise ConfigError(f"services[{i}].deployment.testTraffic.header", f"its header rule takes priority "
+                              f"{priority} (the service's priority - 1), which services[{priorities[priority]}]"
+                              ".priority takes; allowed: leave that priority free")
     for i, svc in enumerate(s.services):
         for j, caller in enumerate(svc.callers):
             if caller not in names or caller == svc.name:

@@ -185,3 +185,34 @@ def test_custom_alarm_name_prefix(pulumi_mocks: Any) -> None:
 def test_target_group_without_load_balancer_is_refused(pulumi_mocks: Any) -> None:
     with pytest.raises(Exception, match="load_balancer_arn_suffix"):
         build_alarms(pulumi_mocks, load_balancer_arn_suffix=None)
+
+
+ALT_SUFFIX = "targetgroup/fp-test-api-tg-alternate-5e6f7a8/0123456789abcdef"
+
+
+def test_the_alternate_target_group_gets_the_same_target_alarms(pulumi_mocks: Any) -> None:
+    b = build_alarms(pulumi_mocks, alternate_target_group_arn_suffix=ALT_SUFFIX)
+    extra = ["alternate-5xx-rate", "alternate-p99-latency", "alternate-unhealthy-hosts"]
+    assert b.names(ALARM) == sorted(f"fp-test-api-{role}" for role in ROLES + extra), f"{TYPE_TOKEN}::fp-test-api"
+    dims = {"TargetGroup": ALT_SUFFIX, "LoadBalancer": LB_SUFFIX}
+    for primary, alternate in zip(("target-5xx-rate", "target-p99-latency", "unhealthy-hosts"), extra, strict=True):
+        want, got = b.one(ALARM, f"fp-test-api-{primary}").inputs, b.one(ALARM, f"fp-test-api-{alternate}").inputs
+        urn = b.one(ALARM, f"fp-test-api-{alternate}").urn
+        for key in ("comparisonOperator", "threshold", "treatMissingData", "evaluationPeriods", "extendedStatistic"):
+            assert got.get(key) == want.get(key), f"{urn}: {key} {got.get(key)!r} != {want.get(key)!r}"
+        metrics = [q["metric"] for q in got.get("metricQueries", []) if "metric" in q] or [got]
+        assert all(m["dimensions"] == dims for m in metrics), f"{urn}: not on the alternate target group"
+
+
+def test_alternate_alarms_roll_a_release_back(pulumi_mocks: Any) -> None:
+    b = build_alarms(pulumi_mocks, alternate_target_group_arn_suffix=ALT_SUFFIX)
+    expected = ["fp-test-api-target-5xx-rate", "fp-test-api-unhealthy-hosts", "fp-test-api-alternate-5xx-rate",
+                "fp-test-api-alternate-unhealthy-hosts", "fp-test-api-running-tasks-low"]
+    assert b.outputs["critical_alarm_names"] == expected, f"{TYPE_TOKEN}::fp-test-api critical_alarm_names"
+    assert critical_alarm_names("fp-test-api", load_balanced=True, min_count=2, alternate=True) == expected
+
+
+def test_alternate_target_group_without_a_target_group_is_refused(pulumi_mocks: Any) -> None:
+    with pytest.raises(ValueError, match="alternate_target_group_arn_suffix"):
+        build_alarms(pulumi_mocks, target_group_arn_suffix=None, load_balancer_arn_suffix=None,
+                     alternate_target_group_arn_suffix=ALT_SUFFIX)

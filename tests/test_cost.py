@@ -189,6 +189,37 @@ def test_arm64_and_ephemeral_storage():
     assert by_name(est)["web-svc"] == pytest.approx(expected, rel=1e-9)
 
 
+@pytest.mark.parametrize(("deployment", "minutes"), [
+    ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": "30"}, 30),
+    ({"strategy": "CANARY", "bakeTimeInMinutes": "10", "canaryConfiguration": {
+        "canaryPercent": 10.0, "canaryBakeTimeInMinutes": "5"}}, 15),
+    # 25 % steps: 4 shifts, 3 waits of 4 minutes between them, then the bake.
+    ({"strategy": "LINEAR", "bakeTimeInMinutes": "8", "linearConfiguration": {
+        "stepPercent": 25.0, "stepBakeTimeInMinutes": "4"}}, 20),
+    # A release runs its second fleet for at least releaseMinimumMinutes.
+    ({"strategy": "BLUE_GREEN", "bakeTimeInMinutes": "0"}, 10),
+], ids=["blue-green", "canary", "linear", "minimum"])
+def test_traffic_shifting_releases_pay_for_a_second_fleet(deployment, minutes):
+    """releasesPerMonth x the minutes each release runs both fleets, at the service's task count and prices."""
+    rolling = estimate([task_definition(), service(desiredCount=2, launchType="FARGATE")],
+                       assumptions={"releasesPerMonth": 12})
+    released = estimate([task_definition(), service(desiredCount=2, launchType="FARGATE",
+                                                    deploymentConfiguration=deployment)],
+                        assumptions={"releasesPerMonth": 12})
+    fargate = PRICES["fargate"]
+    extra = 12 * minutes / 60 * 2 * (0.25 * fargate["vcpuHour"] + 0.5 * fargate["gbHour"])
+    assert by_name(released)["web-svc"] - by_name(rolling)["web-svc"] == pytest.approx(extra, rel=1e-9)
+    item = next(i for i in released.items if i.name == "web-svc")
+    assert f"releases: 12 a month x {minutes} min" in item.detail, item.detail
+
+
+def test_rolling_releases_add_nothing():
+    plain = estimate([task_definition(), service(desiredCount=2, launchType="FARGATE")])
+    rolling = estimate([task_definition(), service(desiredCount=2, launchType="FARGATE",
+                                                   deploymentConfiguration={"strategy": "ROLLING"})])
+    assert by_name(plain) == by_name(rolling)
+
+
 def test_interface_endpoints_move_nat_traffic_and_cost_per_az():
     endpoint = rec(T_ENDPOINT, "logs-endpoint", {"vpcEndpointType": "Interface",
                                                   "subnetIds": ["subnet-1", "subnet-2", "subnet-3"]})
@@ -442,6 +473,7 @@ def test_both_shapes_give_the_same_estimate():
     ("Scheduled scale-to-zero", "configured"),   # the schedules (configured) are cheaper than none
     ("CPU architecture", "changed"),             # ARM64 is cheaper than X86_64 (configured)
     ("Log retention", "configured"),             # 14 days (configured) is cheaper than 365
+    ("Releases beside the running version", "changed"),  # rolling runs no second fleet (and no extra alarms)
 ])
 def test_each_lever_moves_the_estimate_the_expected_way(levers, title, cheaper):
     result = levers[title]

@@ -137,3 +137,19 @@ def test_outputs_inside_the_body_are_resolved(pulumi_mocks: Any) -> None:
     urn, document = body(b)
     text = json.dumps(document)
     assert "fp-test-api-service-9f8e7d6" in text and CLUSTER in text, f"{urn}: outputs not resolved in the body"
+
+
+def test_the_alternate_target_group_joins_the_request_widgets(pulumi_mocks: Any) -> None:
+    alternate = "targetgroup/fp-test-api-tg-alternate/0123456789abcdef"
+    services = (DashboardService(label="api", service_name="fp-test-api-service-1a2b3c4",
+                                 target_group_arn_suffix="targetgroup/fp-test-api-tg/943f017f100becff",
+                                 alternate_target_group_arn_suffix=alternate),)
+    urn, document = body(build(pulumi_mocks, services=services))
+    by_title = {w["properties"]["title"]: w for w in metric_widgets(document)}
+    for title in ("api: requests", "api: target 5xx", "api: latency"):
+        groups = {m[m.index("TargetGroup") + 1] for m in by_title[title]["properties"]["metrics"]
+                  if isinstance(m[0], str)}
+        assert alternate in groups and len(groups) == 2, f"{urn}: {title} shows {groups}"
+    expressions = [m[0]["expression"] for m in by_title["api: target 5xx"]["properties"]["metrics"]
+                   if isinstance(m[0], dict)]
+    assert len(expressions) == 2, f"{urn}: one 5xx rate per target group, got {expressions}"

@@ -21,8 +21,11 @@ from fargate_policies import facts
 from fargate_policies.rules import (
     disallow_plaintext_secrets,
     enforce_tls_policy,
+
+    require_deployment_bake_time,
     require_log_group_retention,
     require_non_root_user,
+    require_traffic_shifting_deployments,
     require_valid_fargate_size,
 )
 from hypothesis import HealthCheck, given, settings
@@ -224,3 +227,25 @@ def test_ssl_policy(policy):
                                certificateArn="arn:aws:acm:us-east-1:123456789012:certificate/abc")
     listener = {"protocol": "HTTPS", "sslPolicy": policy}
     assert accepted == rules_pass(enforce_tls_policy, listener, {"requireTls13": True}), (policy, accepted)
+
+# Releases: bake times and strategies
+# ---------------------------------------------------------------------------
+@AGREE
+@given(minutes=st.one_of(st.sampled_from([facts.BAKE_MINUTES_MIN, facts.BAKE_MINUTES_MAX]),
+                         st.integers(-5, facts.BAKE_MINUTES_MAX + 10)))
+def test_bake_time(minutes):
+    """A bake time the settings accept is one the pack reads as a bake time (at a minimum of 0)."""
+    accepted = settings_accept({"deployment": {"strategy": "blue-green", "bakeMinutes": minutes}},
+                               checked=["services[0].deployment.bakeMinutes"])
+    # The service component sends the minutes as the provider takes them: a string.
+    props = {"deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": str(minutes)}}
+    assert accepted == rules_pass(require_deployment_bake_time, props, {"minimumMinutes": 0}), minutes
+
+
+@pytest.mark.parametrize("strategy", ["rolling", "blue-green", "canary", "linear"])
+def test_each_strategy_word_is_one_the_pack_knows(strategy):
+    from stacks.settings import STRATEGY_WORDS
+
+    ecs = STRATEGY_WORDS[strategy]
+    props = {"deploymentConfiguration": {"strategy": ecs}, "loadBalancers": [{"targetGroupArn": "arn:tg"}]}
+    assert rules_pass(require_traffic_shifting_deployments, props) == facts.is_traffic_shifting(ecs)

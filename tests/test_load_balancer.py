@@ -91,3 +91,24 @@ def test_access_log_bucket_is_private_encrypted_tls_only_and_expiring(pulumi_moc
     policy = json.loads(built.one("aws:s3/bucketPolicy:BucketPolicy", "edge-logs-policy").inputs["policy"])
     deny = next(s for s in policy["Statement"] if s["Effect"] == "Deny")
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}, "bucket accepts plain HTTP"
+
+
+def test_test_listeners_admit_only_the_test_cidrs(pulumi_mocks):
+    built = build(pulumi_mocks, ingress_cidrs=("0.0.0.0/0",), test_listener_ports=(8443, 8443, 9443),
+                  test_ingress_cidrs=("198.51.100.0/24",))
+    sg = built.one("aws:ec2/securityGroup:SecurityGroup", "edge-sg")
+    test_rules = [r for r in sg.inputs["ingress"] if r["fromPort"] not in (80, 443)]
+    assert [(r["fromPort"], r["toPort"], r["cidrBlocks"]) for r in test_rules] == [
+        (8443, 8443, ["198.51.100.0/24"]), (9443, 9443, ["198.51.100.0/24"])], sg.urn
+    alb_arn = built.outputs["load_balancer_arn"]
+    for port in (8443, 9443):
+        listener = built.one(LISTENER, f"edge-test-{port}")
+        assert (listener.inputs["port"], listener.inputs["protocol"]) == (port, "HTTPS"), listener.urn
+        assert listener.inputs["loadBalancerArn"] == alb_arn, listener.urn
+        assert listener.inputs["sslPolicy"].startswith("ELBSecurityPolicy-TLS13-"), listener.urn
+        assert [a["type"] for a in listener.inputs["defaultActions"]] == ["fixed-response"], listener.urn
+
+
+def test_test_listeners_need_test_cidrs(pulumi_mocks):
+    with pytest.raises(ValueError, match="test_ingress_cidrs"):
+        build(pulumi_mocks, test_listener_ports=(8443,))

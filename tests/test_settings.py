@@ -8,11 +8,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from fargate_policies import facts
 from fargate_policies.facts import MEMORY_BY_CPU
 
 from stacks.settings import (
     NAMESPACE,
+    STRATEGY_WORDS,
+    TIMEOUT_WORDS,
+    CandidateTraffic,
     ConfigError,
+    DeploymentSettings,
+    LifecycleHook,
     PolicyStatement,
     ScheduledScaling,
     ServiceSettings,
@@ -38,6 +44,22 @@ def base_config(**overrides):
 
 def with_service(**overrides):
     return base_config(services=json.dumps([base_service(**overrides)]))
+
+
+LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function:release-check"
+BLUE_GREEN = {"strategy": "blue-green", "bakeMinutes": 10}
+CANARY = {"strategy": "canary", "bakeMinutes": 10, "canaryPercent": 10, "canaryBakeMinutes": 5}
+LINEAR = {"strategy": "linear", "bakeMinutes": 10, "linearStepPercent": 25, "linearStepBakeMinutes": 2}
+TEST_CIDRS = json.dumps(["10.20.0.0/16"])
+
+
+def with_deployment(stack=None, **deployment):
+    """A config whose one service is released as ``deployment`` says; ``stack`` adds stack keys."""
+    return {**with_service(deployment=deployment), **(stack or {})}
+
+
+def internal_with(**deployment):
+    return with_service(internal=True, healthCheckCommand=["CMD", "true"], deployment=deployment)
 
 
 def test_minimal_config_is_valid():
@@ -115,6 +137,66 @@ MALFORMED = [
      "services[0].taskRoleStatements[0].bogus", "unknown key; allowed: actions, effect, resources"),
     (base_config(extraTags='["NoEquals"]'), "extraTags[0]", "Key=Value"),
     (base_config(availabilityZones='["us-east-1a"]'), "availabilityZones", "exactly azCount"),
+    # Releases: every key with its strategy, in the AWS ranges, hooks ECS can run.
+    (with_deployment(strategy="rolling", bakeMinutes=5), "services[0].deployment.bakeMinutes",
+     "does not apply to strategy rolling; allowed: strategy blue-green, canary or linear"),
+    (with_deployment(hooks=[{"stage": "PRE_SCALE_UP", "pause": True}]), "services[0].deployment.hooks",
+     "does not apply to strategy rolling"),
+    (with_deployment(testTraffic={"header": "X-Release"}), "services[0].deployment.testTraffic",
+     "does not apply to strategy rolling"),
+    (with_deployment(strategy="blue-green"), "services[0].deployment.bakeMinutes",
+     "is required with strategy blue-green; allowed: 0 to 1440"),
+    (with_deployment(**{**BLUE_GREEN, "bakeMinutes": 1441}), "services[0].deployment.bakeMinutes",
+     "1441 is out of range; allowed: 0 to 1440"),
+    (with_deployment(**{**CANARY, "canaryPercent": None}), "services[0].deployment.canaryPercent",
+     "is required with strategy canary; allowed: 0.1 to 100"),
+    (with_deployment(**{**CANARY, "canaryPercent": 0.05}), "services[0].deployment.canaryPercent",
+     "0.05 is out of range; allowed: 0.1 to 100"),
+    (with_deployment(**{**BLUE_GREEN, "canaryPercent": 10}), "services[0].deployment.canaryPercent",
+     "does not apply to strategy blue-green; allowed: strategy canary"),
+    (with_deployment(**{**LINEAR, "linearStepPercent": 2}), "services[0].deployment.linearStepPercent",
+     "2 is out of range; allowed: 3 to 100"),
+    (with_deployment(**{**LINEAR, "linearStepBakeMinutes": None}), "services[0].deployment.linearStepBakeMinutes",
+     "is required with strategy linear"),
+    (with_deployment(**{**CANARY, "linearStepBakeMinutes": 3}), "services[0].deployment.linearStepBakeMinutes",
+     "does not apply to strategy canary; allowed: strategy linear"),
+    (with_deployment(strategy="green"), "services[0].deployment.strategy",
+     "allowed: 'rolling', 'blue-green', 'canary' or 'linear'"),
+    (with_deployment(**BLUE_GREEN, testTraffic={"port": 8443}), "services[0].deployment.testTraffic.port",
+     "needs testTrafficCidrs"),
+    (with_deployment({"testTrafficCidrs": TEST_CIDRS}, **BLUE_GREEN, testTraffic={"port": 443}),
+     "services[0].deployment.testTraffic.port", "443 is a production listener's port"),
+    (with_deployment(**BLUE_GREEN, testTraffic={}), "services[0].deployment.testTraffic", "exactly one of port"),
+    (with_deployment({"testTrafficCidrs": TEST_CIDRS}, **BLUE_GREEN, testTraffic={"port": 8443, "header": "X-R"}),
+     "services[0].deployment.testTraffic", "exactly one of port"),
+    (with_deployment(**BLUE_GREEN, testTraffic={"header": "X Release"}), "services[0].deployment.testTraffic.header",
+     "an HTTP header name"),
+    (base_config(testTrafficCidrs=json.dumps(["0.0.0.0/0"])), "testTrafficCidrs[0]", "opens the test listeners"),
+    (base_config(testTrafficCidrs=json.dumps(["10.0.0.0/33"])), "testTrafficCidrs[0]", "not a CIDR"),
+    (internal_with(**BLUE_GREEN, testTraffic={"port": 8443}), "services[0].deployment.testTraffic.port",
+     "an internal service has no load balancer"),
+    (with_deployment(**BLUE_GREEN, hooks=[{"stage": "PRODUCTION_TRAFFIC_SHIFT", "pause": True}]),
+     "services[0].deployment.hooks[0].stage", "a pause cannot hold a release at PRODUCTION_TRAFFIC_SHIFT"),
+    (with_deployment(**BLUE_GREEN, hooks=[{"stage": "PRE_SCALE_UP"}]), "services[0].deployment.hooks[0]",
+     "exactly one of lambdaArn"),
+    (with_deployment(**BLUE_GREEN, hooks=[{"stage": "PRE_SCALE_UP", "pause": True, "lambdaArn": LAMBDA}]),
+     "services[0].deployment.hooks[0]", "exactly one of lambdaArn"),
+    (with_deployment(**BLUE_GREEN, hooks=[{"stage": "PRE_SCALE_UP", "lambdaArn": "arn:aws:sns:x"}]),
+     "services[0].deployment.hooks[0].lambdaArn", "not a Lambda function ARN"),
+    (with_deployment(**BLUE_GREEN, hooks=[{"stage": "PRE_SCALE_UP", "lambdaArn": LAMBDA, "timeoutMinutes": 5}]),
+     "services[0].deployment.hooks[0].timeoutMinutes", "applies to pause hooks only"),
+    (with_deployment(**BLUE_GREEN, hooks=[{"stage": "PRE_SCALE_UP", "pause": True, "timeoutMinutes": 20161}]),
+     "services[0].deployment.hooks[0].timeoutMinutes", "allowed: 1 to 20160"),
+    (with_deployment(**BLUE_GREEN, hooks=[{"stage": "BAKE_TIME", "pause": True}]),
+     "services[0].deployment.hooks[0].stage", "'RECONCILE_SERVICE', 'PRE_SCALE_UP'"),
+    (with_deployment(**BLUE_GREEN, hooks=[{"stage": "PRE_SCALE_UP", "pause": True},
+                                          {"stage": "PRE_SCALE_UP", "pause": True}]),
+     "services[0].deployment.hooks[1]", "a second pause hook at PRE_SCALE_UP"),
+    (with_service(deploymentAlarms=False, deployment={"rollbackOnAlarms": True}),
+     "services[0].deployment.rollbackOnAlarms", "deploymentAlarms is false"),
+    (base_config(services=json.dumps([base_service(priority=100, deployment={**BLUE_GREEN, "testTraffic": {
+        "header": "X-Release"}}), base_service(name="api", priority=99)])),
+     "services[0].deployment.testTraffic.header", "takes priority 99"),
 ]
 
 
@@ -237,6 +319,15 @@ WORDED = [
      "starting with /"),
     (with_service(architecture="MIPS"), "services[0].architecture: \"MIPS\" is not allowed; allowed: 'X86_64' or "
      "'ARM64'"),
+    (with_deployment(strategi="canary"), "services[0].deployment.strategi: unknown key; did you mean strategy?"),
+    (with_service(deployment="canary"), 'services[0].deployment: must be a deployment: an object of its settings; '
+     'got "canary"'),
+    (with_deployment(**BLUE_GREEN, testTraffic={"prot": 8443}),
+     "services[0].deployment.testTraffic.prot: unknown key; did you mean port?"),
+    (with_deployment(**BLUE_GREEN, hooks=[{"stage": "PRE_SCALE_UP", "pause": True, "onTimeout": "later"}]),
+     "services[0].deployment.hooks[0].onTimeout: \"later\" is not allowed; allowed: 'rollback' or 'continue'"),
+    (with_deployment(**BLUE_GREEN, hooks="PRE_SCALE_UP"),
+     'services[0].deployment.hooks: must be a list of lifecycle hooks; got "PRE_SCALE_UP"'),
 ]
 
 
@@ -263,7 +354,11 @@ def _bad_configs():
                         (ScheduledScaling, lambda **kw: base_service(schedules=[
                             {"name": "n", "schedule": "rate(1 hour)", "minCount": 0, "maxCount": 1, **kw}])),
                         (PolicyStatement, lambda **kw: base_service(taskRoleStatements=[
-                            {"actions": ["s3:GetObject"], "resources": ["*"], **kw}]))):
+                            {"actions": ["s3:GetObject"], "resources": ["*"], **kw}])),
+                        (DeploymentSettings, lambda **kw: base_service(deployment={**CANARY, **kw})),
+                        (CandidateTraffic, lambda **kw: base_service(deployment={**BLUE_GREEN, "testTraffic": kw})),
+                        (LifecycleHook, lambda **kw: base_service(deployment={**BLUE_GREEN, "hooks": [
+                            {"stage": "PRE_SCALE_UP", "pause": True, **kw}]}))):
         for info in model.model_fields.values():
             for value in BAD_VALUES:
                 yield base_config(services=json.dumps([wrap(**{info.alias: value})]))
@@ -347,3 +442,47 @@ def test_each_stacks_policy_config_is_read(stack):
 
     document = json.loads((ROOT / "policies" / "config" / f"{stack}.json").read_text())
     assert settings.plaintext_allowed_names(stack) == tuple(document["disallow-plaintext-secrets"]["allowedNames"])
+
+
+# ---------------------------------------------------------------------------
+# Releases: what the settings accept, and the words they share with the pack's facts
+# ---------------------------------------------------------------------------
+def test_config_words_name_every_strategy_and_timeout_action_of_the_facts():
+    assert sorted(STRATEGY_WORDS.values()) == sorted(facts.DEPLOYMENT_STRATEGIES)
+    assert STRATEGY_WORDS[DeploymentSettings().strategy] == facts.DEFAULT_DEPLOYMENT_STRATEGY
+    assert sorted(TIMEOUT_WORDS.values()) == sorted(facts.HOOK_TIMEOUT_ACTIONS)
+    assert typing.get_args(LifecycleHook.model_fields["stage"].annotation) == facts.LIFECYCLE_STAGES
+
+
+@pytest.mark.parametrize("deployment", [BLUE_GREEN, CANARY, LINEAR], ids=["blue-green", "canary", "linear"])
+def test_each_traffic_shifting_strategy_is_accepted_with_its_own_keys(deployment):
+    service = parse_settings(with_deployment(**deployment)).services[0]
+    assert service.deployment.shifts_traffic and service.deployment.ecs_strategy in facts.TRAFFIC_SHIFTING_STRATEGIES
+
+
+def test_rolling_is_the_default_and_shifts_nothing():
+    deployment = parse_settings(base_config()).services[0].deployment
+    assert deployment.ecs_strategy == facts.ROLLING and not deployment.shifts_traffic
+    assert deployment.rollback_on_alarms is True and deployment.test_traffic is None and deployment.hooks == ()
+
+
+def test_every_stage_takes_a_lambda_hook_and_the_others_a_pause():
+    hooks = [{"stage": stage, "lambdaArn": LAMBDA} for stage in facts.LIFECYCLE_STAGES]
+    hooks += [{"stage": stage, "pause": True, "timeoutMinutes": 30, "onTimeout": "continue"}
+              for stage in facts.LIFECYCLE_STAGES if stage not in facts.PAUSE_EXCLUDED_STAGES]
+    parsed = parse_settings(with_deployment(**BLUE_GREEN, hooks=hooks)).services[0].deployment.hooks
+    assert len(parsed) == len(hooks)
+
+
+def test_test_listener_and_header_rules_are_accepted():
+    config = with_deployment({"testTrafficCidrs": TEST_CIDRS}, **CANARY, testTraffic={"port": 8443})
+    assert parse_settings(config).services[0].deployment.test_traffic.port == 8443
+    traffic = parse_settings(with_deployment(**LINEAR, testTraffic={"header": "X-Release"})).services[0]
+    assert (traffic.deployment.test_traffic.header, traffic.deployment.test_traffic.header_value) == \
+        ("X-Release", "candidate")
+
+
+def test_an_internal_service_may_shift_traffic_with_a_header_rule():
+    service = parse_settings(internal_with(**BLUE_GREEN, testTraffic={"header": "X-Release",
+                                                                       "headerValue": "green"})).services[0]
+    assert service.internal and service.deployment.test_traffic.header == "X-Release"

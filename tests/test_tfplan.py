@@ -192,6 +192,36 @@ def test_plural_blocks_are_singularised(token, inputs, expected):
     assert _values(_resource(token, "r", inputs)) == expected
 
 
+def test_release_blocks_map_to_terraforms_names():
+    values = _values(_resource("aws:ecs/service:Service", "svc", {
+        "deploymentConfiguration": {
+            "strategy": "CANARY", "bakeTimeInMinutes": "10",
+            "canaryConfiguration": {"canaryPercent": 10.0, "canaryBakeTimeInMinutes": "5"},
+            "lifecycleHooks": [{"lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"], "targetType": "PAUSE",
+                                "timeoutConfiguration": {"timeoutInMinutes": "60", "action": "ROLLBACK"}}],
+        },
+        "loadBalancers": [{"targetGroupArn": "arn:tg", "containerName": "web", "containerPort": 8080.0,
+                           "advancedConfiguration": {"alternateTargetGroupArn": "arn:tg-alt", "roleArn": "arn:role",
+                                                     "productionListenerRule": "arn:rule",
+                                                     "testListenerRule": "arn:test-rule"}}],
+        "availabilityZoneRebalancing": "ENABLED",
+    }))
+    assert values["deployment_configuration"] == [{
+        "strategy": "CANARY", "bake_time_in_minutes": "10",
+        "canary_configuration": [{"canary_percent": 10, "canary_bake_time_in_minutes": "5"}],
+        "lifecycle_hook": [{"lifecycle_stages": ["POST_TEST_TRAFFIC_SHIFT"], "target_type": "PAUSE",
+                            "timeout_configuration": [{"timeout_in_minutes": "60", "action": "ROLLBACK"}]}],
+    }]
+    assert values["load_balancer"][0]["advanced_configuration"] == [{
+        "alternate_target_group_arn": "arn:tg-alt", "role_arn": "arn:role", "production_listener_rule": "arn:rule",
+        "test_listener_rule": "arn:test-rule"}]
+    assert values["availability_zone_rebalancing"] == "ENABLED"
+    rule = _values(_resource("aws:lb/listenerRule:ListenerRule", "rule", {"actions": [{"type": "forward", "forward": {
+        "targetGroups": [{"arn": "arn:tg", "weight": 100.0}, {"arn": "arn:tg-alt", "weight": 0.0}]}}]}))
+    assert rule["action"] == [{"type": "forward", "forward": [{"target_group": [
+        {"arn": "arn:tg", "weight": 100}, {"arn": "arn:tg-alt", "weight": 0}]}]}]
+
+
 def test_per_type_overrides_rename_attributes_the_bridge_renamed():
     alarm = _values(_resource("aws:cloudwatch/metricAlarm:MetricAlarm", "alarm", {
         "name": "cpu-high", "alarmActions": ["arn:topic"], "dimensions": {"ClusterName": "c", "ServiceName": "s"},

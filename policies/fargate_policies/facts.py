@@ -1,7 +1,8 @@
 """The AWS facts the pack checks, each stated once.
 
 The Fargate task sizes and platforms, the retention values CloudWatch Logs
-accepts, what a plaintext secret looks like and which users are root. The
+accepts, what a plaintext secret looks like, which users are root, and the
+ECS deployment strategies with their ranges and lifecycle stages. The
 pack's rules and cost estimator read them here, and so do the program's
 settings (``stacks/settings.py``): config the pack would pass is never refused
 before it runs, and config it would refuse is refused with the config's key.
@@ -340,3 +341,76 @@ SECURITY_HUB_CONTROLS: dict[str, SecurityHubControl] = {c.id: c for c in (
                        True),
     SecurityHubControl("KMS.4", "AWS KMS key rotation should be enabled", False),
 )}
+
+# ECS deployments. Source: DeploymentConfiguration, DeploymentLifecycleHook and
+# AdvancedConfiguration in the Amazon ECS API Reference, as pulumi-aws 7.51
+# documents them (aws.ecs.ServiceDeploymentConfigurationArgs and friends).
+# ---------------------------------------------------------------------------
+ROLLING = "ROLLING"
+BLUE_GREEN = "BLUE_GREEN"
+CANARY = "CANARY"
+LINEAR = "LINEAR"
+#: Every value of ``deploymentConfiguration.strategy``; ECS uses ROLLING when it is unset.
+DEPLOYMENT_STRATEGIES: tuple[str, ...] = (ROLLING, BLUE_GREEN, CANARY, LINEAR)
+DEFAULT_DEPLOYMENT_STRATEGY = ROLLING
+#: Strategies that start the new revision beside the old one and move load balancer (or Service Connect)
+#: traffic to it: they take a bake time, an alternate target group and lifecycle hooks.
+TRAFFIC_SHIFTING_STRATEGIES: tuple[str, ...] = (BLUE_GREEN, CANARY, LINEAR)
+
+#: bakeTimeInMinutes, canaryBakeTimeInMinutes and stepBakeTimeInMinutes: whole minutes in this range.
+BAKE_MINUTES_MIN = 0
+BAKE_MINUTES_MAX = 1440
+#: canaryPercent: the share of production traffic the canary takes first.
+CANARY_PERCENT_MIN = 0.1
+CANARY_PERCENT_MAX = 100.0
+#: stepPercent: the share of production traffic each linear step moves.
+LINEAR_STEP_PERCENT_MIN = 3.0
+LINEAR_STEP_PERCENT_MAX = 100.0
+
+RECONCILE_SERVICE = "RECONCILE_SERVICE"
+PRE_SCALE_UP = "PRE_SCALE_UP"
+POST_SCALE_UP = "POST_SCALE_UP"
+TEST_TRAFFIC_SHIFT = "TEST_TRAFFIC_SHIFT"
+POST_TEST_TRAFFIC_SHIFT = "POST_TEST_TRAFFIC_SHIFT"
+PRODUCTION_TRAFFIC_SHIFT = "PRODUCTION_TRAFFIC_SHIFT"
+POST_PRODUCTION_TRAFFIC_SHIFT = "POST_PRODUCTION_TRAFFIC_SHIFT"
+#: The lifecycle stages a hook can run at, in the order a deployment passes them.
+LIFECYCLE_STAGES: tuple[str, ...] = (RECONCILE_SERVICE, PRE_SCALE_UP, POST_SCALE_UP, TEST_TRAFFIC_SHIFT,
+                                     POST_TEST_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT,
+                                     POST_PRODUCTION_TRAFFIC_SHIFT)
+#: The stages each strategy passes and runs hooks at. A rolling deployment replaces tasks in place: it has no
+#: green revision, no test or production traffic shift, and no hooks.
+HOOK_STAGES: dict[str, tuple[str, ...]] = {
+    ROLLING: (),
+    BLUE_GREEN: LIFECYCLE_STAGES,
+    CANARY: LIFECYCLE_STAGES,
+    LINEAR: LIFECYCLE_STAGES,
+}
+
+HOOK_TARGET_LAMBDA = "AWS_LAMBDA"
+HOOK_TARGET_PAUSE = "PAUSE"
+#: A pause hook cannot hold a deployment while traffic is moving.
+PAUSE_EXCLUDED_STAGES: tuple[str, ...] = (TEST_TRAFFIC_SHIFT, PRODUCTION_TRAFFIC_SHIFT)
+#: timeoutConfiguration of a pause hook: minutes, and what ECS does when they run out.
+HOOK_TIMEOUT_MINUTES_MIN = 1
+HOOK_TIMEOUT_MINUTES_MAX = 20160
+HOOK_TIMEOUT_MINUTES_DEFAULT = 1440
+HOOK_TIMEOUT_ROLLBACK = "ROLLBACK"
+HOOK_TIMEOUT_CONTINUE = "CONTINUE"
+HOOK_TIMEOUT_ACTIONS: tuple[str, ...] = (HOOK_TIMEOUT_ROLLBACK, HOOK_TIMEOUT_CONTINUE)
+#: The hook target of a Lambda hook: a function ARN, optionally with a version or alias.
+LAMBDA_FUNCTION_ARN = re.compile(r"arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}"
+                                 r"(:[A-Za-z0-9_$-]{1,128})?")
+
+#: The principal of the infrastructure role ECS assumes to move load balancer traffic and invoke hooks.
+ECS_SERVICE_PRINCIPAL = "ecs.amazonaws.com"
+
+
+def is_traffic_shifting(strategy: Any) -> bool:
+    """True for BLUE_GREEN, CANARY and LINEAR (any case); False for ROLLING, unset and anything else."""
+    return isinstance(strategy, str) and strategy.strip().upper() in TRAFFIC_SHIFTING_STRATEGIES
+
+
+def linear_steps(step_percent: float) -> int:
+    """How many traffic shifts a linear deployment makes: 100 % in steps of ``step_percent``, the last one smaller."""
+    return max(1, math.ceil(100.0 / step_percent - 1e-9))

@@ -83,6 +83,10 @@ def _arm64(service: dict[str, Any]) -> None:
     service["architecture"] = "ARM64"
 
 
+def _rolling(service: dict[str, Any]) -> None:
+    service.pop("deployment", None)
+
+
 LEVERS: tuple[Lever, ...] = (
     Lever("Spot weighting", "dev", "`fargateSpotWeight`", "3", "0",
           lambda _: {"fargateSpotWeight": 0}),
@@ -96,6 +100,8 @@ LEVERS: tuple[Lever, ...] = (
           _with_services(_arm64)),
     Lever("Log retention", "dev", "`logRetentionDays`", "14", "365",
           lambda _: {"logRetentionDays": 365}),
+    Lever("Releases beside the running version", "prod", "`services[].deployment.strategy`",
+          "`canary` / `blue-green`", "`rolling`", _with_services(_rolling)),
 )
 
 

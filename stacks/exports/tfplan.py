@@ -216,6 +216,7 @@ BLOCK_NAMES: dict[str, str] = {
     "grants": "grant",
     "inferenceAccelerators": "inference_accelerator",
     "inlinePolicies": "inline_policy",
+    "lifecycleHooks": "lifecycle_hook",
     "lifecycleRules": "lifecycle_rule",
     "loadBalancers": "load_balancer",
     "loggings": "logging",

@@ -2,8 +2,9 @@
 
 :func:`render` prints the resource tree the way ``pulumi preview`` does
 (``+`` for each resource, indented under its parent), counts by type, the
-policy config used, what the policies at the level ``remediate`` changed (one
-diff line per resource and property), the policy violations grouped by
+policy config used, how each ECS service releases a new version
+(:func:`deployments`), what the policies at the level ``remediate`` changed
+(one diff line per resource and property), the policy violations grouped by
 enforcement level (mandatory first) with the rule's message and remediation,
 the checks the pack could not make because a value is unknown, and one
 summary line.
@@ -31,6 +32,8 @@ from stacks.offline.runner import ROOT_STACK_TYPE, ProgramRun, RecordedResource,
 
 SCHEMA_VERSION = 1
 _LEVEL_ORDER = ("mandatory", "remediate", "advisory", "disabled")
+ECS_SERVICE = "aws:ecs/service:Service"
+ROLLING = "ROLLING"
 
 
 def use_color(stream: IO[str]) -> bool:
@@ -266,6 +269,66 @@ def _unknowns_heading(verdict: Verdict) -> tuple[str, str]:
     return f"  unknown at preview ({count}), listed only (unknowns: advisory):", "advisory"
 
 
+def _minutes(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def deployments(run: ProgramRun) -> list[dict[str, Any]]:
+    """How each ECS service releases a new version: its strategy, bake times, steps, test traffic and hooks."""
+    found: list[dict[str, Any]] = []
+    for resource in run.resources:
+        if resource.type != ECS_SERVICE or resource.read:
+            continue
+        inputs = to_plain(resource.inputs)
+        config = inputs.get("deploymentConfiguration") or {}
+        canary = config.get("canaryConfiguration") or {}
+        linear = config.get("linearConfiguration") or {}
+        balancers = inputs.get("loadBalancers") or []
+        aliases = [alias for svc in (inputs.get("serviceConnectConfiguration") or {}).get("services") or []
+                   for alias in svc.get("clientAlias") or []]
+        found.append({
+            "urn": resource.urn,
+            "service": resource.name,
+            "strategy": str(config.get("strategy") or ROLLING),
+            "bakeMinutes": _minutes(config.get("bakeTimeInMinutes")),
+            "canaryPercent": canary.get("canaryPercent"),
+            "canaryBakeMinutes": _minutes(canary.get("canaryBakeTimeInMinutes")),
+            "linearStepPercent": linear.get("stepPercent"),
+            "linearStepBakeMinutes": _minutes(linear.get("stepBakeTimeInMinutes")),
+            "testTraffic": any((b.get("advancedConfiguration") or {}).get("testListenerRule") for b in balancers)
+            or any(alias.get("testTrafficRules") for alias in aliases),
+            "hooks": [f"{stage} ({'pause' if hook.get('targetType') == 'PAUSE' else 'Lambda'})"
+                      for hook in config.get("lifecycleHooks") or [] for stage in hook.get("lifecycleStages") or []],
+            "alarmRollback": bool((inputs.get("alarms") or {}).get("rollback")),
+        })
+    return found
+
+
+def _g(number: Any) -> str:
+    return f"{number:g}" if isinstance(number, int | float) else str(number)
+
+
+def deployment_line(entry: dict[str, Any]) -> str:
+    """One service's release, in words: "CANARY      10% for 5 min, then all; bake 10 min; alarms roll back"."""
+    parts: list[str] = []
+    if entry["canaryPercent"] is not None:
+        parts.append(f"{_g(entry['canaryPercent'])}% for {entry['canaryBakeMinutes']} min, then all")
+    if entry["linearStepPercent"] is not None:
+        parts.append(f"steps of {_g(entry['linearStepPercent'])}% every {entry['linearStepBakeMinutes']} min")
+    if entry["testTraffic"]:
+        parts.append("test traffic first")
+    if entry["hooks"]:
+        parts.append("hooks: " + ", ".join(entry["hooks"]))
+    if entry["bakeMinutes"] is not None:
+        parts.append(f"bake {entry['bakeMinutes']} min")
+    if entry["alarmRollback"]:
+        parts.append("alarms roll back")
+    return f"{entry['strategy']:<10}  {'; '.join(parts)}".rstrip()
+
+
 def render(run: ProgramRun, report: PolicyReport | None, *, verdict: Verdict | None = None,
            stream: IO[str] | None = None, color: bool | None = None, verbose: bool = False,
            deployed_from: str | None = None) -> str:
@@ -301,6 +364,12 @@ def render(run: ProgramRun, report: PolicyReport | None, *, verdict: Verdict | N
         out += ["", "Outputs:"]
         for key, value in sorted(run.outputs.items()):
             out.append(f"    {key}: {_short(to_plain(value))}")
+
+    releases = deployments(run)
+    if releases:
+        out += ["", "Deployments:"]
+        width = max(len(entry["service"]) for entry in releases)
+        out.extend(f"    {entry['service']:<{width}}  {deployment_line(entry)}" for entry in releases)
 
     warnings = [entry for entry in run.logs if entry.severity == "warning"]
     if warnings or (verbose and run.logs):
@@ -378,6 +447,7 @@ def document(run: ProgramRun, report: PolicyReport | None, verdict: Verdict | No
         "project": run.project,
         "stack": run.stack,
         "resources": [resource_entry(r) for r in run.resources],
+        "deployments": deployments(run),
         "policyConfig": {"path": None if policy_file.path is None else str(policy_file.path),
                          "missing": None if missing is None else str(missing),
                          "unknowns": policy_file.unknowns},

@@ -360,3 +360,84 @@ def task_definition() -> Callable[..., dict]:
     (``containerDefinitions`` a JSON string): ``task_definition(*containers, **changes)``; without containers,
     two compliant ones named 'app' and 'sidecar'."""
     return _task_definition
+
+
+# ---------------------------------------------------------------------------
+# The compliant blue/green release the release rules' tests change one thing of.
+# ---------------------------------------------------------------------------
+T_LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+T_LISTENER = "aws:lb/listener:Listener"
+T_LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
+T_TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
+T_ROLE = "aws:iam/role:Role"
+T_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+ELB = "arn:aws:elasticloadbalancing:us-east-1:123456789012"
+RELEASE_ARNS = {
+    "alb": f"{ELB}:loadbalancer/app/alb/50dc6c495c0c9188",
+    "https": f"{ELB}:listener/app/alb/50dc6c495c0c9188/f2f7dc8efc522ab2",
+    "test-listener": f"{ELB}:listener/app/alb/50dc6c495c0c9188/0a1b2c3d4e5f6789",
+    "api-tg": f"{ELB}:targetgroup/api-tg/943f017f100becff",
+    "api-tg-alternate": f"{ELB}:targetgroup/api-tg-alternate/0123456789abcdef",
+    "api-rule": f"{ELB}:listener-rule/app/alb/50dc6c495c0c9188/f2f7dc8efc522ab2/1111111111111111",
+    "api-test-rule": f"{ELB}:listener-rule/app/alb/50dc6c495c0c9188/0a1b2c3d4e5f6789/2222222222222222",
+    "api-release-role": "arn:aws:iam::123456789012:role/api-release-role",
+}
+ECS_TRUST = json.dumps({"Version": "2012-10-17", "Statement": [{
+    "Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"}, "Action": "sts:AssumeRole"}]})
+TESTERS = "198.51.100.0/24"
+
+
+def _forward(b: StackBuilder, *groups: StackResource) -> list[dict[str, Any]]:
+    weights = [100, 0]
+    return [{"type": "forward", "forward": {"targetGroups": [
+        {"arn": b.ref(group), "weight": weight} for group, weight in zip(groups, weights, strict=False)]}}]
+
+
+@pytest.fixture
+def release_stack(stack_builder: StackBuilder) -> StackBuilder:
+    """A compliant BLUE_GREEN release of ECS service 'api': target groups 'api-tg' and 'api-tg-alternate' behind
+    load balancer 'alb', production rule 'api-rule' on listener 'https' (443) forwarding to both, test rule
+    'api-test-rule' on listener 'test-listener' (8443, open to the testers' CIDR only), infrastructure role
+    'api-release-role' trusted by ECS, and critical alarms on both target groups listed in the service's alarms.
+    Runs once per mode of :data:`MODES`."""
+    b = stack_builder
+    sg = b.add(SECURITY_GROUP[0], "alb-sg", {"ingress": [
+        {"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["0.0.0.0/0"]},
+        {"protocol": "tcp", "fromPort": 8443, "toPort": 8443, "cidrBlocks": [TESTERS]},
+    ]}, id="sg-0a1b2c3d4e5f60718")
+    alb = b.add(T_LOAD_BALANCER, "alb", {"loadBalancerType": "application", "securityGroups": [b.ref(sg)]},
+                id=RELEASE_ARNS["alb"], securityGroups=[sg])
+    listeners = {}
+    for name, port in (("https", 443), ("test-listener", 8443)):
+        listeners[name] = b.add(T_LISTENER, name, {
+            "loadBalancerArn": b.ref(alb), "port": port, "protocol": "HTTPS",
+            "defaultActions": [{"type": "fixed-response", "fixedResponse": {"statusCode": "404"}}]},
+            id=RELEASE_ARNS[name], loadBalancerArn=[alb])
+    groups = [b.add(T_TARGET_GROUP, name, {"targetType": "ip", "port": 8080, "protocol": "HTTP"},
+                    id=RELEASE_ARNS[name]) for name in ("api-tg", "api-tg-alternate")]
+    rules = [b.add(T_LISTENER_RULE, name, {
+        "listenerArn": b.ref(listeners[listener]), "priority": 10,
+        "conditions": [{"pathPattern": {"values": ["/api/*"]}}], "actions": _forward(b, *groups)},
+        id=RELEASE_ARNS[name], listenerArn=[listeners[listener]], actions=groups)
+        for name, listener in (("api-rule", "https"), ("api-test-rule", "test-listener"))]
+    role = b.add(T_ROLE, "api-release-role", {"assumeRolePolicy": ECS_TRUST}, id=RELEASE_ARNS["api-release-role"])
+    alarms = []
+    for group, alarm_name in zip(groups, ("api-target-5xx-rate", "api-alternate-5xx-rate"), strict=True):
+        suffix = RELEASE_ARNS[group.name].split(":", 5)[5]
+        alarms.append(b.add(T_ALARM, alarm_name, {"name": alarm_name, "metricQueries": [
+            {"id": "errors", "metric": {"metricName": "HTTPCode_Target_5XX_Count", "dimensions": {
+                "TargetGroup": b.ref_value(suffix), "LoadBalancer": b.ref_value("app/alb/50dc6c495c0c9188")}}},
+        ]}, metricQueries=[group, alb]))
+    b.add(ECS_SERVICE[0], "api", {
+        "name": "api",
+        "deploymentConfiguration": {"strategy": "BLUE_GREEN", "bakeTimeInMinutes": "10"},
+        "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+        "alarms": {"alarmNames": [a.name for a in alarms], "enable": True, "rollback": True},
+        "loadBalancers": [{
+            "targetGroupArn": b.ref(groups[0]), "containerName": "api", "containerPort": 8080,
+            "advancedConfiguration": {
+                "alternateTargetGroupArn": b.ref(groups[1]), "productionListenerRule": b.ref(rules[0]),
+                "testListenerRule": b.ref(rules[1]), "roleArn": b.ref(role)},
+        }],
+    }, loadBalancers=[*groups, *rules, role])
+    return b

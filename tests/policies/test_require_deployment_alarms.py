@@ -1,4 +1,5 @@
-"""require-deployment-alarms."""
+"""require-deployment-alarms: the alarms setting of each service, then the alternate target group's alarms of a
+traffic-shifting release (from the compliant release of ``release_stack``, in every mode)."""
 
 import pytest
 from fargate_policies.rules import require_deployment_alarms as rule
@@ -23,10 +24,14 @@ def baseline() -> dict:
     }
 
 
+def stack(node, props: dict) -> list:
+    return [node(SERVICE, "api", props)]
+
+
 @pytest.fixture
-def run(evaluate):
+def run(evaluate_stack, node):
     def _run(props: dict, config: dict | None = None) -> list[str]:
-        return evaluate(rule.POLICY, SERVICE, props, REQUIRED if config is None else config).messages
+        return evaluate_stack(rule.POLICY, stack(node, props), REQUIRED if config is None else config).messages
 
     return _run
 
@@ -35,15 +40,15 @@ def test_baseline_passes(run):
     assert run(baseline()) == []
 
 
-def test_not_required_by_default(evaluate):
+def test_not_required_by_default(evaluate_stack, node):
     props = baseline()
     del props["alarms"]
-    outcome = evaluate(rule.POLICY, SERVICE, props)
+    outcome = evaluate_stack(rule.POLICY, stack(node, props))
     assert outcome.violations == [] and outcome.not_applicable == rule.MSG_NOT_REQUIRED
 
 
-def test_not_required_when_config_says_false(evaluate):
-    outcome = evaluate(rule.POLICY, SERVICE, {**baseline(), "alarms": None}, {"required": False})
+def test_not_required_when_config_says_false(evaluate_stack, node):
+    outcome = evaluate_stack(rule.POLICY, stack(node, {**baseline(), "alarms": None}), {"required": False})
     assert outcome.violations == [] and outcome.not_applicable == rule.MSG_NOT_REQUIRED
 
 
@@ -88,11 +93,9 @@ def test_alarm_names_unknown_at_preview_count(run):
 
 
 @pytest.mark.parametrize("controller", ["CODE_DEPLOY", "EXTERNAL"])
-def test_not_applicable_without_the_ecs_controller(evaluate, controller):
+def test_services_of_other_controllers_are_skipped(run, controller):
     props = {**baseline(), "deploymentController": {"type": controller}, "alarms": None}
-    outcome = evaluate(rule.POLICY, SERVICE, props, REQUIRED)
-    assert outcome.violations == []
-    assert outcome.not_applicable == rule.MSG_NOT_ECS_CONTROLLER.format(value=f"'{controller}'")
+    assert run(props) == []
 
 
 def test_explicit_ecs_controller_is_checked(run):
@@ -101,6 +104,51 @@ def test_explicit_ecs_controller_is_checked(run):
     assert run(props) == [rule.MSG_MISSING]
 
 
-def test_other_resource_types_are_ignored(evaluate):
-    outcome = evaluate(rule.POLICY, "aws:ecs/taskDefinition:TaskDefinition", {"family": "api"}, REQUIRED)
+def test_other_resource_types_are_ignored(evaluate_stack, node):
+    outcome = evaluate_stack(rule.POLICY, [node("aws:ecs/taskDefinition:TaskDefinition", "td", {"family": "api"})],
+                             REQUIRED)
     assert outcome.violations == [] and outcome.not_applicable is None
+
+
+def test_findings_are_reported_on_the_service(evaluate_stack, node):
+    props = baseline()
+    del props["alarms"]
+    service = node(SERVICE, "api", props)
+    assert evaluate_stack(rule.POLICY, [service], REQUIRED).violations == [(service.urn, rule.MSG_MISSING)]
+
+
+# ---------------------------------------------------------------------------
+# Traffic-shifting releases: an alarm on the alternate target group
+# ---------------------------------------------------------------------------
+def no_alternate_alarm(message: str) -> bool:
+    head, tail = rule.MSG_NO_ALTERNATE_ALARM.split("{target_group}")
+    return message.startswith(head) and message.endswith(tail.format(i=0, strategy="BLUE_GREEN"))
+
+
+def test_release_baseline_passes(release_stack, evaluate_stack):
+    assert evaluate_stack(rule.POLICY, release_stack.resources, REQUIRED).violations == []
+
+
+def test_a_release_without_an_alarm_on_the_alternate_target_group(release_stack, evaluate_stack):
+    service = release_stack["api"]
+    service.props["alarms"]["alarmNames"] = ["api-target-5xx-rate"]
+    outcome = evaluate_stack(rule.POLICY, release_stack.resources, REQUIRED)
+    assert [at for at, _ in outcome.violations] == [service.urn], str(outcome)
+    assert no_alternate_alarm(outcome.messages[0]), str(outcome)
+
+
+def test_an_alarm_that_watches_another_target_group_does_not_count(release_stack, evaluate_stack):
+    b = release_stack
+    alarm = b["api-alternate-5xx-rate"]
+    suffix = "targetgroup/api-tg/943f017f100becff"
+    alarm.props["metricQueries"][0]["metric"]["dimensions"]["TargetGroup"] = b.ref_value(suffix)
+    b.depend(alarm, "metricQueries", b["api-tg"], b["alb"])
+    outcome = evaluate_stack(rule.POLICY, b.resources, REQUIRED)
+    assert len(outcome.violations) == 1 and no_alternate_alarm(outcome.messages[0]), str(outcome)
+
+
+def test_rolling_services_need_no_alternate_alarm(release_stack, evaluate_stack):
+    service = release_stack["api"]
+    service.props["deploymentConfiguration"] = {"strategy": "ROLLING"}
+    service.props["alarms"]["alarmNames"] = ["api-target-5xx-rate"]
+    assert evaluate_stack(rule.POLICY, release_stack.resources, REQUIRED).violations == []

@@ -66,6 +66,13 @@ ASSUMPTIONS: tuple[Assumption, ...] = (
     Assumption("kmsRotations", 0, "rotations",
                "Automatic rotations a rotating KMS key has had; AWS adds $1/month for each of the first two "
                "(0 for a key in its first year).", maximum=2.0),
+    Assumption("releasesPerMonth", 20, "releases/month",
+               "Releases of each service released with BLUE_GREEN, CANARY or LINEAR; each runs a second fleet of the "
+               "service's tasks while traffic shifts and bakes (canary or linear step bake times, then the bake "
+               "time)."),
+    Assumption("releaseMinimumMinutes", 10, "minutes",
+               "Shortest time the second fleet of such a release runs: starting its tasks, health checks and test "
+               "traffic take this long even with no shift or bake time."),
     Assumption("s3GbPerBucket", 5, "GB", "Data stored per S3 bucket (load balancer access logs)."),
     Assumption("ecrGbPerRepository", 1, "GB", "Image data stored per ECR repository."),
 )

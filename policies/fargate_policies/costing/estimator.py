@@ -17,7 +17,7 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from ..facts import cpu_units, memory_mib
+from ..facts import CANARY, LINEAR, cpu_units, is_traffic_shifting, linear_steps, memory_mib
 from . import tokens as T
 from .assumptions import resolve_assumptions
 from .graph import (
@@ -395,6 +395,16 @@ class _Estimator:
         }
         prices = {provider: (self.p("fargate", v), self.p("fargate", m)) for provider, (v, m) in names.items()}
         storage_rate = extra_storage * self.p("fargate", "ephemeralGbHour")
+        # A traffic-shifting release runs a second fleet beside the first while traffic moves and bakes.
+        release = self._release_overlap(svc)
+        steady = sum(task_hours.values())
+        extra = self.a["releasesPerMonth"] * release[0] / 60.0 * steady / self.hours if release is not None else 0.0
+        if extra and steady:
+            for provider in list(task_hours):
+                task_hours[provider] += extra * task_hours[provider] / steady
+            notes.append(f"releases: {_g(self.a['releasesPerMonth'])} a month x {_g(release[0])} min "
+                         f"({release[1]}) with a second fleet of {_g(round(steady / self.hours, 2))} tasks, "
+                         f"+{_g(round(extra, 1))} task-h")
         total = 0.0
         parts: list[str] = []
         for provider, hours in sorted(task_hours.items()):
@@ -425,6 +435,26 @@ class _Estimator:
         if notes:
             detail += "; " + "; ".join(notes)
         return total, detail
+
+    def _release_overlap(self, svc: Node) -> tuple[float, str] | None:
+        """Minutes one release of a traffic-shifting service runs its new version beside the old (traffic shift
+        and bake time, at least ``releaseMinimumMinutes``), and how they add up; None for a rolling service."""
+        config = svc.props.get("deploymentConfiguration")
+        config = config if isinstance(config, Mapping) else {}
+        strategy = text(config.get("strategy"))
+        if not is_traffic_shifting(strategy):
+            return None
+        bake = num(config.get("bakeTimeInMinutes")) or 0.0
+        shift = 0.0
+        if strategy.upper() == CANARY:
+            shift = num(get(config, "canaryConfiguration", "canaryBakeTimeInMinutes")) or 0.0
+        elif strategy.upper() == LINEAR:
+            step = num(get(config, "linearConfiguration", "stepPercent"))
+            wait = num(get(config, "linearConfiguration", "stepBakeTimeInMinutes")) or 0.0
+            shift = (linear_steps(step) - 1) * wait if step else 0.0
+        minutes = max(shift + bake, self.a["releaseMinimumMinutes"])
+        what = f"{strategy.upper()}: {_g(shift)} min shifting + {_g(bake)} min bake"
+        return minutes, what
 
     def ecs_cluster(self, cluster: Node) -> tuple[float, str] | None:
         level = None

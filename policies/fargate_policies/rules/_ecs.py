@@ -14,7 +14,7 @@ from typing import Any, NamedTuple
 
 from pulumi_policy.proxy import UnknownValueError
 
-from ..facts import is_windows_family
+from ..facts import DEFAULT_DEPLOYMENT_STRATEGY, is_windows_family
 from ._common import (
     NotApplicable,
     as_list,
@@ -128,6 +128,20 @@ def deployment_controller(props: Mapping[str, Any]) -> str:
     """``deploymentController.type`` upper-cased; ``ECS`` (the AWS default) when absent."""
     value = get(props, "deploymentController", "type")
     return value.strip().upper() if isinstance(value, str) and value.strip() else "ECS"
+
+
+def deployment_strategy(props: Mapping[str, Any]) -> str:
+    """``deploymentConfiguration.strategy`` upper-cased; ``ROLLING`` (the AWS default) when absent.
+
+    A strategy unknown at preview raises pulumi-policy's UnknownValueError: no rule guesses it.
+    """
+    value = get(props, "deploymentConfiguration", "strategy")
+    return value.strip().upper() if isinstance(value, str) and value.strip() else DEFAULT_DEPLOYMENT_STRATEGY
+
+
+def load_balancer_entries(props: Mapping[str, Any]) -> list[Any]:
+    """The service's ``loadBalancers`` entries ([] when it has none); unknown at preview raises."""
+    return as_list(get(props, "loadBalancers"))
 
 
 def is_daemon(props: Mapping[str, Any]) -> bool:
