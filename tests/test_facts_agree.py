@@ -21,7 +21,6 @@ from fargate_policies import facts
 from fargate_policies.rules import (
     disallow_plaintext_secrets,
     enforce_tls_policy,
-
     require_deployment_bake_time,
     require_log_group_retention,
     require_non_root_user,
