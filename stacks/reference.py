@@ -17,7 +17,16 @@ from pathlib import Path
 from pydantic import BaseModel
 
 from stacks import settings as settings_module
-from stacks.settings import NAMESPACE, PolicyStatement, ScheduledScaling, ServiceSettings, StackSettings
+from stacks.settings import (
+    NAMESPACE,
+    CapacityShare,
+    ManagedInstancesSettings,
+    PolicyStatement,
+    ScheduledScaling,
+    ServiceSettings,
+    StackSettings,
+    VolumeSettings,
+)
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 START, END = "<!-- config:start -->", "<!-- config:end -->"
@@ -59,6 +68,8 @@ def _default(info: typing.Any) -> str:
     if info.is_required():
         return "required"
     value = info.get_default(call_default_factory=True)
+    if isinstance(value, BaseModel):
+        return "see below"
     if isinstance(value, tuple):
         value = list(value)
     return f"`{json.dumps(value)}`"
@@ -93,6 +104,18 @@ def render() -> str:
         "Fields of each entry in a service's `taskRoleStatements`:",
         "",
         *_table(PolicyStatement, ""),
+        "",
+        "Fields of each entry in a service's `capacityProviderStrategy`:",
+        "",
+        *_table(CapacityShare, ""),
+        "",
+        "Fields of each entry in a service's `volumes`:",
+        "",
+        *_table(VolumeSettings, ""),
+        "",
+        f"Fields of `{NAMESPACE}:managedInstances`:",
+        "",
+        *_table(ManagedInstancesSettings, ""),
         "",
         END,
     ]
