@@ -6,6 +6,7 @@ from fargate_policies.rules._common import ECS_CLUSTER, ECS_SERVICE, KMS_KEY, sh
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
 POLICY = rule.POLICY
+REQUIRED = {"required": True}
 KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000"
 
 
@@ -27,7 +28,7 @@ def storage(b):
 
 
 def test_baseline_passes(stack, evaluate_stack):
-    outcome = evaluate_stack(POLICY, stack.resources)
+    outcome = evaluate_stack(POLICY, stack.resources, REQUIRED)
     assert outcome.violations == [] and outcome.not_applicable is None, str(outcome)
 
 
@@ -35,14 +36,14 @@ def test_cluster_without_a_key_fails(stack, evaluate_stack):
     b = stack
     del b["main"].props["configuration"]
     b["main"].property_dependencies.pop("configuration", None)
-    outcome = evaluate_stack(POLICY, b.resources)
+    outcome = evaluate_stack(POLICY, b.resources, REQUIRED)
     assert outcome.at(b["main"].urn) == [rule.MSG_NO_KEY.format(value=show(None), services="'web'")], str(outcome)
 
 
 def test_aws_managed_key_fails(stack, evaluate_stack):
     b = stack
     storage(b)["fargateEphemeralStorageKmsKeyId"] = "alias/aws/ecs"
-    outcome = evaluate_stack(POLICY, b.resources)
+    outcome = evaluate_stack(POLICY, b.resources, REQUIRED)
     assert outcome.at(b["main"].urn) == [rule.MSG_AWS_MANAGED_KEY.format(value=show("alias/aws/ecs"))], str(outcome)
 
 
@@ -52,7 +53,7 @@ def test_services_with_a_fargate_strategy_are_judged(stack, evaluate_stack, stra
     b = stack
     b["web"].props["capacityProviderStrategies"] = strategy
     del b["main"].props["configuration"]
-    outcome = evaluate_stack(POLICY, b.resources)
+    outcome = evaluate_stack(POLICY, b.resources, REQUIRED)
     assert len(outcome.at(b["main"].urn)) == 1, str(outcome)
 
 
@@ -65,7 +66,7 @@ def test_a_cluster_without_fargate_services_is_not_judged(stack, evaluate_stack,
     b = stack
     b["web"].props.update(change)
     del b["main"].props["configuration"]
-    outcome = evaluate_stack(POLICY, b.resources)
+    outcome = evaluate_stack(POLICY, b.resources, REQUIRED)
     assert outcome.violations == [] and outcome.not_applicable is not None, str(outcome)
 
 
@@ -74,7 +75,7 @@ def test_unknown_key_without_a_key_dependency_cannot_be_judged(stack, evaluate_s
     storage(b)["fargateEphemeralStorageKmsKeyId"] = UNKNOWN_STRING_VALUE
     b["main"].property_dependencies.pop("configuration", None)
     with pytest.raises(UnknownValueError):
-        evaluate_stack(POLICY, b.resources)
+        evaluate_stack(POLICY, b.resources, REQUIRED)
 
 
 def test_unknown_key_from_a_key_of_the_stack_passes(stack, evaluate_stack):
@@ -83,7 +84,14 @@ def test_unknown_key_from_a_key_of_the_stack_passes(stack, evaluate_stack):
     b.depend(b["main"], "configuration", b["key"])
     if b.mode == "ids":
         with pytest.raises(UnknownValueError):
-            evaluate_stack(POLICY, b.resources)
+            evaluate_stack(POLICY, b.resources, REQUIRED)
         return
-    outcome = evaluate_stack(POLICY, b.resources)
+    outcome = evaluate_stack(POLICY, b.resources, REQUIRED)
     assert outcome.violations == [], str(outcome)
+
+
+def test_not_required_is_not_applicable(stack, evaluate_stack):
+    b = stack
+    del b["main"].props["configuration"]
+    outcome = evaluate_stack(POLICY, b.resources)
+    assert outcome.violations == [] and outcome.not_applicable == rule.NOT_REQUIRED, str(outcome)

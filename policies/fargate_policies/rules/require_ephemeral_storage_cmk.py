@@ -1,5 +1,7 @@
 """require-ephemeral-storage-cmk: clusters running Fargate tasks encrypt their ephemeral storage with a customer key.
 
+Where the config requires it (``required``: prod's config does; the rule is advisory by default).
+
 Fargate encrypts every task's ephemeral storage, by default with a key AWS owns. A cluster's
 ``configuration.managedStorageConfiguration.fargateEphemeralStorageKmsKeyId`` puts it under a
 customer managed key instead, whose use CloudTrail records and whose policy the stack controls.
@@ -19,7 +21,18 @@ from pulumi_policy import Severity
 from pulumi_policy.proxy import UnknownValueError
 
 from .. import facts
-from ._common import ECS_CLUSTER, ECS_SERVICE, KMS_KEY, NotApplicable, as_list, get, show, stack_rule
+from ._common import (
+    ECS_CLUSTER,
+    ECS_SERVICE,
+    KMS_KEY,
+    NotApplicable,
+    as_bool,
+    as_list,
+    config_value,
+    get,
+    show,
+    stack_rule,
+)
 from ._net import StackIndex, label
 
 KEY_PATH = ("configuration", "managedStorageConfiguration", "fargateEphemeralStorageKmsKeyId")
@@ -33,7 +46,17 @@ MSG_AWS_MANAGED_KEY = (
     "configuration.managedStorageConfiguration.fargateEphemeralStorageKmsKeyId is {value}, an AWS managed key; "
     "name a customer managed KMS key instead."
 )
+NOT_REQUIRED = "the policy config sets required to false: Fargate may keep ephemeral storage under an AWS owned key"
 NOT_APPLICABLE = "no ECS service of this stack runs Fargate tasks in a cluster of this stack ({reasons})"
+
+CONFIG = {
+    "required": {
+        "type": "boolean",
+        "default": False,
+        "description": "Whether clusters running Fargate tasks must name a customer managed key; when false the rule "
+                       "does not apply.",
+    },
+}
 
 _AWS_MANAGED = re.compile(r"(^|:)alias/aws/", re.IGNORECASE)
 _NON_FARGATE_LAUNCH = ("EC2", "EXTERNAL", facts.COMPATIBILITY_MANAGED_INSTANCES)
@@ -75,6 +98,8 @@ def _key(cluster: Any, index: StackIndex) -> tuple[bool, Any]:
 
 
 def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple[str | None, str]]:
+    if as_bool(config_value(config, "required", False)) is not True:
+        raise NotApplicable(NOT_REQUIRED)
     index = StackIndex(resources)
     fargate_services: dict[str, list[str]] = {}
     skipped: list[str] = []
@@ -104,7 +129,8 @@ def check(resources: Sequence[Any], config: Mapping[str, Any]) -> Iterable[tuple
 POLICY = stack_rule(
     name="require-ephemeral-storage-cmk",
     description=(
-        "ECS clusters that run Fargate tasks encrypt the tasks' ephemeral storage with a customer managed KMS key."
+        "ECS clusters that run Fargate tasks encrypt the tasks' ephemeral storage with a customer managed KMS key "
+        "when the config requires it."
     ),
     severity=Severity.MEDIUM,
     remediation=(
@@ -115,4 +141,5 @@ POLICY = stack_rule(
     ),
     types=(*ECS_CLUSTER, *ECS_SERVICE, *KMS_KEY),
     check=check,
+    config=CONFIG,
 )
