@@ -440,6 +440,7 @@ def test_both_shapes_give_the_same_estimate():
     ("Scheduled scale-to-zero", "configured"),   # the schedules (configured) are cheaper than none
     ("CPU architecture", "changed"),             # ARM64 is cheaper than X86_64 (configured)
     ("Log retention", "configured"),             # 14 days (configured) is cheaper than 365
+    ("Fargate vs managed instances", "configured"),  # two small tasks: Fargate is cheaper than a whole instance
 ])
 def test_each_lever_moves_the_estimate_the_expected_way(levers, title, cheaper):
     result = levers[title]
