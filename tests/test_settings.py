@@ -172,7 +172,7 @@ def test_pulumi_yaml_declares_every_key_with_the_settings_default():
         assert entry["default"] == default, f"{alias}: Pulumi.yaml default {entry['default']!r} != {default!r}"
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "gpu"])
 def test_stack_files_only_hold_declared_keys_and_parse(stack):
     declared = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())["config"]
     values = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
@@ -344,7 +344,7 @@ def test_a_bad_policy_config_is_one_line(tmp_path, monkeypatch, text, problem):
     assert str(info.value).startswith(problem) and "\n" not in str(info.value)
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "gpu"])
 def test_each_stacks_policy_config_is_read(stack):
     from stacks import settings
 
