@@ -107,10 +107,9 @@ prefix = f"fp-{pulumi.get_stack()}"
 
 kms_key_arn = settings.kms_key_arn or None
 if settings.create_kms_key:
-    kms_key_arn = EncryptionKey(prefix, EncryptionKeyArgs(description=f"{prefix} logs and ECS Exec",
-                                                          protect=settings.protect,
-                                                          fargate_ephemeral_storage=settings.fargate_ephemeral_storage_kms,
-                                                          )).key_arn
+    kms_key_arn = EncryptionKey(prefix, EncryptionKeyArgs(
+        description=f"{prefix} logs and ECS Exec", protect=settings.protect,
+        fargate_ephemeral_storage=settings.fargate_ephemeral_storage_kms)).key_arn
 
 try:
     network = Network(prefix, NetworkArgs(

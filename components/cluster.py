@@ -115,8 +115,8 @@ class Cluster(pulumi.ComponentResource):
                 capacity_provider="FARGATE_SPOT", weight=args.fargate_spot_weight))
         managed = None
         if args.managed_instances is not None:
-            managed = ManagedInstances(f"{name}-mi", replace(args.managed_instances,
-                                                                         cluster_name=cluster.name),
+            # The Managed Instances provider belongs to this cluster, so it is created here, before the attachment.
+            managed = ManagedInstances(f"{name}-mi", replace(args.managed_instances, cluster_name=cluster.name),
                                        opts=pulumi.ResourceOptions(parent=self))
         # Both Fargate providers, so services may weight Spot; the default strategy comes from config.
         capacity = aws.ecs.ClusterCapacityProviders(
