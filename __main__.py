@@ -13,6 +13,7 @@ from components.dashboard import Dashboard, DashboardArgs, DashboardService
 from components.kms import EncryptionKey, EncryptionKeyArgs
 from components.load_balancer import LoadBalancer, LoadBalancerArgs
 from components.load_balancer_alarms import LoadBalancerAlarms, LoadBalancerAlarmsArgs
+from components.managed_instances import ManagedInstancesArgs
 from components.network import Network, NetworkArgs, NotEnoughZonesError
 from components.release import CandidateRoute, LifecycleHookArgs, ReleaseArgs
 from components.service import (
@@ -22,8 +23,17 @@ from components.service import (
     TaskRoleStatement,
 )
 from components.tagging import register_default_tags
+from components.volumes import EbsVolume
 from components.waf import Waf, WafArgs
-from stacks.settings import TIMEOUT_WORDS, ConfigError, ServiceSettings, load_settings
+from stacks.settings import (
+    MANAGED_INSTANCES,
+    TIMEOUT_WORDS,
+    ConfigError,
+    ManagedInstancesSettings,
+    ServiceSettings,
+    load_settings,
+    on_managed_instances,
+)
 
 PROJECT_DIR = Path(__file__).resolve().parent
 
@@ -65,6 +75,36 @@ def release_args(svc: ServiceSettings, alb: LoadBalancer) -> ReleaseArgs:
                for h in deployment.hooks])
 
 
+def capacity_args(svc: ServiceSettings, cluster: Cluster) -> dict[str, Any]:
+    """Where one service's tasks run (compatibility, strategy, GPUs) and the EBS volume each task gets."""
+    providers = {"fargate": "FARGATE", "fargate-spot": "FARGATE_SPOT",
+                 MANAGED_INSTANCES: cluster.managed_instances_provider}
+    shares = [(s.capacity, s.weight, s.base) for s in svc.capacity_provider_strategy]
+    if svc.capacity is not None:
+        shares = [(svc.capacity, 1, 0)]
+    return {
+        "compatibility": "MANAGED_INSTANCES" if on_managed_instances(svc) else "FARGATE",
+        # No strategy of its own: the cluster's default (fargateBase, fargateWeight, fargateSpotWeight).
+        "capacity_provider_strategy": [(providers[c], w, b) for c, w, b in shares] or None,
+        "gpus": svc.gpus,
+        "volumes": [EbsVolume(name=v.name, mount_path=v.mount_path, size_gib=v.size_gib, volume_type=v.type,
+                              iops=v.iops, throughput=v.throughput) for v in svc.volumes],
+    }
+
+
+def managed_instances_args(mi: ManagedInstancesSettings, network: Network) -> ManagedInstancesArgs | None:
+    """The stack's Managed Instances capacity, in its private subnets (or those it names), or None."""
+    if not mi.enabled:
+        return None
+    return ManagedInstancesArgs(
+        vpc_id=network.vpc_id, subnet_ids=list(mi.subnet_ids) or network.private_subnet_ids,
+        architecture=mi.architecture, vcpu_min=mi.vcpu_min, vcpu_max=mi.vcpu_max,
+        memory_min_mib=mi.memory_min_mib, memory_max_mib=mi.memory_max_mib, instance_types=mi.instance_types,
+        accelerator_types=mi.accelerator_types, accelerator_manufacturers=mi.accelerator_manufacturers,
+        accelerator_count_min=mi.accelerator_count_min, accelerator_count_max=mi.accelerator_count_max,
+        capacity_option="SPOT" if mi.capacity_option == "spot" else "ON_DEMAND", storage_gib=mi.storage_gib)
+
+
 def autoscaling_args(svc: ServiceSettings, cluster: Cluster, alb: LoadBalancer,
                      service: FargateService) -> AutoscalingArgs:
     """One service's capacity range, scaling targets and schedules as the autoscaling component's arguments."""
@@ -85,8 +125,9 @@ prefix = f"fp-{pulumi.get_stack()}"
 
 kms_key_arn = settings.kms_key_arn or None
 if settings.create_kms_key:
-    kms_key_arn = EncryptionKey(prefix, EncryptionKeyArgs(description=f"{prefix} logs and ECS Exec",
-                                                          protect=settings.protect)).key_arn
+    kms_key_arn = EncryptionKey(prefix, EncryptionKeyArgs(
+        description=f"{prefix} logs and ECS Exec", protect=settings.protect,
+        fargate_ephemeral_storage=settings.fargate_ephemeral_storage_kms)).key_arn
 
 try:
     network = Network(prefix, NetworkArgs(
@@ -115,6 +156,8 @@ cluster = Cluster(prefix, ClusterArgs(
     protect=settings.protect,
     service_connect_namespace=f"{pulumi.get_stack()}.{pulumi.get_project()}.internal",
     vpc_id=network.vpc_id,
+    managed_instances=managed_instances_args(settings.managed_instances, network),
+    fargate_ephemeral_storage_kms=settings.fargate_ephemeral_storage_kms,
 ))
 
 alb = LoadBalancer(prefix, LoadBalancerArgs(
@@ -157,6 +200,7 @@ for svc in settings.services:
     green_alarms = routed and svc.deployment.shifts_traffic and svc.deployment.rollback_on_alarms
     service = FargateService(f"{prefix}-{svc.name}", service_args(
         svc, alb,
+        **capacity_args(svc, cluster),
         cluster_arn=cluster.cluster_arn,
         vpc_id=network.vpc_id,
         private_subnet_ids=network.private_subnet_ids,

@@ -1,12 +1,14 @@
-"""The ECS cluster: Container Insights, Fargate capacity providers and logged ECS Exec."""
+"""The ECS cluster: Container Insights, Fargate (and Managed Instances) capacity providers, logged ECS Exec."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
+
+from components.managed_instances import ManagedInstances, ManagedInstancesArgs
 
 
 @dataclass(frozen=True)
@@ -31,6 +33,10 @@ class ClusterArgs:
     """Name of a private Cloud Map namespace for Service Connect; None creates none."""
     vpc_id: pulumi.Input[str] | None = None
     """VPC the Service Connect namespace resolves in (required with ``service_connect_namespace``)."""
+    managed_instances: ManagedInstancesArgs | None = None
+    """ECS Managed Instances capacity to create in this cluster and attach beside the Fargate providers; None: none."""
+    fargate_ephemeral_storage_kms: bool = False
+    """Encrypt Fargate tasks' ephemeral storage with ``kms_key_arn`` (whose key policy must grant Fargate)."""
 
 
 class Cluster(pulumi.ComponentResource):
@@ -39,7 +45,10 @@ class Cluster(pulumi.ComponentResource):
     Children:
     - ``{name}-exec-logs``: log group that records every ECS Exec session.
     - ``{name}-cluster``: the cluster, with Container Insights and Exec logging configured.
-    - ``{name}-capacity``: FARGATE and FARGATE_SPOT providers with the default strategy.
+    - ``{name}-mi`` (:class:`components.managed_instances.ManagedInstances`): the Managed Instances provider,
+      when asked for.
+    - ``{name}-capacity``: FARGATE and FARGATE_SPOT providers (and the Managed Instances one) with the default
+      strategy.
     - ``{name}-namespace``: the private Cloud Map namespace services call each other in (when named).
     """
 
@@ -53,9 +62,13 @@ class Cluster(pulumi.ComponentResource):
     """ARN of that log group, for the task roles that write session logs."""
     namespace_arn: pulumi.Output[str] | None
     """ARN of the Service Connect namespace, or None."""
+    managed_instances_provider: pulumi.Output[str] | None
+    """Name of the Managed Instances capacity provider, or None."""
 
     def __init__(self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("fargate-platform:index:Cluster", name, None, opts)
+        if args.fargate_ephemeral_storage_kms and args.kms_key_arn is None:
+            raise ValueError("ClusterArgs.kms_key_arn is required with fargate_ephemeral_storage_kms")
         # Audit trail of interactive sessions: who ran what inside a task.
         exec_logs = aws.cloudwatch.LogGroup(
             f"{name}-exec-logs",
@@ -84,6 +97,11 @@ class Cluster(pulumi.ComponentResource):
                         cloud_watch_encryption_enabled=args.kms_key_arn is not None,
                     ),
                 ),
+                # Fargate's ephemeral storage under the stack's key instead of an AWS-owned one, when asked.
+                managed_storage_configuration=(
+                    aws.ecs.ClusterConfigurationManagedStorageConfigurationArgs(
+                        fargate_ephemeral_storage_kms_key_id=args.kms_key_arn)
+                    if args.fargate_ephemeral_storage_kms else None),
             ),
             service_connect_defaults=({"namespace": namespace.arn} if namespace is not None else None),
             opts=pulumi.ResourceOptions(parent=self),
@@ -95,11 +113,17 @@ class Cluster(pulumi.ComponentResource):
         if args.fargate_spot_weight:
             strategy.append(aws.ecs.ClusterCapacityProvidersDefaultCapacityProviderStrategyArgs(
                 capacity_provider="FARGATE_SPOT", weight=args.fargate_spot_weight))
+        managed = None
+        if args.managed_instances is not None:
+            # The Managed Instances provider belongs to this cluster, so it is created here, before the attachment.
+            managed = ManagedInstances(f"{name}-mi", replace(args.managed_instances, cluster_name=cluster.name),
+                                       opts=pulumi.ResourceOptions(parent=self))
         # Both Fargate providers, so services may weight Spot; the default strategy comes from config.
         capacity = aws.ecs.ClusterCapacityProviders(
             f"{name}-capacity",
             cluster_name=cluster.name,
-            capacity_providers=["FARGATE", "FARGATE_SPOT"],
+            capacity_providers=(["FARGATE", "FARGATE_SPOT"] if managed is None
+                                else ["FARGATE", "FARGATE_SPOT", managed.provider_name]),
             default_capacity_provider_strategies=strategy,
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -109,8 +133,10 @@ class Cluster(pulumi.ComponentResource):
         self.exec_log_group_name = exec_logs.name
         self.exec_log_group_arn = exec_logs.arn
         self.namespace_arn = namespace.arn if namespace is not None else None
+        self.managed_instances_provider = managed.provider_name if managed is not None else None
         self.register_outputs({
             "namespace_arn": self.namespace_arn,
+            "managed_instances_provider": self.managed_instances_provider,
             "exec_log_group_arn": self.exec_log_group_arn,
             "cluster_name": self.cluster_name,
             "cluster_arn": self.cluster_arn,

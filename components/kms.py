@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
+from fargate_policies import facts
 
 
 @dataclass(frozen=True)
@@ -19,10 +20,45 @@ class EncryptionKeyArgs:
     """Protect the key from deletion (it guards data that outlives any deploy)."""
     deletion_window_days: int = 30
     """Days KMS waits before deleting a key scheduled for deletion (7-30)."""
+    fargate_ephemeral_storage: bool = False
+    """Let Fargate encrypt the ephemeral storage of this account's tasks with the key."""
+
+
+def _fargate_statements(account_id: str) -> list[dict[str, object]]:
+    """What Fargate needs of the key to encrypt ephemeral storage, for clusters of this account only."""
+    context = {"kms:EncryptionContext:aws:ecs:clusterAccount": [account_id]}
+    return [
+        {
+            # Data keys without plaintext: Fargate never sees the key material.
+            "Sid": "FargateEphemeralStorageDataKeys",
+            "Effect": "Allow",
+            "Principal": {"Service": facts.FARGATE_SERVICE_PRINCIPAL},
+            "Action": list(facts.FARGATE_EPHEMERAL_KEY_ACTIONS),
+            "Resource": "*",
+            "Condition": {"StringEquals": context},
+        },
+        {
+            # Grants that let a task's host decrypt its own storage, and nothing more.
+            "Sid": "FargateEphemeralStorageGrants",
+            "Effect": "Allow",
+            "Principal": {"Service": facts.FARGATE_SERVICE_PRINCIPAL},
+            "Action": "kms:CreateGrant",
+            "Resource": "*",
+            "Condition": {"StringEquals": context, "ForAllValues:StringEquals": {
+                "kms:GrantOperations": list(facts.FARGATE_EPHEMERAL_GRANT_OPERATIONS)}},
+        },
+        {
+            "Sid": "FargateEphemeralStorageDescribe",
+            "Effect": "Allow",
+            "Principal": {"Service": facts.FARGATE_SERVICE_PRINCIPAL},
+            "Action": "kms:DescribeKey",
+            "Resource": "*",
+        },
+    ]
 
 
 class EncryptionKey(pulumi.ComponentResource):
-    """A rotating symmetric KMS key that CloudWatch Logs may use.
+    """A rotating symmetric KMS key that CloudWatch Logs (and, when asked, Fargate's ephemeral storage) may use.
 
     Children:
     - ``{name}-key``: the ``aws.kms.Key``, with yearly rotation and a key policy.
@@ -67,6 +103,8 @@ class EncryptionKey(pulumi.ComponentResource):
                 },
             ],
         }
+        if args.fargate_ephemeral_storage:
+            policy["Statement"].extend(_fargate_statements(identity.account_id))
         # The key itself: symmetric, rotating yearly, so logs stay readable and keys do not age.
         key = aws.kms.Key(
             f"{name}-key",

@@ -1,4 +1,4 @@
-"""One ECS service on Fargate behind the shared load balancer.
+"""One ECS service on Fargate (or ECS Managed Instances) behind the shared load balancer.
 
 The component owns everything one service needs and nothing shared: its image
 (built and pushed to a private ECR repository, or a pinned URI from config), its
@@ -25,6 +25,15 @@ import pulumi_awsx as awsx
 
 from components import release
 from components.release import ReleaseArgs
+from components.volumes import (
+    Compatibility,
+    EbsVolume,
+    container_extras,
+    placement_strategy,
+    platform_version,
+    task_volumes,
+    volume_configuration,
+)
 
 TYPE_TOKEN = "fargate-platform:index:FargateService"
 
@@ -141,7 +150,7 @@ class FargateServiceArgs:
     """KMS key that encrypts the log group, the ECR repository and secrets; None uses AWS-owned keys."""
     protect: bool = True
     """Protect the stateful children (log group, ECR repository) from deletion."""
-    capacity_provider_strategy: Sequence[tuple[str, int, int]] | None = None
+    capacity_provider_strategy: Sequence[tuple[pulumi.Input[str], int, int]] | None = None
     """(capacity provider, weight, base) entries; None uses the cluster's default strategy."""
     exec_log_group_arn: pulumi.Input[str] | None = None
     """Log group the cluster sends ECS Exec session logs to; None means this service's own log group."""
@@ -151,6 +160,13 @@ class FargateServiceArgs:
     """How a new version is deployed: rolling (the default), or blue/green, canary or linear traffic shifting."""
     service_connect_namespace_arn: pulumi.Input[str] | None = None
     """Cloud Map namespace for Service Connect; the service is reachable there as ``<container_name>:<port>``."""
+    compatibility: Compatibility = "FARGATE"
+    """Capacity the task definition is validated for: FARGATE, or MANAGED_INSTANCES (whose provider
+    ``capacity_provider_strategy`` then names); it decides the platform version and placement too."""
+    gpus: int = 0
+    """GPUs reserved for the container; MANAGED_INSTANCES capacity with GPU instances only."""
+    volumes: Sequence[EbsVolume] = ()
+    """EBS volume ECS creates for each task (at most one): encrypted, with ``kms_key_arn`` when given."""
 
 
 def build_context_hash(context: Path, platform: str) -> str:
@@ -241,6 +257,9 @@ class FargateService(pulumi.ComponentResource):
       ``release-role``/``release-policy`` (aws.iam.Role/RolePolicy): only for a blue/green, canary or linear
       release (see ``components.release``); the role also exists for Lambda hooks of an internal service.
     - ``service`` (aws.ecs.Service)
+    - ``ebs-role`` (aws.iam.Role), ``ebs-policy`` (aws.iam.RolePolicyAttachment) and ``ebs-kms``
+      (aws.iam.RolePolicy, with a key): what ECS creates the task's EBS volume with, when it has one
+      (:mod:`components.volumes`).
 
     Internal services (no ``route``) get no load balancer rules, target group or listener rule: they are
     reachable only through Service Connect, from the services :meth:`admit` lets in (``sg-ingress-<caller>`` on
@@ -477,6 +496,8 @@ class FargateService(pulumi.ComponentResource):
         if args.readonly_root_filesystem:
             # A read-only root still needs somewhere to write temporary files.
             container["mountPoints"] = [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}]
+        # An EBS volume is another writable place; GPUs are reserved on capacity that has them.
+        container.update(container_extras(args.volumes, args.gpus, container.get("mountPoints", [])))
         return container
 
     def _task_definition(self, image_uri: pulumi.Input[str], log_group: aws.cloudwatch.LogGroup,
@@ -486,7 +507,7 @@ class FargateService(pulumi.ComponentResource):
         return aws.ecs.TaskDefinition(
             f"{self._name}-task",
             family=f"{pulumi.get_project()}-{pulumi.get_stack()}-{self._name}",
-            requires_compatibilities=["FARGATE"],
+            requires_compatibilities=[args.compatibility],
             network_mode="awsvpc",
             cpu=str(args.cpu),
             memory=str(args.memory),
@@ -495,7 +516,7 @@ class FargateService(pulumi.ComponentResource):
                                if args.ephemeral_storage_gib is not None else None),
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
-            volumes=[{"name": TMP_VOLUME}] if args.readonly_root_filesystem else None,
+            volumes=task_volumes(TMP_VOLUME if args.readonly_root_filesystem else None, args.volumes),
             # Only these three are awaited: Output.json_dumps would make an Output of every value in the definition.
             container_definitions=pulumi.Output.all(image_uri, log_group.name, self._region).apply(
                 lambda known: json.dumps([self._container(*known)])),
@@ -628,7 +649,10 @@ class FargateService(pulumi.ComponentResource):
             desired_count=args.desired_count,
             # No launch_type: ECS uses the cluster's default capacity provider strategy unless one is given.
             capacity_provider_strategies=strategy,
-            platform_version="LATEST",
+            platform_version=platform_version(args.compatibility),
+            ordered_placement_strategies=placement_strategy(args.compatibility),
+            volume_configuration=volume_configuration(self._name, args.container_name, args.volumes,
+                                                      args.kms_key_arn, self),
             network_configuration={
                 "subnets": args.private_subnet_ids,
                 "security_groups": [self._security_group.id],

@@ -20,12 +20,15 @@ from stacks import settings as settings_module
 from stacks.settings import (
     NAMESPACE,
     CandidateTraffic,
+    CapacityShare,
     DeploymentSettings,
     LifecycleHook,
+    ManagedInstancesSettings,
     PolicyStatement,
     ScheduledScaling,
     ServiceSettings,
     StackSettings,
+    VolumeSettings,
 )
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -116,6 +119,18 @@ def render() -> str:
         "Fields of each entry in a service's `deployment.hooks`:",
         "",
         *_table(LifecycleHook, ""),
+
+        "Fields of each entry in a service's `capacityProviderStrategy`:",
+        "",
+        *_table(CapacityShare, ""),
+        "",
+        "Fields of each entry in a service's `volumes`:",
+        "",
+        *_table(VolumeSettings, ""),
+        "",
+        f"Fields of `{NAMESPACE}:managedInstances`:",
+        "",
+        *_table(ManagedInstancesSettings, ""),
         "",
         END,
     ]

@@ -44,7 +44,10 @@ URL_PATH = r"^/.*"
 ABSOLUTE_PATH = r"^/"
 HEADER_NAME = r"^[A-Za-z0-9-]{1,40}$"
 HEADER_VALUE = r"^[A-Za-z0-9._~-]{1,128}$"
+
+VOLUME_NAME = rf"^{facts.VOLUME_NAME.pattern}$"
 _PATTERN_WORDS = {
+    VOLUME_NAME: "letters, digits, hyphens and underscores, 1 to 255 characters",
     SCHEDULE_NAME: "letters, digits and hyphens, 1 to 64 characters",
     SCHEDULE_EXPRESSION: "cron(...), rate(...) or at(...)",
     URL_PATH: "a path starting with /",
@@ -60,6 +63,9 @@ STRATEGY_WORDS: dict[str, str] = {"rolling": facts.ROLLING, "blue-green": facts.
 TIMEOUT_WORDS: dict[str, str] = {action.lower(): action for action in facts.HOOK_TIMEOUT_ACTIONS}
 # Ports of the production listeners, which a test listener cannot take.
 PRODUCTION_PORTS = (80, 443)
+
+# The service component's own writable /tmp volume: a configured volume may not take its name.
+TMP_VOLUME_NAME = "tmp"
 
 # The pack's rule whose allowedNames settings honour, and where each stack's policy config lives.
 PLAINTEXT_SECRETS_POLICY = "disallow-plaintext-secrets"
@@ -172,6 +178,71 @@ class DeploymentSettings(_Model):
         """Whether the new version starts beside the old one and traffic moves to it."""
         return self.ecs_strategy in facts.TRAFFIC_SHIFTING_STRATEGIES
 
+Capacity = Literal["fargate", "fargate-spot", "managed-instances"]
+MANAGED_INSTANCES = "managed-instances"
+
+
+class CapacityShare(_Model):
+    """One entry of a service's capacity provider strategy."""
+
+    capacity: Capacity
+    """fargate (FARGATE), fargate-spot (FARGATE_SPOT) or managed-instances (the stack's provider)."""
+    weight: Annotated[int, Field(ge=0, le=facts.STRATEGY_WEIGHT_MAX)] = 1
+    """Relative share of the tasks above the bases."""
+    base: Annotated[int, Field(ge=0, le=facts.STRATEGY_BASE_MAX)] = 0
+    """Tasks always placed here first (only one entry may have a base)."""
+
+
+class VolumeSettings(_Model):
+    """An EBS volume ECS creates for each task and mounts into the container, writable."""
+
+    name: Annotated[str, Field(pattern=VOLUME_NAME)]
+    """Volume name: letters, digits, hyphens and underscores (not tmp)."""
+    mount_path: Annotated[str, Field(pattern=ABSOLUTE_PATH)]
+    """Absolute path the container sees the volume at (not /tmp)."""
+    size_gib: PositiveInt
+    """Size in GiB (gp3: 1-16384, io2: 4-16384)."""
+    type: Literal[tuple(facts.EBS_VOLUME_TYPES)] = facts.EBS_DEFAULT_VOLUME_TYPE  # type: ignore[valid-type]
+    """EBS volume type."""
+    iops: PositiveInt | None = None
+    """Provisioned IOPS (gp3: 3000-16000, at most 500 per GiB; io2: 100-256000, required); null: gp3's 3000."""
+    throughput: PositiveInt | None = None
+    """Throughput in MiB/s (gp3 only: 125-1000, at most 0.25 per IOPS); null: gp3's 125."""
+
+
+class ManagedInstancesSettings(_Model):
+    """ECS Managed Instances: EC2 capacity that AWS picks, patches and replaces, beside Fargate."""
+
+    enabled: bool = False
+    """Create the stack's Managed Instances capacity provider (services choose it with capacity)."""
+    architecture: Literal[tuple(facts.CPU_MANUFACTURERS)] = "X86_64"  # type: ignore[valid-type]
+    """CPU architecture of the instances; the services on them use the same."""
+    vcpu_min: PositiveInt = 1
+    """Fewest vCPUs an instance may have."""
+    vcpu_max: PositiveInt | None = None
+    """Most vCPUs an instance may have; null leaves it open."""
+    memory_min_mib: Annotated[int, Field(ge=0)] = 1024
+    """Least memory (MiB) an instance may have."""
+    memory_max_mib: PositiveInt | None = None
+    """Most memory (MiB) an instance may have; null leaves it open."""
+    instance_types: tuple[str, ...] = ()
+    """Allowed instance types or families (g5.xlarge, m7g.*); empty lets ECS choose within the ranges."""
+    accelerator_types: tuple[Literal[facts.ACCELERATOR_TYPES], ...] = ()  # type: ignore[valid-type]
+    """Accelerators the instances must have: gpu, fpga, inference; empty requires none."""
+    accelerator_manufacturers: tuple[Literal[facts.ACCELERATOR_MANUFACTURERS], ...] = ()  # type: ignore[valid-type]
+    """Accelerator makers to choose from (nvidia, amd, ...); empty allows any."""
+    accelerator_count_min: Annotated[int, Field(ge=0)] | None = None
+    """Fewest accelerators (GPUs) an instance may have."""
+    accelerator_count_max: Annotated[int, Field(ge=0)] | None = None
+    """Most accelerators (GPUs) an instance may have; null leaves it open."""
+    capacity_option: Literal["on-demand", "spot"] = "on-demand"
+    """Buy the instances on demand, or as Spot capacity AWS may reclaim."""
+    storage_gib: Annotated[int, Field(ge=facts.MANAGED_INSTANCES_STORAGE_MIN_GIB,
+                                      le=facts.MANAGED_INSTANCES_STORAGE_MAX_GIB)] | None = None
+    """Size (GiB) of each instance's volume for task data; null keeps AWS's default."""
+    subnet_ids: tuple[str, ...] = ()
+    """Private subnets to launch into (of existingPrivateSubnetIds); empty: every private subnet of the stack."""
+
 
 class ServiceSettings(_Model):
     """One ECS service: its task, routing, scaling and deployment settings."""
@@ -183,9 +254,9 @@ class ServiceSettings(_Model):
     build: str | None = None
     """Directory with a Dockerfile, relative to the project; built and pushed to a private ECR repository."""
     cpu: int = 256
-    """Task CPU units (256, 512, 1024, 2048, 4096, 8192, 16384)."""
+    """Task CPU units: on Fargate 256, 512, 1024, 2048, 4096, 8192 or 16384; on managed instances 128-196608."""
     memory: int = 512
-    """Task memory in MiB; must be valid for the CPU per the Fargate size table."""
+    """Task memory in MiB: on Fargate valid for the CPU per the Fargate size table; on managed instances any."""
     architecture: Literal["X86_64", "ARM64"] = "X86_64"
     """CPU architecture of the task."""
     ephemeral_storage_gib: Annotated[int, Field(ge=facts.EPHEMERAL_STORAGE_MIN_GIB,
@@ -254,6 +325,15 @@ class ServiceSettings(_Model):
     deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
     """How a new version is released: strategy, bake time, test traffic, lifecycle hooks."""
 
+    capacity: Capacity | None = None
+    """fargate, fargate-spot or managed-instances; null: the stack's fargateBase/fargateWeight/fargateSpotWeight."""
+    capacity_provider_strategy: tuple[CapacityShare, ...] = ()
+    """Capacities mixed by weight and base, instead of capacity (Fargate and managed instances never mix)."""
+    gpus: Annotated[int, Field(ge=0)] = 0
+    """GPUs reserved for the container; only on managed-instances capacity with GPU instances."""
+    volumes: tuple[VolumeSettings, ...] = ()
+    """EBS volume attached to each task (at most one), encrypted with the stack's KMS key when there is one."""
+
 
 class StackSettings(_Model):
     """Every setting of one stack, validated."""
@@ -300,6 +380,10 @@ class StackSettings(_Model):
     """Relative weight of FARGATE in the default capacity provider strategy."""
     fargate_spot_weight: Annotated[int, Field(ge=0, le=1000)] = 0
     """Relative weight of FARGATE_SPOT in the default capacity provider strategy."""
+    fargate_ephemeral_storage_kms: bool = False
+    """Encrypt every Fargate task's ephemeral storage with the stack's KMS key (createKmsKey or kmsKeyArn)."""
+    managed_instances: ManagedInstancesSettings = Field(default_factory=ManagedInstancesSettings)
+    """ECS Managed Instances capacity beside Fargate; off unless enabled (see its fields below)."""
     certificate_arn: str = ""
     """ACM certificate ARN for the HTTPS listener."""
     allow_http_only: bool = False
@@ -432,7 +516,9 @@ def plaintext_allowed_names(stack: str) -> tuple[str, ...]:
 # ---------------------------------------------------------------------------
 _NOUNS: dict[type[BaseModel], str] = {ServiceSettings: "service", ScheduledScaling: "schedule",
                                       PolicyStatement: "IAM statement", DeploymentSettings: "deployment",
-                                      CandidateTraffic: "test traffic route", LifecycleHook: "lifecycle hook"}
+                                      CandidateTraffic: "test traffic route", LifecycleHook: "lifecycle hook",
+                                      CapacityShare: "capacity share", VolumeSettings: "volume",
+                                      ManagedInstancesSettings: "managed instances configuration"}
 
 
 def _path(loc: Sequence[Any]) -> str:
@@ -490,6 +576,12 @@ def _inner_model(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
     return (kind, False) if _is_model(kind) else (None, False)
 
 
+def _object_model(annotation: Any) -> type[BaseModel] | None:
+    """The model an object field is (``managedInstances``), if any."""
+    kind = _unwrap(annotation)[0]
+    return kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
+
+
 def _locate(model: type[BaseModel], loc: Sequence[Any]) -> tuple[type[BaseModel], FieldInfo | None, tuple[Any, ...]]:
     """Where an error points: the model holding the key, the key's field (None if unknown), and the parts below."""
     if not loc or not isinstance(loc[0], str) or loc[0] not in _keys(model):
@@ -501,6 +593,10 @@ def _locate(model: type[BaseModel], loc: Sequence[Any]) -> tuple[type[BaseModel]
         return _locate(inner, below[1:])
     if inner is not None and not listed and below and isinstance(below[0], str):
         return _locate(inner, below)
+
+    obj = _object_model(info.annotation)
+    if obj is not None and below and isinstance(below[0], str):
+        return _locate(obj, below)
     return model, info, below
 
 
@@ -640,13 +736,15 @@ def _check_service(index: int, svc: ServiceSettings, allowed_secret_names: Seque
         if "@sha256:" not in svc.image and (":" not in last or last.endswith(":latest")):
             raise ConfigError(f"{base}.image", f"'{svc.image}' is not pinned; allowed: a tag other than latest "
                               "or an @sha256 digest")
-    if svc.cpu not in facts.MEMORY_BY_CPU:
-        raise ConfigError(f"{base}.cpu", f"{svc.cpu} is not a Fargate size; allowed: "
-                          + ", ".join(map(str, facts.VALID_CPUS)))
-    allowed = facts.allowed_memory(svc.cpu)
-    if svc.memory not in allowed:
-        raise ConfigError(f"{base}.memory", f"{svc.memory} is not valid with cpu {svc.cpu}; allowed: "
-                          + ", ".join(map(str, allowed)))
+    # The Fargate size table applies to Fargate only; a task on managed instances is checked by _check_capacity.
+    if not on_managed_instances(svc):
+        if svc.cpu not in facts.MEMORY_BY_CPU:
+            raise ConfigError(f"{base}.cpu", f"{svc.cpu} is not a Fargate size; allowed: "
+                              + ", ".join(map(str, facts.VALID_CPUS)))
+        allowed = facts.allowed_memory(svc.cpu)
+        if svc.memory not in allowed:
+            raise ConfigError(f"{base}.memory", f"{svc.memory} is not valid with cpu {svc.cpu}; allowed: "
+                              + ", ".join(map(str, allowed)))
     if svc.min_count > svc.max_count:
         raise ConfigError(f"{base}.minCount", f"{svc.min_count} is greater than maxCount {svc.max_count}")
     if not svc.min_count <= svc.desired_count <= svc.max_count:
@@ -770,6 +868,153 @@ def _to_name(alias: str) -> str:
     """A DeploymentSettings field's Python name from its config key."""
     return next(name for name, info in DeploymentSettings.model_fields.items() if (info.alias or name) == alias)
 
+def on_managed_instances(svc: ServiceSettings) -> bool:
+    """Whether the service's tasks run on the stack's Managed Instances capacity."""
+    return svc.capacity == MANAGED_INSTANCES or any(share.capacity == MANAGED_INSTANCES
+                                                    for share in svc.capacity_provider_strategy)
+
+
+def instance_requirements(mi: ManagedInstancesSettings) -> facts.InstanceRequirements:
+    """The settings' instance requirements as the pack's facts read them."""
+    return facts.InstanceRequirements(
+        vcpu_min=mi.vcpu_min, vcpu_max=mi.vcpu_max, memory_min_mib=mi.memory_min_mib,
+        memory_max_mib=mi.memory_max_mib, accelerator_min=mi.accelerator_count_min,
+        accelerator_max=mi.accelerator_count_max, allowed_types=mi.instance_types)
+
+
+def _check_managed_instances(s: StackSettings) -> None:
+    mi, base = s.managed_instances, "managedInstances"
+    if not mi.enabled:
+        given = sorted(to_camel(name) for name in mi.model_fields_set - {"enabled"})
+        if given:
+            raise ConfigError(f"{base}.enabled", f"is false but {base} sets {', '.join(given)}; allowed: enabled: "
+                              "true, or leave the other keys out")
+        return
+    for low, high, low_key, high_key in (
+            (mi.vcpu_min, mi.vcpu_max, "vcpuMin", "vcpuMax"),
+            (mi.memory_min_mib, mi.memory_max_mib, "memoryMinMib", "memoryMaxMib"),
+            (mi.accelerator_count_min, mi.accelerator_count_max, "acceleratorCountMin", "acceleratorCountMax")):
+        if low is not None and high is not None and high < low:
+            raise ConfigError(f"{base}.{high_key}", f"{high} is below {low_key} {low}; allowed: at least {low}")
+    if len(mi.instance_types) > facts.ALLOWED_INSTANCE_TYPES_MAX:
+        raise ConfigError(f"{base}.instanceTypes", f"lists {len(mi.instance_types)} types; allowed: at most "
+                          f"{facts.ALLOWED_INSTANCE_TYPES_MAX}")
+    seen: set[str] = set()
+    for i, name in enumerate(mi.instance_types):
+        where = f"{base}.instanceTypes[{i}]"
+        if not facts.is_instance_type_name(name):
+            raise ConfigError(where, f"'{name}' is not an instance type; allowed: a type such as g5.xlarge or a "
+                              "family such as g5.*")
+        if name in seen:
+            raise ConfigError(where, f"'{name}' is listed twice")
+        seen.add(name)
+        known = facts.INSTANCE_TYPES.get(name)
+        if known is not None and known.architecture != mi.architecture:
+            raise ConfigError(where, f"'{name}' is {known.architecture} but architecture is {mi.architecture}; "
+                              f"allowed: {mi.architecture} instance types")
+    if facts.known_instance_types(instance_requirements(mi)) == []:
+        raise ConfigError(f"{base}.instanceTypes", "no listed type has the vCPUs, memory and accelerators the "
+                          "ranges ask for; allowed: types within vcpuMin..vcpuMax, memoryMinMib..memoryMaxMib "
+                          "and acceleratorCountMin..acceleratorCountMax")
+    if (mi.accelerator_count_min or 0) > 0 and not mi.accelerator_types:
+        raise ConfigError(f"{base}.acceleratorTypes", f"is empty but acceleratorCountMin is "
+                          f"{mi.accelerator_count_min}; allowed: the kinds to count, e.g. [gpu]")
+    for i, subnet in enumerate(mi.subnet_ids):
+        where = f"{base}.subnetIds[{i}]"
+        if not s.existing_vpc_id:
+            raise ConfigError(where, "the stack creates its VPC, whose private subnets are used; allowed: leave "
+                              "subnetIds empty, or set existingVpcId with existingPrivateSubnetIds")
+        if subnet in s.existing_public_subnet_ids:
+            raise ConfigError(where, f"'{subnet}' is a public subnet; allowed: private subnets only: "
+                              + ", ".join(s.existing_private_subnet_ids))
+        if subnet not in s.existing_private_subnet_ids:
+            raise ConfigError(where, f"'{subnet}' is not one of existingPrivateSubnetIds; allowed: "
+                              + ", ".join(s.existing_private_subnet_ids))
+
+
+def _check_strategy(base: str, svc: ServiceSettings) -> None:
+    shares = svc.capacity_provider_strategy
+    key = f"{base}.capacityProviderStrategy"
+    if svc.capacity is not None:
+        raise ConfigError(key, "is given with capacity; allowed: one of capacity or capacityProviderStrategy")
+    if len(shares) > facts.STRATEGY_MAX_PROVIDERS:
+        raise ConfigError(key, f"has {len(shares)} entries; allowed: at most {facts.STRATEGY_MAX_PROVIDERS}")
+    seen: set[str] = set()
+    for j, share in enumerate(shares):
+        if share.capacity in seen:
+            raise ConfigError(f"{key}[{j}].capacity", f"'{share.capacity}' is listed twice")
+        seen.add(share.capacity)
+    if MANAGED_INSTANCES in seen and len(seen) > 1:
+        raise ConfigError(key, "mixes managed-instances with Fargate, which AWS refuses; allowed: fargate and "
+                          "fargate-spot together, or managed-instances alone")
+    bases = [j for j, share in enumerate(shares) if share.base > 0]
+    if len(bases) > 1:
+        raise ConfigError(f"{key}[{bases[1]}].base", "a second entry with a base, which AWS refuses; allowed: a "
+                          "base on one entry only")
+    if shares and not any(share.weight > 0 for share in shares):
+        raise ConfigError(key, "every weight is 0; allowed: at least one weight above 0")
+
+
+def _check_capacity(index: int, svc: ServiceSettings, s: StackSettings) -> None:
+    """Where the tasks run, and what their capacity accepts of their size and GPUs."""
+    base = f"services[{index}]"
+    if svc.capacity_provider_strategy:
+        _check_strategy(base, svc)
+    mi = s.managed_instances
+    if not on_managed_instances(svc):
+        if svc.gpus:
+            raise ConfigError(f"{base}.gpus", f"{svc.gpus} on Fargate, which has no GPUs; allowed: 0, or capacity: "
+                              "managed-instances with GPU instances")
+        return
+    key = f"{base}.capacity" if svc.capacity is not None else f"{base}.capacityProviderStrategy"
+    if not mi.enabled:
+        raise ConfigError(key, "is managed-instances but the stack has none; allowed: fargate or fargate-spot, or "
+                          "set managedInstances.enabled: true")
+    if not facts.EC2_TASK_CPU_MIN <= svc.cpu <= facts.EC2_TASK_CPU_MAX:
+        raise ConfigError(f"{base}.cpu", f"{svc.cpu} is out of range on managed instances; allowed: "
+                          f"{facts.EC2_TASK_CPU_MIN} to {facts.EC2_TASK_CPU_MAX}")
+    if svc.memory < facts.CONTAINER_MEMORY_MIN_MIB:
+        raise ConfigError(f"{base}.memory", f"{svc.memory} is too small; allowed: at least "
+                          f"{facts.CONTAINER_MEMORY_MIN_MIB}")
+    if svc.ephemeral_storage_gib is not None:
+        raise ConfigError(f"{base}.ephemeralStorageGib", "applies to Fargate tasks only; allowed: null (on managed "
+                          "instances, size the instances' volume with managedInstances.storageGib)")
+    if svc.architecture != mi.architecture:
+        raise ConfigError(f"{base}.architecture", f"{svc.architecture} differs from managedInstances.architecture "
+                          f"{mi.architecture}; allowed: {mi.architecture}")
+    fit = facts.task_fit(instance_requirements(mi), svc.cpu, svc.memory, svc.gpus)
+    if fit.fits:
+        return
+    largest = (f"{'any number of' if fit.vcpus is None else fit.vcpus} vCPUs, "
+               f"{'any' if fit.memory_mib is None else fit.memory_mib} MiB, "
+               f"{'any number of' if fit.gpus is None else fit.gpus} GPU(s)")
+    if fit.vcpus is not None and svc.cpu > fit.vcpus * 1024:
+        field = "cpu"
+    elif fit.memory_mib is not None and svc.memory > fit.memory_mib:
+        field = "memory"
+    else:
+        field = "gpus"
+    raise ConfigError(f"{base}.{field}", f"a task of cpu {svc.cpu}, memory {svc.memory} and {svc.gpus} GPU(s) is "
+                      f"larger than every instance managedInstances allows (at most {largest}); allowed: a task "
+                      "that fits, or larger instanceTypes / vcpuMax / memoryMaxMib / acceleratorCountMax")
+
+
+def _check_volumes(index: int, svc: ServiceSettings) -> None:
+    base = f"services[{index}].volumes"
+    if len(svc.volumes) > facts.EBS_VOLUMES_PER_TASK_MAX:
+        raise ConfigError(base, f"lists {len(svc.volumes)} volumes; allowed: at most "
+                          f"{facts.EBS_VOLUMES_PER_TASK_MAX} (ECS attaches one EBS volume per task)")
+    for j, volume in enumerate(svc.volumes):
+        where = f"{base}[{j}]"
+        if volume.name == TMP_VOLUME_NAME:
+            raise ConfigError(f"{where}.name", f"'{volume.name}' is the service's own /tmp volume; allowed: "
+                              "another name")
+        if volume.mount_path.rstrip("/") in ("", "/tmp"):
+            raise ConfigError(f"{where}.mountPath", f"'{volume.mount_path}' is taken (the root filesystem or /tmp); "
+                              "allowed: another absolute path, e.g. /data")
+        for field, problem in facts.ebs_volume_problems(volume.type, volume.size_gib, volume.iops, volume.throughput):
+            raise ConfigError(f"{where}.{field}", problem)
+
 
 def _check_semantics(s: StackSettings, allowed_secret_names: Sequence[str]) -> None:
     _check_cidr("vpcCidr", s.vpc_cidr, min_prefix=16, max_prefix=22)
@@ -828,12 +1073,20 @@ def _check_semantics(s: StackSettings, allowed_secret_names: Sequence[str]) -> N
         if ipaddress.ip_network(cidr).prefixlen == 0:
             raise ConfigError(f"testTrafficCidrs[{i}]", f"'{cidr}' opens the test listeners to the internet; "
                               "allowed: the CIDRs of the people and systems that test a release")
+
+    if s.fargate_ephemeral_storage_kms and not (s.create_kms_key or s.kms_key_arn):
+        raise ConfigError("fargateEphemeralStorageKms", "is true but the stack has no KMS key; allowed: set "
+                          "createKmsKey: true or kmsKeyArn, or false")
+    _check_managed_instances(s)
     names: dict[str, int] = {}
     priorities: dict[int, int] = {}
     header_rules: dict[int, int] = {}
     for i, svc in enumerate(s.services):
         _check_service(i, svc, allowed_secret_names)
         _check_deployment(i, svc, s.test_traffic_cidrs)
+
+        _check_capacity(i, svc, s)
+        _check_volumes(i, svc)
         if svc.name in names:
             raise ConfigError(f"services[{i}].name", f"'{svc.name}' duplicates services[{names[svc.name]}].name")
         names[svc.name] = i

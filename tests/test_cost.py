@@ -424,7 +424,7 @@ def test_a_stack_is_never_priced_at_another_regions_prices(configured, stack, fr
 # ---------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def stacks() -> dict[str, costing.Estimate]:
-    return {name: cost.estimate_run(program(name)) for name in ("dev", "prod")}
+    return {name: cost.estimate_run(program(name)) for name in ("dev", "prod", "gpu")}
 
 
 @pytest.fixture(scope="module")
@@ -438,7 +438,7 @@ def test_dev_is_cheaper_than_prod(stacks):
     assert 0 < stacks["dev"].total_usd < stacks["prod"].total_usd, {k: v.total_usd for k, v in stacks.items()}
 
 
-@pytest.mark.parametrize("name", ["dev", "prod"])
+@pytest.mark.parametrize("name", ["dev", "prod", "gpu"])
 def test_real_stacks_have_nothing_unpriced(stacks, name):
     est = stacks[name]
     assert not est.unpriced, "add a price or a FREE_TYPES entry for: " + ", ".join(
@@ -474,6 +474,8 @@ def test_both_shapes_give_the_same_estimate():
     ("CPU architecture", "changed"),             # ARM64 is cheaper than X86_64 (configured)
     ("Log retention", "configured"),             # 14 days (configured) is cheaper than 365
     ("Releases beside the running version", "changed"),  # rolling runs no second fleet (and no extra alarms)
+
+    ("Fargate vs managed instances", "configured"),  # two small tasks: Fargate is cheaper than a whole instance
 ])
 def test_each_lever_moves_the_estimate_the_expected_way(levers, title, cheaper):
     result = levers[title]

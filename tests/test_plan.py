@@ -115,9 +115,10 @@ def test_report_shows_tree_violations_fixes_and_summary(violating):
                               f"mandatory, {doc['summary']['advisory']} advisory violations (fargate-platform ")
 
 
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+# The gpu example plans once more: `make test-slow` runs it (CI runs both suites).
+@pytest.mark.parametrize("stack", ["dev", "prod", pytest.param("gpu", marks=pytest.mark.slow)])
 def test_the_repo_stacks_pass_their_own_policy_config(tmp_path, stack):
-    """This repo's dev and prod stacks pass every mandatory policy, and the cost estimate is within budget."""
+    """This repo's stacks pass every mandatory policy, and the cost estimate is within budget."""
     path = tmp_path / f"{stack}.json"
     code, out, err = plan(stack, "--cost", "--json", str(path))
     doc = json.loads(path.read_text())

@@ -25,7 +25,7 @@ ROUTE = "aws:ec2/route:Route"
 RTA = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 
 
-@pytest.fixture(scope="module", params=["dev", "prod"])
+@pytest.fixture(scope="module", params=["dev", "prod", "gpu"])
 def stack(request):
     run = program(request.param)
     config = yaml.safe_load((ROOT / f"Pulumi.{request.param}.yaml").read_text())["config"]

@@ -17,7 +17,7 @@ STACK = "urn:pulumi:test::fargate-platform::pulumi:pulumi:Stack::fargate-platfor
 _CONSTRUCTOR = re.compile(r"\baws\.([a-z0-9_]+)\.([A-Z][A-Za-z0-9]*)\(")
 
 
-@pytest.fixture(scope="module", params=["dev", "prod"])
+@pytest.fixture(scope="module", params=["dev", "prod", "gpu"])
 def program(request):
     return run_program(ROOT, request.param)
 
@@ -317,3 +317,24 @@ def test_validate_plan_names_problems():
     problems = tfplan.validate_plan(plan)
     assert "aws_vpc.vpc: missing mode" in problems
     assert "aws_vpc.vpc: duplicate address" in problems
+
+
+def test_capacity_and_volume_blocks_take_terraform_names():
+    provider = _values(_resource("aws:ecs/capacityProvider:CapacityProvider", "gpu", {"managedInstancesProvider": {
+        "infrastructureRoleArn": "arn:role", "instanceLaunchTemplate": {
+            "ec2InstanceProfileArn": "arn:profile", "storageConfiguration": {"storageSizeGib": 100},
+            "instanceRequirements": {"vcpuCount": {"min": 4}, "acceleratorCount": {"max": 1}}}}}))
+    template = provider["managed_instances_provider"][0]["instance_launch_template"][0]
+    assert template["ec2_instance_profile_arn"] == "arn:profile"
+    assert template["storage_configuration"] == [{"storage_size_gib": 100}]
+    assert template["instance_requirements"][0]["vcpu_count"] == [{"min": 4}]
+    service = _values(_resource("aws:ecs/service:Service", "infer", {"volumeConfiguration": {
+        "name": "models", "managedEbsVolume": {"encrypted": True, "sizeInGb": 100,
+                                               "tagSpecifications": [{"resourceType": "volume"}]}}}))
+    managed = service["volume_configuration"][0]["managed_ebs_volume"][0]
+    assert managed["encrypted"] is True and managed["size_in_gb"] == 100
+    assert managed["tag_specifications"] == [{"resource_type": "volume"}]
+    cluster = _values(_resource("aws:ecs/cluster:Cluster", "c", {"configuration": {
+        "managedStorageConfiguration": {"fargateEphemeralStorageKmsKeyId": "arn:key"}}}))
+    assert cluster["configuration"][0]["managed_storage_configuration"] == [
+        {"fargate_ephemeral_storage_kms_key_id": "arn:key"}]

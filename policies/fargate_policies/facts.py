@@ -114,6 +114,241 @@ def valid_pairs() -> list[tuple[int, int]]:
 
 
 # ---------------------------------------------------------------------------
+# Capacity: where ECS places tasks. Source: "Amazon ECS capacity providers",
+# "Amazon ECS Managed Instances" and RegisterTaskDefinition / CreateService in
+# the Amazon ECS Developer Guide and API Reference.
+# ---------------------------------------------------------------------------
+
+#: requiresCompatibilities values (and the launch types they validate against).
+COMPATIBILITY_FARGATE = "FARGATE"
+COMPATIBILITY_MANAGED_INSTANCES = "MANAGED_INSTANCES"
+#: The capacity providers every cluster can use without creating them.
+FARGATE_PROVIDERS: tuple[str, ...] = ("FARGATE", "FARGATE_SPOT")
+#: A capacity provider strategy holds either Fargate providers or others (Auto Scaling group or Managed
+#: Instances providers), never both; only one of its entries may have a base above 0.
+STRATEGY_MAX_PROVIDERS = 20
+STRATEGY_WEIGHT_MAX = 1000
+STRATEGY_BASE_MAX = 100000
+#: Task-level cpu a task on EC2 capacity (Managed Instances included) may ask for, in CPU units.
+EC2_TASK_CPU_MIN = 128
+EC2_TASK_CPU_MAX = 196608
+#: A container needs at least this much memory (MiB); a task's memory must hold its containers.
+CONTAINER_MEMORY_MIN_MIB = 6
+#: resourceRequirements type that reserves GPUs for a container; Fargate offers no GPUs.
+GPU_RESOURCE = "GPU"
+#: The AWS managed policies of the two roles Managed Instances need.
+MANAGED_INSTANCES_INFRASTRUCTURE_POLICY = "AmazonECSInfrastructureRolePolicyForManagedInstances"
+MANAGED_INSTANCES_INSTANCE_POLICY = "AmazonECSInstanceRolePolicyForManagedInstances"
+#: The infrastructure policy passes only instance roles whose names start with this (iam:PassRole on
+#: ``role/ecsInstanceRole*``).
+MANAGED_INSTANCES_ROLE_PREFIX = "ecsInstanceRole"
+#: Managed Instances capacity options (capacityOptionType) the program uses.
+CAPACITY_OPTIONS: tuple[str, ...] = ("ON_DEMAND", "SPOT")
+#: instanceRequirements.cpuManufacturers per CPU architecture.
+CPU_MANUFACTURERS: dict[str, tuple[str, ...]] = {"X86_64": ("intel", "amd"), "ARM64": ("amazon-web-services",)}
+#: instanceRequirements.acceleratorTypes and acceleratorManufacturers AWS accepts.
+ACCELERATOR_TYPES: tuple[str, ...] = ("gpu", "fpga", "inference")
+ACCELERATOR_MANUFACTURERS: tuple[str, ...] = ("amazon-web-services", "amd", "nvidia", "xilinx", "habana")
+#: instanceRequirements.allowedInstanceTypes holds at most this many types or patterns.
+ALLOWED_INSTANCE_TYPES_MAX = 400
+#: Size of the volume a managed instance keeps task data on (storageConfiguration.storageSizeGib).
+MANAGED_INSTANCES_STORAGE_MIN_GIB = 1
+MANAGED_INSTANCES_STORAGE_MAX_GIB = 16384
+_INSTANCE_TYPE = re.compile(r"[a-z][a-z0-9-]*\.(\*|[a-z0-9-]+)")
+
+
+class InstanceType(NamedTuple):
+    """What one EC2 instance type offers a task (Amazon EC2 instance type specifications)."""
+
+    vcpus: int
+    memory_mib: int
+    gpus: int = 0
+    architecture: str = "X86_64"
+
+
+#: Instance types whose size the checks know: the GPU types of the example stack and common general-purpose
+#: ones. A type not listed is taken at the instance requirements' own ranges.
+INSTANCE_TYPES: dict[str, InstanceType] = {
+    "g4dn.xlarge": InstanceType(4, 16384, 1),
+    "g4dn.2xlarge": InstanceType(8, 32768, 1),
+    "g5.xlarge": InstanceType(4, 16384, 1),
+    "g5.2xlarge": InstanceType(8, 32768, 1),
+    "g5.4xlarge": InstanceType(16, 65536, 1),
+    "g5.12xlarge": InstanceType(48, 196608, 4),
+    "g6.xlarge": InstanceType(4, 16384, 1),
+    "g6.2xlarge": InstanceType(8, 32768, 1),
+    "m7i.large": InstanceType(2, 8192),
+    "m7i.xlarge": InstanceType(4, 16384),
+    "c7i.large": InstanceType(2, 4096),
+    "m7g.large": InstanceType(2, 8192, 0, "ARM64"),
+    "m7g.xlarge": InstanceType(4, 16384, 0, "ARM64"),
+    "c7g.large": InstanceType(2, 4096, 0, "ARM64"),
+}
+
+
+def is_instance_type_name(value: str) -> bool:
+    """True for 'g5.xlarge' and for a family pattern such as 'g5.*'."""
+    return _INSTANCE_TYPE.fullmatch(value) is not None
+
+
+class InstanceRequirements(NamedTuple):
+    """The instance requirements of a Managed Instances capacity provider, as far as a task's size goes.
+
+    ``None`` is a bound AWS leaves open.
+    """
+
+    vcpu_min: int | None = None
+    vcpu_max: int | None = None
+    memory_min_mib: int | None = None
+    memory_max_mib: int | None = None
+    accelerator_min: int | None = None
+    accelerator_max: int | None = None
+    allowed_types: tuple[str, ...] = ()
+
+
+class TaskFit(NamedTuple):
+    """Whether a task fits on an instance the requirements allow, and the largest such instance."""
+
+    fits: bool
+    vcpus: int | None
+    """vCPUs of the largest allowed instance (None: unbounded)."""
+    memory_mib: int | None
+    """Memory of the largest allowed instance (None: unbounded)."""
+    gpus: int | None
+    """GPUs of the largest allowed instance (None: unbounded)."""
+
+
+def _within(value: int, low: int | None, high: int | None) -> bool:
+    return (low is None or value >= low) and (high is None or value <= high)
+
+
+def known_instance_types(requirements: InstanceRequirements) -> list[InstanceType] | None:
+    """The known instance types the requirements allow, or None when the allowed types are not all known
+    (no list, a family pattern, or a type missing from :data:`INSTANCE_TYPES`)."""
+    if not requirements.allowed_types or not all(t in INSTANCE_TYPES for t in requirements.allowed_types):
+        return None
+    r = requirements
+    return [t for t in (INSTANCE_TYPES[name] for name in r.allowed_types)
+            if _within(t.vcpus, r.vcpu_min, r.vcpu_max) and _within(t.memory_mib, r.memory_min_mib, r.memory_max_mib)
+            and _within(t.gpus, r.accelerator_min, r.accelerator_max)]
+
+
+def task_fit(requirements: InstanceRequirements, cpu: int, memory_mib: int, gpus: int = 0) -> TaskFit:
+    """Whether a task of ``cpu`` units, ``memory_mib`` and ``gpus`` fits on one instance the requirements allow.
+
+    With every allowed type known, the task must fit one of them; otherwise it must fit within the vCPU,
+    memory and accelerator maxima (an open maximum fits anything; no accelerator bounds means no GPUs).
+    """
+    known = known_instance_types(requirements)
+    if known is not None:
+        fits = any(cpu <= t.vcpus * 1024 and memory_mib <= t.memory_mib and gpus <= t.gpus for t in known)
+        return TaskFit(fits, max((t.vcpus for t in known), default=0), max((t.memory_mib for t in known), default=0),
+                       max((t.gpus for t in known), default=0))
+    r = requirements
+    if r.accelerator_max is not None:
+        gpus_max: int | None = r.accelerator_max
+    else:
+        gpus_max = None if (r.accelerator_min or 0) > 0 else 0
+    fits = ((r.vcpu_max is None or cpu <= r.vcpu_max * 1024)
+            and (r.memory_max_mib is None or memory_mib <= r.memory_max_mib)
+            and (gpus_max is None or gpus <= gpus_max))
+    return TaskFit(fits, r.vcpu_max, r.memory_max_mib, gpus_max)
+
+
+# ---------------------------------------------------------------------------
+# EBS volumes that ECS attaches to tasks (a service's volumeConfiguration.managedEbsVolume).
+# Source: "Amazon EBS volumes" in the Amazon ECS Developer Guide and ServiceManagedEBSVolumeConfiguration in
+# the Amazon ECS API Reference; "Amazon EBS volume types" in the Amazon EBS User Guide.
+# ---------------------------------------------------------------------------
+
+
+class EbsVolumeType(NamedTuple):
+    """The size, IOPS and throughput ranges of one EBS volume type, as ECS accepts them."""
+
+    size_min_gib: int
+    size_max_gib: int
+    iops_min: int
+    iops_max: int
+    iops_per_gib_max: int
+    """Provisioned IOPS may be at most this many per GiB of size."""
+    iops_required: bool
+    """The type has no baseline: IOPS must be given."""
+    throughput_min: int | None = None
+    """MiB/s; None: the type takes no throughput setting."""
+    throughput_max: int | None = None
+    throughput_per_iops_max: float | None = None
+    """Throughput may be at most this many MiB/s per provisioned IOPS."""
+    baseline_iops: int | None = None
+    baseline_throughput: int | None = None
+
+
+EBS_VOLUME_TYPES: dict[str, EbsVolumeType] = {
+    "gp3": EbsVolumeType(1, 16384, 3000, 16000, 500, False, 125, 1000, 0.25, 3000, 125),
+    "io2": EbsVolumeType(4, 16384, 100, 256000, 1000, True),
+}
+EBS_DEFAULT_VOLUME_TYPE = "gp3"
+#: ECS attaches at most one EBS volume (configured at launch) to each task.
+EBS_VOLUMES_PER_TASK_MAX = 1
+EBS_FILE_SYSTEM_TYPES: tuple[str, ...] = ("xfs", "ext4", "ext3")
+#: A task definition volume name: letters, digits, hyphens and underscores, up to 255 characters.
+VOLUME_NAME = re.compile(r"[A-Za-z0-9_-]{1,255}")
+#: The AWS managed policy of the role ECS uses to create and attach a task's EBS volume.
+EBS_INFRASTRUCTURE_POLICY = "AmazonECSInfrastructureRolePolicyForVolumes"
+#: What the infrastructure role needs of a customer managed key to create encrypted volumes with it.
+EBS_KMS_ACTIONS: tuple[str, ...] = ("kms:CreateGrant", "kms:Decrypt", "kms:DescribeKey",
+                                    "kms:GenerateDataKeyWithoutPlaintext", "kms:ReEncryptFrom", "kms:ReEncryptTo")
+
+
+def ebs_volume_problems(volume_type: str, size_gib: int, iops: int | None,
+                        throughput: int | None) -> list[tuple[str, str]]:
+    """What AWS refuses in an EBS volume of ``volume_type`` with this size, IOPS (None: the type's baseline) and
+    throughput (MiB/s; None: the baseline): ``(field, problem)`` pairs, the field one of ``type``, ``sizeGib``,
+    ``iops`` and ``throughput``. Empty when AWS accepts the volume."""
+    spec = EBS_VOLUME_TYPES.get(volume_type)
+    if spec is None:
+        return [("type", f"'{volume_type}' is not allowed; allowed: {', '.join(EBS_VOLUME_TYPES)}")]
+    problems: list[tuple[str, str]] = []
+    if not spec.size_min_gib <= size_gib <= spec.size_max_gib:
+        problems.append(("sizeGib", f"{size_gib} is out of range for {volume_type}; allowed: "
+                                    f"{spec.size_min_gib} to {spec.size_max_gib}"))
+    if iops is None and spec.iops_required:
+        problems.append(("iops", f"is required for {volume_type}; allowed: {spec.iops_min} to {spec.iops_max}"))
+    if iops is not None:
+        per_gib = spec.iops_per_gib_max * size_gib
+        if not spec.iops_min <= iops <= spec.iops_max:
+            problems.append(("iops", f"{iops} is out of range for {volume_type}; allowed: "
+                                     f"{spec.iops_min} to {spec.iops_max}"))
+        elif iops > max(per_gib, spec.iops_min):
+            problems.append(("iops", f"{iops} is more than {spec.iops_per_gib_max} per GiB of {size_gib} GiB; "
+                                     f"allowed: at most {max(per_gib, spec.iops_min)}, or a larger sizeGib"))
+    if throughput is not None:
+        if spec.throughput_min is None or spec.throughput_max is None:
+            problems.append(("throughput", f"{volume_type} takes no throughput setting; allowed: null"))
+        elif not spec.throughput_min <= throughput <= spec.throughput_max:
+            problems.append(("throughput", f"{throughput} is out of range for {volume_type}; allowed: "
+                                           f"{spec.throughput_min} to {spec.throughput_max}"))
+        elif spec.throughput_per_iops_max is not None:
+            provisioned = iops if iops is not None else spec.baseline_iops or 0
+            ceiling = max(int(provisioned * spec.throughput_per_iops_max), spec.baseline_throughput or 0)
+            if throughput > ceiling:
+                problems.append(("throughput", f"{throughput} MiB/s is more than {spec.throughput_per_iops_max} "
+                                               f"per IOPS of {provisioned} IOPS; allowed: at most {ceiling}, or "
+                                               "more iops"))
+    return problems
+
+
+# ---------------------------------------------------------------------------
+# Fargate ephemeral storage under a customer managed key (the cluster's
+# configuration.managedStorageConfiguration.fargateEphemeralStorageKmsKeyId). Source: "Customer managed keys
+# for AWS Fargate ephemeral storage for Amazon ECS" in the Amazon ECS Developer Guide.
+# ---------------------------------------------------------------------------
+FARGATE_SERVICE_PRINCIPAL = "fargate.amazonaws.com"
+#: Fargate makes data keys without plaintext, and creates grants that allow Decrypt only.
+FARGATE_EPHEMERAL_KEY_ACTIONS: tuple[str, ...] = ("kms:GenerateDataKeyWithoutPlaintext",)
+FARGATE_EPHEMERAL_GRANT_OPERATIONS: tuple[str, ...] = ("Decrypt",)
+
+
+# ---------------------------------------------------------------------------
 # CloudWatch Logs
 # ---------------------------------------------------------------------------
 

@@ -86,6 +86,21 @@ def _arm64(service: dict[str, Any]) -> None:
 def _rolling(service: dict[str, Any]) -> None:
     service.pop("deployment", None)
 
+# The same service on Managed Instances: Graviton instances with 2 vCPUs and 8 GiB, as many tasks per instance
+# as fit.
+MANAGED_INSTANCES_SERVICE = "api"
+MANAGED_INSTANCES_TYPE = "m7g.large"
+
+
+def _on_managed_instances(values: Mapping[str, str]) -> dict[str, Any]:
+    services = _services(values)
+    for service in services:
+        if service["name"] == MANAGED_INSTANCES_SERVICE:
+            service["capacity"] = "managed-instances"
+    return {SERVICES_KEY: services, "managedInstances": {
+        "enabled": True, "architecture": "ARM64", "instanceTypes": [MANAGED_INSTANCES_TYPE], "vcpuMin": 2,
+        "vcpuMax": 2, "memoryMinMib": 8192, "memoryMaxMib": 8192}}
+
 
 LEVERS: tuple[Lever, ...] = (
     Lever("Spot weighting", "dev", "`fargateSpotWeight`", "3", "0",
@@ -102,6 +117,9 @@ LEVERS: tuple[Lever, ...] = (
           lambda _: {"logRetentionDays": 365}),
     Lever("Releases beside the running version", "prod", "`services[].deployment.strategy`",
           "`canary` / `blue-green`", "`rolling`", _with_services(_rolling)),
+
+    Lever("Fargate vs managed instances", "prod", f"`services[{MANAGED_INSTANCES_SERVICE}].capacity`",
+          "Fargate (cluster default)", f"`managed-instances` ({MANAGED_INSTANCES_TYPE})", _on_managed_instances),
 )
 
 

@@ -169,6 +169,10 @@ def test_catalog_matches_the_imported_classes(package, aws_catalog):
         spec = None
     if spec is None or not spec.submodule_search_locations:
         pytest.skip(f"pulumi_aws.{package} is only an alias namespace")
+    # Load the package (lazily imported by pulumi_aws) before its modules: a module imported first would run the
+    # package's __init__ half-way through its own import, and the package would lack that module's names for
+    # every later program in this process.
+    getattr(importlib.import_module(f"pulumi_aws.{package}"), "_utilities", None)
     classes = {}
     for info in pkgutil.iter_modules(spec.submodule_search_locations):
         if info.name.startswith("_") or info.ispkg:

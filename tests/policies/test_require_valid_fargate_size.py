@@ -178,3 +178,17 @@ def test_other_resource_types_are_ignored(evaluate):
     props = {**baseline(), "cpu": "3"}
     outcome = evaluate(rule.POLICY, "aws:ecs/service:Service", props)
     assert outcome.violations == [] and outcome.not_applicable is None
+
+
+def test_gpu_on_fargate_fails(run):
+    container = {"name": "app", "image": "repo/app:1.0.0", "essential": True,
+                 "resourceRequirements": [{"type": "GPU", "value": "1"}]}
+    props = {**baseline(), "containerDefinitions": json.dumps([container])}
+    assert run(props) == [rule.MSG_GPU_ON_FARGATE.format(container="container 'app'", value="'1'")]
+
+
+def test_managed_instances_task_definitions_are_left_to_their_own_rule(evaluate):
+    props = {**baseline(), "requiresCompatibilities": ["MANAGED_INSTANCES"], "cpu": "3072", "memory": "12288"}
+    outcome = evaluate(rule.POLICY, TASK, props)
+    assert outcome.violations == [] and outcome.not_applicable == rule.MSG_NOT_FARGATE.format(
+        value="[\"MANAGED_INSTANCES\"]")

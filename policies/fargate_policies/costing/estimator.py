@@ -17,7 +17,8 @@ from functools import cached_property
 from types import MappingProxyType
 from typing import Any, NamedTuple
 
-from ..facts import CANARY, LINEAR, cpu_units, is_traffic_shifting, linear_steps, memory_mib
+from ..facts import CANARY, GPU_RESOURCE, LINEAR, cpu_units, is_traffic_shifting, linear_steps, memory_mib
+from . import instances as capacity
 from . import tokens as T
 from .assumptions import resolve_assumptions
 from .graph import (
@@ -186,6 +187,10 @@ class _Estimator:
         """Cluster capacity providers by their clusterName, and by the clusters it depends on."""
         return Index(self.g.of(T.ECS_CAPACITY_PROVIDERS), lambda cp: [
             ("name", text(cp.props.get("clusterName"))), *(("dep", urn) for urn in cp.deps.get("clusterName", ()))])
+
+    @cached_property
+    def _provider_names(self) -> PhysicalNames:
+        return PhysicalNames(self.g.of(T.ECS_CAPACITY_PROVIDER))
 
     @cached_property
     def _log_group_names(self) -> PhysicalNames:
@@ -382,10 +387,12 @@ class _Estimator:
                 strategy, source = [(FARGATE, 1.0, 0.0)], "no strategy found: all FARGATE"
 
         task_hours: dict[str, float] = defaultdict(float)
+        stretches: dict[str, list[tuple[float, float]]] = defaultdict(list)
         for segment in week.segments:
             hours = self.hours * segment.minutes / MINUTES_PER_WEEK
             for provider, tasks in _split(segment.count, strategy).items():
                 task_hours[provider] += tasks * hours
+                stretches[provider].append((tasks, hours))
         self.fargate[svc.urn] = _Fargate(cluster.urn if cluster is not None else None,
                                          sum(task_hours.values()) / self.hours)
 
@@ -408,6 +415,17 @@ class _Estimator:
         total = 0.0
         parts: list[str] = []
         for provider, hours in sorted(task_hours.items()):
+            managed = self._managed_instances(svc, provider) if provider not in prices else None
+            if managed is not None and hours > 0:
+                try:
+                    usd, part = self._on_instances(managed, stretches[provider], td, vcpu, gb)
+                except capacity.NotPriced as exc:
+                    self.unpriced.append(Unpriced(svc.urn, svc.type, f"{_g(hours)} task-h on Managed Instances "
+                                                  f"provider {provider}: {exc.reason}"))
+                    continue
+                total += usd
+                parts.append(part)
+                continue
             if provider not in prices:
                 if hours > 0:
                     self.unpriced.append(Unpriced(svc.urn, svc.type, f"{_g(hours)} task-h on capacity provider "
@@ -416,6 +434,17 @@ class _Estimator:
             vcpu_price, gb_price = prices[provider]
             total += hours * (vcpu * vcpu_price + gb * gb_price + storage_rate)
             parts.append(f"{provider} {_g(round(hours, 1))} task-h")
+        volume = get(svc.props, "volumeConfiguration", "managedEbsVolume")
+        if isinstance(volume, dict):
+            try:
+                per_volume, kind = capacity.task_volume_month(self.t, volume)
+            except capacity.NotPriced as exc:
+                self.unpriced.append(Unpriced(svc.urn, svc.type, exc.reason))
+            else:
+                volumes = sum(task_hours.values()) / self.hours
+                total += volumes * per_volume
+                notes.append(f"task EBS volume {kind} ${per_volume:,.2f}/month each, {_g(round(volumes, 2))} on "
+                             f"average ({capacity.dated(self.t, capacity.EBS)})")
         registers = bool(items(svc.props.get("serviceRegistries"))) or (
             get(svc.props, "serviceConnectConfiguration", "enabled") is True
             and bool(items(get(svc.props, "serviceConnectConfiguration", "services"))))
@@ -455,6 +484,28 @@ class _Estimator:
         minutes = max(shift + bake, self.a["releaseMinimumMinutes"])
         what = f"{strategy.upper()}: {_g(shift)} min shifting + {_g(bake)} min bake"
         return minutes, what
+
+    def _managed_instances(self, svc: Node, provider: str) -> Node | None:
+        """The Managed Instances capacity provider a strategy entry of ``svc`` names, if it is one of the stack's."""
+        found = self.g.linked(svc, "capacityProviderStrategies", T.ECS_CAPACITY_PROVIDER,
+                              lambda p: autonamed(provider, p), candidates=self._provider_names.named(provider))
+        found = [p for p in found if get(p.props, "managedInstancesProvider") is not None]
+        named = [p for p in found if autonamed(provider, p)]
+        return (named or found or [None])[0]
+
+    def _on_instances(self, provider: Node, stretches: list[tuple[float, float]], td: Node, vcpu: float,
+                      gb: float) -> tuple[float, str]:
+        """Instances for a service's tasks on ``provider``: EC2, the management charge and each one's volume."""
+        choice = capacity.choose_instance(provider.props, self.t, vcpu * 1024, gb * 1024, _task_gpus(td.props))
+        hours = capacity.instance_hours(choice, stretches)
+        storage = capacity.gp3_month(self.t, choice.storage_gib) / self.hours
+        usd = hours * (choice.ec2_hour + choice.management_hour + storage)
+        group = capacity.SPOT if choice.spot else capacity.ON_DEMAND
+        part = (f"{_g(round(hours, 1))} instance-h of {choice.instance_type} "
+                f"({'Spot' if choice.spot else 'on-demand'} ${choice.ec2_hour:g}/h, {capacity.dated(self.t, group)}"
+                f"; management ${choice.management_hour:g}/h, {capacity.dated(self.t, capacity.MANAGEMENT)}; "
+                f"{_g(choice.storage_gib)} GiB gp3 each), {choice.tasks_per_instance} task(s) per instance")
+        return usd, part
 
     def ecs_cluster(self, cluster: Node) -> tuple[float, str] | None:
         level = None
@@ -704,6 +755,17 @@ def _task_size(props: Mapping[str, Any]) -> tuple[float | None, float | None]:
     if cpu is None or memory is None or cpu <= 0 or memory <= 0:
         return None, None
     return min(cpu, 1e6) / 1024, min(memory, 1e8) / 1024
+
+
+def _task_gpus(props: Mapping[str, Any]) -> int:
+    """GPUs the task definition's containers reserve."""
+    containers = json_document(props.get("containerDefinitions"))
+    total = 0
+    for container in containers if isinstance(containers, list) else []:
+        for requirement in items(get(container, "resourceRequirements")):
+            if text(get(requirement, "type")) == GPU_RESOURCE:
+                total += int(num(get(requirement, "value")) or 0)
+    return total
 
 
 def _log_group_from_arn(value: Any) -> str | None:

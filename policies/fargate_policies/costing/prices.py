@@ -36,6 +36,8 @@ class PriceTable(NamedTuple):
     """What the file does and does not cover."""
     overridden: tuple[str, ...] = ()
     """``group.name`` of every price the config overrode."""
+    groups: Mapping[str, Mapping[str, str]] = MappingProxyType({})
+    """Group -> its own ``asOf`` date and ``source`` page, for groups priced on another date than the file's."""
 
     def price(self, group: str, name: str) -> float:
         """One price; a missing one is a :class:`CostConfigError` naming it."""
@@ -125,6 +127,10 @@ def load_prices(region: str = DEFAULT_REGION, overrides: Mapping[str, Any] | Non
     if not _number(hours) or hours == 0:
         raise CostConfigError(f"price file {path.name}: hoursPerMonth must be a positive number")
     source = document.get("source") or ()
+    groups = document.get("groups") or {}
+    if not isinstance(groups, Mapping) or not all(
+            isinstance(meta, Mapping) and all(isinstance(v, str) for v in meta.values()) for meta in groups.values()):
+        raise CostConfigError(f"price file {path.name}: 'groups' must be an object of group -> asOf and source text")
     return PriceTable(
         region=str(document.get("region") or region),
         as_of=str(document.get("asOf") or "unknown"),
@@ -134,4 +140,5 @@ def load_prices(region: str = DEFAULT_REGION, overrides: Mapping[str, Any] | Non
         source=tuple(str(s) for s in source) if isinstance(source, list) else (str(source),),
         notes=str(document.get("notes") or ""),
         overridden=tuple(overridden),
+        groups={str(group): dict(meta) for group, meta in groups.items()},
     )

@@ -12,6 +12,7 @@ ECS_SERVICE = ("aws:ecs/service:Service",)
 ECS_TASK_DEFINITION = ("aws:ecs/taskDefinition:TaskDefinition",)
 ECS_CLUSTER = ("aws:ecs/cluster:Cluster",)
 ECS_CAPACITY_PROVIDERS = ("aws:ecs/clusterCapacityProviders:ClusterCapacityProviders",)
+ECS_CAPACITY_PROVIDER = ("aws:ecs/capacityProvider:CapacityProvider",)
 SCALABLE_TARGET = ("aws:appautoscaling/target:Target",)
 SCHEDULED_ACTION = ("aws:appautoscaling/scheduledAction:ScheduledAction",)
 NAT_GATEWAY = ("aws:ec2/natGateway:NatGateway",)
@@ -69,9 +70,11 @@ FREE_TYPES: dict[str, str] = {
     "aws:iam/rolePolicyAttachment:RolePolicyAttachment": _NO_CHARGE,
     "aws:iam/policyAttachment:PolicyAttachment": _NO_CHARGE,
     "aws:iam/serviceLinkedRole:ServiceLinkedRole": _NO_CHARGE,
+    "aws:iam/instanceProfile:InstanceProfile": _NO_CHARGE,
     # ECS and autoscaling: tasks are priced on the service.
     "aws:ecs/taskDefinition:TaskDefinition": "its tasks are priced on the service that runs them",
     "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": _NO_CHARGE,
+    "aws:ecs/capacityProvider:CapacityProvider": "its instances are priced on the services whose tasks run on them",
     "aws:appautoscaling/target:Target": "its task counts are priced on the service",
     "aws:appautoscaling/policy:Policy": "its alarms are managed by AWS and not billed",
     "aws:appautoscaling/scheduledAction:ScheduledAction": "its task counts are priced on the service",
@@ -121,7 +124,8 @@ FREE_TYPES: dict[str, str] = {
 """Types known to cost nothing themselves -> why."""
 
 LINK_TYPES: tuple[str, ...] = (
-    *ECS_TASK_DEFINITION, *ECS_CAPACITY_PROVIDERS, *SCALABLE_TARGET, *SCHEDULED_ACTION, *FLOW_LOG, *WEB_ACL_LOGGING,
+    *ECS_TASK_DEFINITION, *ECS_CAPACITY_PROVIDERS, *ECS_CAPACITY_PROVIDER, *SCALABLE_TARGET, *SCHEDULED_ACTION,
+    *FLOW_LOG, *WEB_ACL_LOGGING,
 )
 """Types the estimator reads to price others (task sizes, counts, schedules, log group roles)."""
 

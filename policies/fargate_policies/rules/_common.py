@@ -60,6 +60,7 @@ TARGET_GROUP = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGro
 ECS_SERVICE = ("aws:ecs/service:Service",)
 ECS_TASK_DEFINITION = ("aws:ecs/taskDefinition:TaskDefinition",)
 ECS_CLUSTER = ("aws:ecs/cluster:Cluster",)
+ECS_CAPACITY_PROVIDER = ("aws:ecs/capacityProvider:CapacityProvider",)
 LOG_GROUP = ("aws:cloudwatch/logGroup:LogGroup",)
 SECURITY_GROUP = ("aws:ec2/securityGroup:SecurityGroup",)
 SECURITY_GROUP_RULE = (

@@ -12,11 +12,23 @@ from typing import Any
 from pulumi_policy import Severity
 
 from .. import facts
-from ._common import ECS_TASK_DEFINITION, NotApplicable, as_int, get, resource_rule
-from ._ecs import compatibilities, operating_system_family, requires_fargate, show
+from ._common import ECS_TASK_DEFINITION, NotApplicable, as_int, as_list, get, resource_rule
+from ._ecs import (
+    compatibilities,
+    containers_unknown,
+    labelled_containers,
+    operating_system_family,
+    requires_fargate,
+    show,
+)
 
 MSG_NOT_FARGATE = (
-    "requiresCompatibilities is {value}; Fargate sizes apply only to task definitions that require FARGATE."
+    "requiresCompatibilities is {value}; Fargate sizes apply only to task definitions that require FARGATE "
+    "(require-valid-managed-instances-size checks tasks on Managed Instances)."
+)
+MSG_GPU_ON_FARGATE = (
+    "{container} reserves {value} GPU(s) in resourceRequirements; Fargate has no GPUs. Run the task on ECS "
+    "Managed Instances with GPU instance types (requiresCompatibilities ['MANAGED_INSTANCES'])."
 )
 MSG_CPU_UNREADABLE = "cpu is {value}; a FARGATE task definition needs a task-level cpu, one of {cpus} (CPU units)."
 MSG_CPU_INVALID = "cpu is {value}; Fargate offers {cpus} CPU units (1024 = 1 vCPU)."
@@ -73,6 +85,12 @@ def check(props: Mapping[str, Any], config: Mapping[str, Any]) -> Iterable[str]:
                 value=show(raw_size), low=facts.EPHEMERAL_STORAGE_MIN_GIB, high=facts.EPHEMERAL_STORAGE_MAX_GIB
             )
 
+    # The container list may be unknown at preview: require-verifiable-container-definitions reports that.
+    for label, container in ([] if containers_unknown(props) else labelled_containers(props) or []):
+        for requirement in as_list(container.get("resourceRequirements")):
+            if get(requirement, "type") == facts.GPU_RESOURCE:
+                yield MSG_GPU_ON_FARGATE.format(container=label, value=show(get(requirement, "value")))
+
     architecture = get(props, "runtimePlatform", "cpuArchitecture")
     if architecture is not None and architecture not in facts.CPU_ARCHITECTURES:
         yield MSG_ARCHITECTURE_INVALID.format(
@@ -95,7 +113,7 @@ POLICY = resource_rule(
     name="require-valid-fargate-size",
     description=(
         "FARGATE task definitions use a cpu/memory pair, ephemeral storage size and runtime platform "
-        "that AWS Fargate offers."
+        "that AWS Fargate offers, and reserve no GPUs."
     ),
     severity=Severity.MEDIUM,
     remediation=(
