@@ -1,6 +1,6 @@
 """Every ECS and ELB request the program stands for is valid per AWS's own API model (botocore).
 
-The dev and prod recordings convert (tests/aws_requests) and validate (tests/aws_model) with no errors; every
+The dev, prod and gpu recordings convert (tests/aws_requests) and validate (tests/aws_model) with no errors; every
 input the installed pulumi-aws declares for a converted type maps to a member AWS knows; and one-change
 variants of the recorded prod resources show the checks can fail.
 """
@@ -44,7 +44,7 @@ def _unknown_member_errors(errors: list[str]) -> list[str]:
 # ---------------------------------------------------------------------------
 # The recorded stacks.
 # ---------------------------------------------------------------------------
-@pytest.mark.parametrize("stack", ["dev", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "prod", "gpu"])
 def test_every_recorded_ecs_and_elb_resource_is_a_valid_request(stack):
     checked = 0
     for resource in program(stack).resources:
