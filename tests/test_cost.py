@@ -563,9 +563,9 @@ def _proxied(resources: list[StackResource]) -> list[StackResource]:
     return list(copies.values())
 
 
-# Each example is a whole random stack priced twice (plain and behind the proxy): 10 keep the suite within its
+# Each example is a whole random stack priced twice (plain and behind the proxy): 5 keep the suite within its
 # minute; FUZZ_EXAMPLES=500 fuzzes harder, as in tests/policies/test_fuzz.py.
-@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "10")), deadline=None, database=None,
+@settings(max_examples=int(os.environ.get("FUZZ_EXAMPLES", "5")), deadline=None, database=None,
           suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(resources=stacks_of_junk())
 def test_estimator_never_raises_on_random_props(resources):

@@ -198,6 +198,8 @@ def test_proposed_config_entries_match_the_schema(stack_name):
         jsonschema.validate({"logsPerDay": 1}, POLICY.config_properties["assumptions"])
 
 
+# The pack in its own process, priced as the plan prices: `make test-slow` runs it (CI runs both suites).
+@pytest.mark.slow
 def test_the_real_pack_reports_what_the_plan_estimates():
     """End to end: the pack process (which imports costing from its own directory) and stacks.exports.cost agree."""
     from stacks.exports import cost

@@ -33,10 +33,10 @@ STACK_POLICIES = [p for p in POLICIES if isinstance(p, StackValidationPolicy)]
 REMEDIATING = [p for p in RESOURCE_POLICIES if p.remedy is not None]
 
 FUZZ = settings(
-    # Generating the examples is most of this module's time: 10 per policy (each run twice, plain and behind the
+    # Generating the examples is most of this module's time: 5 per policy (each run twice, plain and behind the
     # proxy, and new ones every run) keeps the default run within the suite's minute; FUZZ_EXAMPLES=500 fuzzes
     # harder.
-    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "10")),
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "5")),
     deadline=None,
     database=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
