@@ -32,6 +32,12 @@ EVAL_TARGET_MIB = 1024.0
 GROWTH_TARGET = 12.0
 CHECKOV_TARGET = 5.0
 FULL_SIZES = (10, 100, 1000)
+PROGRAM_SIZES = (10, 40, 100)
+"""Service counts at which the program side (recording) is compared with its floor."""
+PROGRAM_TARGET = 2.0
+END_TO_END_SIZE = 1000
+END_TO_END_TARGET_SECONDS = 60.0
+END_TO_END_TARGET_MIB = 2048.0
 QUICK_SIZES = (2, 10)
 LARGE = 100
 """Above this many services, recording and checkov run once (a 1,000-service recording takes minutes)."""
@@ -63,6 +69,7 @@ class Results:
     commands: list[str] = field(default_factory=list)
     plan: list[dict[str, Any]] = field(default_factory=list)
     scaling: list[dict[str, Any]] = field(default_factory=list)
+    program: list[dict[str, Any]] = field(default_factory=list)
     profiles: dict[int, dict[str, Any]] = field(default_factory=dict)
     checkov: dict[str, Any] = field(default_factory=dict)
     policy_config: str = ""
@@ -130,6 +137,31 @@ def bench_plan(options: Options, results: Results) -> None:
             raise BenchError(f"{stack}: a run exited {bad[0].returncode}: {lines[-1] if lines else 'no output'}")
         results.plan.append({"stack": stack, "resources": resources, "plan": plan, "floor": floor,
                              "ratio": plan.seconds / floor.seconds, "exit": plan.runs[0].returncode})
+
+
+# ---------------------------------------------------------------------------
+# 1b. The program side at larger sizes: recording the synthetic stack vs its floor.
+# ---------------------------------------------------------------------------
+def bench_program(options: Options, results: Results) -> None:
+    for size in PROGRAM_SIZES if not options.quick else options.sizes[:1]:
+        recording = options.work / f"program-{size}.pickle"
+        spec = options.work / f"floor-{size}.json"
+        record_command = _py("-m", "bench.evaluate", "record", str(size), str(recording))
+        spec_command = _py("-m", "bench.floor", "spec", "prod", str(spec), "--services", str(size))
+        floor_command = _py("-m", "bench.floor", "run", str(spec))
+        if run(spec_command, cwd=REPO_ROOT).returncode != 0:
+            raise BenchError(f"cannot record {size} services for the floor spec")
+        results.commands += [_display(record_command), _display(floor_command)]
+        record, floor = Series(f"record {size}", _display(record_command)), Series(f"floor {size}", "")
+        for index in range(options.scaling_runs):
+            options.log(f"program {size} services: record and floor {index + 1}/{options.scaling_runs}")
+            record.runs.append(run(record_command, cwd=REPO_ROOT))
+            floor.runs.append(run(floor_command, cwd=REPO_ROOT))
+        if any(r.returncode != 0 for r in record.runs + floor.runs):
+            raise BenchError(f"recording or floor of {size} services failed")
+        resources = len(json.loads(spec.read_text(encoding="utf-8"))["resources"])
+        results.program.append({"services": size, "resources": resources, "record": record, "floor": floor,
+                                "ratio": record.seconds / floor.seconds})
 
 
 # ---------------------------------------------------------------------------
@@ -341,6 +373,34 @@ def _machine() -> list[str]:
                if os.environ.get("PYTHONDONTWRITEBYTECODE") else "")]
 
 
+def _render_program(results: Results) -> list[str]:
+    lines = ["### The program side at larger sizes", "",
+             "The recording process (`python -m bench.evaluate record N`: the synthetic N-service prod stack under "
+             "the mocks, written to a file) against the floor of the same resources (`python -m bench.floor run`), "
+             "each a whole process, run in turn. The end-to-end gate at "
+             f"{END_TO_END_SIZE:,} services is recording plus evaluating (section 2).", ""]
+    if not results.program:
+        return [*lines, "Not run.", ""]
+    lines += [f"| services | resources | record s | floor s | ratio | record RSS | n | target ≤ {PROGRAM_TARGET}× |",
+              "|---:|---:|---:|---:|---:|---:|---:|---|"]
+    for entry in results.program:
+        record, floor = entry["record"], entry["floor"]
+        lines.append(f"| {entry['services']:,} | {entry['resources']:,} | {record.seconds:.2f} | {floor.seconds:.2f} "
+                     f"| {entry['ratio']:.2f}× | {record.max_rss_mib:.0f} | {len(record.runs)} | "
+                     f"{_yes(entry['ratio'] <= PROGRAM_TARGET) if entry['services'] == 100 else '(100 only)'} |")
+    lines.append("")
+    top = next((e for e in results.scaling if e["services"] == END_TO_END_SIZE and e["eval"]), None)
+    if top is not None:
+        seconds = _median(top["record"]) + _median(top["eval_process"])
+        rss = max(_median(top["record_rss"]), _median(top["tree_rss"]))
+        fast, small = _yes(seconds <= END_TO_END_TARGET_SECONDS), _yes(rss <= END_TO_END_TARGET_MIB)
+        lines += [f"End to end at {END_TO_END_SIZE:,} services ({top['resources']:,} resources): recording "
+                  f"{_median(top['record']):.1f} s + evaluating process {_median(top['eval_process']):.1f} s = "
+                  f"**{seconds:.1f} s** (target ≤ {END_TO_END_TARGET_SECONDS:.0f} s: {fast}), "
+                  f"peak RSS {rss:.0f} MiB (target ≤ {END_TO_END_TARGET_MIB:.0f}: {small}).", ""]
+    return lines
+
+
 def render(options: Options, results: Results) -> str:
     lines = [
         "# Benchmark results",
@@ -381,6 +441,8 @@ def render(options: Options, results: Results) -> str:
             ""]
     else:
         lines += ["Not run.", ""]
+
+    lines += _render_program(results)
 
     lines += ["## 2. Policy evaluation scaling", "",
               "Synthetic prod stacks with N services from the real components (`bench/synthetic.py`), recorded "
@@ -605,6 +667,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
     try:
         bench_plan(options, results)
+        bench_program(options, results)
         bench_scaling(options, results)
         if options.checkov:
             bench_checkov(options, results)

@@ -24,11 +24,13 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
 
 
-def write_spec(stack: str, path: Path, project_dir: Path = REPO_ROOT) -> dict[str, Any]:
-    """Record ``stack`` and write the types and names of its resources (the root stack excluded)."""
+def write_spec(stack: str, path: Path, project_dir: Path = REPO_ROOT, services: int | None = None) -> dict[str, Any]:
+    """Record ``stack`` (with ``services`` synthetic services, when given) and write the types and names of its
+    resources (the root stack excluded)."""
+    from bench.synthetic import overrides
     from stacks.offline.runner import run_program
 
-    spec = spec_of(run_program(project_dir, stack))
+    spec = spec_of(run_program(project_dir, stack, config_overrides=overrides(services) if services else None))
     path.write_text(json.dumps(spec), encoding="utf-8")
     return spec
 
@@ -109,11 +111,12 @@ def main(argv: list[str] | None = None) -> int:
     spec = sub.add_parser("spec", help="record STACK and write its resource types and names")
     spec.add_argument("stack")
     spec.add_argument("path", type=Path)
+    spec.add_argument("--services", type=int, default=None, help="the synthetic stack with N services")
     run = sub.add_parser("run", help="the floor process")
     run.add_argument("path", type=Path)
     args = parser.parse_args(argv)
     if args.command == "spec":
-        written = write_spec(args.stack, args.path)
+        written = write_spec(args.stack, args.path, services=args.services)
         print(f"{len(written['resources'])} resources")
     else:
         print(f"registered {run_floor(args.path)} resources")

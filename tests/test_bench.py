@@ -158,3 +158,39 @@ def test_the_profile_keeps_every_times_best_run():
     best = best_profile([profile(3.0, 1.0, {"a": 0.5, "b": 0.02}), profile(2.5, 1.2, {"a": 0.7, "b": 0.01})])
     assert (best["total_seconds"], best["policy_seconds"], best["runs"]) == (2.5, 1.0, 2)
     assert [(p["policy"], p["seconds"]) for p in best["policies"]] == [("a", 0.5), ("b", 0.01)]
+
+
+def test_the_program_side_is_timed_against_its_floor_at_each_size(tmp_path, monkeypatch):
+    """Record and floor run in turn at 10, 40 and 100 services; the 100-service ratio meets the 2× target or not,
+    and the end-to-end line adds the 1,000-service recording to its evaluating process."""
+    import datetime as dt
+    import json
+
+    from bench import cli
+    from bench.measure import Run
+
+    order: list[str] = []
+
+    def fake_run(command, cwd=None, env=None, timeout=None):
+        args = [str(part) for part in command]
+        if args[2:4] == ["bench.floor", "spec"]:
+            Path(args[5]).write_text(json.dumps({"resources": [{}] * int(args[-1])}))
+            return Run(seconds=0.0, max_rss_mib=1.0, tree_rss_mib=1.0, returncode=0, stdout="", stderr="")
+        kind = "floor" if args[2] == "bench.floor" else "record"
+        order.append(kind)
+        return Run(seconds=3.0 if kind == "record" else 1.0, max_rss_mib=5.0, tree_rss_mib=5.0, returncode=0,
+                   stdout="", stderr="")
+
+    monkeypatch.setattr(cli, "run", fake_run)
+    options = cli.Options(quick=False, sizes=(10, 1000), runs=1, scaling_runs=2, stacks=("prod",), checkov=False,
+                          checkov_timeout=300.0, output=tmp_path / "RESULTS.md", work=tmp_path, log=lambda _: None)
+    results = cli.Results(started=dt.datetime.now(dt.UTC))
+    cli.bench_program(options, results)
+    assert order == ["record", "floor"] * 6
+    assert [(e["services"], e["resources"], e["ratio"]) for e in results.program] == [
+        (10, 10, 3.0), (40, 40, 3.0), (100, 100, 3.0)]
+    results.scaling = [{"services": 1000, "resources": 23000, "eval": [1.0], "record": [50.0],
+                        "eval_process": [15.0], "record_rss": [1500.0], "tree_rss": [900.0]}]
+    text = "\n".join(cli._render_program(results))
+    assert "| 100 | 100 | 3.00 | 1.00 | 3.00× | 5 | 2 | no |" in text.replace("**", ""), text
+    assert "recording 50.0 s + evaluating process 15.0 s = **65.0 s**" in text and "peak RSS 1500 MiB" in text
