@@ -173,6 +173,7 @@ def bench_scaling(options: Options, results: Results) -> None:
         record_command = _py("-m", "bench.evaluate", "record", str(size), str(recording))
         evaluate_command = _evaluate_command(recording)
         results.commands += [_display(record_command), _display(evaluate_command)]
+        # Above LARGE each run takes minutes on a 2-core machine: one recording and one evaluation.
         record_runs = options.scaling_runs if size <= LARGE else 1
         records = []
         for index in range(record_runs):
@@ -180,8 +181,8 @@ def bench_scaling(options: Options, results: Results) -> None:
             records.append(_json_run(record_command, f"record {size}"))
         evaluations = []
         error = ""
-        for index in range(options.scaling_runs):
-            options.log(f"scaling {size} services: evaluate {index + 1}/{options.scaling_runs}")
+        for index in range(record_runs):
+            options.log(f"scaling {size} services: evaluate {index + 1}/{record_runs}")
             try:
                 evaluations.append(_json_run(evaluate_command, f"evaluate {size}"))
             except BenchError as exc:
@@ -452,7 +453,7 @@ def render(options: Options, results: Results) -> str:
               f"config ({results.policy_config or 'n/a'}). Recording and evaluation are separate processes; "
               "*evaluate s* runs from starting the pack, once the recording is loaded, to the last finding (the "
               "pack boots; then GetAnalyzerInfo, Configure, Analyze per resource, AnalyzeStack), *process s* is "
-              "the whole evaluating process. Recording runs once above "
+              "the whole evaluating process. Recording and evaluating run once above "
               f"{LARGE} services.", ""]
     if results.scaling:
         lines += ["| services | resources | record s (n) | record RSS | evaluate s (n) | process s | "
