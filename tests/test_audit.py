@@ -215,6 +215,7 @@ def audit_with_json(name: str, tmp_path: Path) -> tuple[int, str, str, dict[str,
     return code, out, err, json.loads(path.read_text()) if path.exists() else {}
 
 
+@pytest.mark.slow  # the whole prod stack through the real pack: `make test-slow` (CI runs both)
 def test_the_prod_export_audits_clean_under_prods_config(tmp_path):
     code, out, err, document = audit_with_json("prod.json", tmp_path)
     assert code == 0, err
@@ -225,6 +226,7 @@ def test_the_prod_export_audits_clean_under_prods_config(tmp_path):
         {name: applied[name] for name, (level, _) in chosen.items() if level}, "prod's config applied"
 
 
+@pytest.mark.slow  # the whole prod stack through the real pack: `make test-slow` (CI runs both)
 def test_the_drifted_export_reports_exactly_the_three_drifts_and_exits_1(tmp_path):
     code, out, err, document = audit_with_json("prod-drifted.json", tmp_path)
     assert code == 1, err
