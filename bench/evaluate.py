@@ -31,7 +31,7 @@ import resource
 import sys
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -110,19 +110,19 @@ def evaluate(path: Path) -> dict[str, Any]:
                 {"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message} for v in report.violations]}
 
 
-def _decoded(recording: dict[str, Any]) -> list[PolicyResource]:
-    """The recording's resources as a stack policy sees them: props decoded as pulumi-policy decodes a request,
-    parents, dependencies and property dependencies linked."""
+def decoded(resources: Sequence[Any]) -> list[PolicyResource]:
+    """Recorded resources as a stack policy sees them: props decoded as pulumi-policy decodes a request (through
+    the wire format and its unknown-checking proxy), parents, dependencies and property dependencies linked."""
     by_urn: dict[str, PolicyResource] = {}
-    for r in recording["resources"]:
+    for r in resources:
         props = unknown_checking_proxy(deserialize_properties(json_format.MessageToDict(to_struct(r.inputs))))
         by_urn[r.urn] = PolicyResource(r.type, props, r.urn, r.name, None, None, None, [], {})
-    for r in recording["resources"]:
-        decoded = by_urn[r.urn]
-        decoded.parent = by_urn.get(r.parent) if r.parent else None
-        decoded.dependencies.extend(by_urn[d] for d in r.dependencies if d in by_urn)
+    for r in resources:
+        resource = by_urn[r.urn]
+        resource.parent = by_urn.get(r.parent) if r.parent else None
+        resource.dependencies.extend(by_urn[d] for d in r.dependencies if d in by_urn)
         for key, urns in r.property_dependencies.items():
-            decoded.property_dependencies[key] = [by_urn[u] for u in urns if u in by_urn]
+            resource.property_dependencies[key] = [by_urn[u] for u in urns if u in by_urn]
     return list(by_urn.values())
 
 
@@ -135,7 +135,7 @@ def profile(path: Path) -> dict[str, Any]:
     calls: dict[str, int] = defaultdict(int)
     findings: list[dict[str, str]] = []
     started = time.perf_counter()
-    stack = _decoded(recording)
+    stack = decoded(recording["resources"])
 
     def run(policy: Any, level: str, args: Any, urn: str) -> None:
         def report(message: str, at: str | None = None) -> None:

@@ -1,10 +1,10 @@
 """Every rule of the pack on this repo's dev and prod stacks, under each stack's own policy config.
 
 The resources are the shared recordings of ``__main__.py`` (``tests.stack_programs``), decoded once as
-pulumi-policy decodes a request, in this process. Every rule at ``mandatory`` or ``remediate`` must find nothing
-and, under ``"unknowns": "mandatory"``, must be able to run. The same verdict through the command line and the
-pack's own process is ``tests/test_plan.py::test_the_repo_stacks_pass_their_own_policy_config`` (``make
-test-slow``).
+pulumi-policy decodes a request, in this process (``bench.evaluate.decoded``, which the benchmark's profile
+uses). Every rule at ``mandatory`` or ``remediate`` must find nothing and, under ``"unknowns": "mandatory"``,
+must be able to run. The same verdict through the command line and the pack's own process is
+``tests/test_plan.py::test_the_repo_stacks_pass_their_own_policy_config`` (``make test-slow``).
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ from pathlib import Path
 
 import pytest
 from fargate_policies.rules import ALL_POLICIES
-from google.protobuf import json_format
-from pulumi_policy import EnforcementLevel, PolicyResource, ResourceValidationPolicy
-from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
+from pulumi_policy.proxy import UnknownValueError
 
-from stacks.offline.analyzer import to_struct
+from bench.evaluate import decoded
 from stacks.offline.policy_config import load_policy_file
 from stacks.offline.runner import ProgramRun
 from tests.policies.conftest import _ResourceArgs, _Skipped, _StackArgs
@@ -29,27 +27,13 @@ ROOT = Path(__file__).resolve().parents[2]
 FAILING = {EnforcementLevel.MANDATORY.value, EnforcementLevel.REMEDIATE.value}
 
 
-def decoded(run: ProgramRun) -> list[PolicyResource]:
-    """The recorded resources as the pack receives them: props through the wire format and the proxy, links set."""
-    by_urn = {r.urn: PolicyResource(r.type, unknown_checking_proxy(deserialize_properties(
-        json_format.MessageToDict(to_struct(r.inputs)))), r.urn, r.name, None, None, None, [], {})
-        for r in run.resources}
-    for r in run.resources:
-        resource = by_urn[r.urn]
-        resource.parent = by_urn.get(r.parent) if r.parent else None
-        resource.dependencies.extend(by_urn[d] for d in r.dependencies if d in by_urn)
-        for key, urns in r.property_dependencies.items():
-            resource.property_dependencies[key] = [by_urn[u] for u in urns if u in by_urn]
-    return list(by_urn.values())
-
-
 def gate_failures(stack: str, run: ProgramRun | None = None) -> list[str]:
     """What fails ``stack``'s gate (on ``run``, by default its recording): each finding of a failing level and,
     where unknowns fail, each rule that could not run."""
     policy_file = load_policy_file(ROOT / "policies" / "config" / f"{stack}.json")
     run = run or program(stack)
     analyzed = {r.urn for r in run.resources if r.custom and not r.read}
-    resources = decoded(run)
+    resources = decoded(run.resources)
     failures: list[str] = []
     evaluated = 0
     for policy in ALL_POLICIES:
