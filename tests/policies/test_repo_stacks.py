@@ -38,27 +38,24 @@ def gate_failures(stack: str, run: ProgramRun | None = None) -> list[str]:
     evaluated = 0
     for policy in ALL_POLICIES:
         level, properties = policy_file.policies.get(policy.name, (None, {}))
-        level = level or policy_file.policies.get("all", (None, {}))[0] or policy.enforcement_level.value
-        if level not in FAILING:
+        if (level or policy.enforcement_level.value) not in FAILING:
             continue
         evaluated += 1
-
-        def report(message: str, urn: str | None = None, *, name: str = policy.name, at: str = "") -> None:
-            failures.append(f"{name} {urn or at}: {message}")
-
         if isinstance(policy, ResourceValidationPolicy):
             calls = [(_ResourceArgs(r.resource_type, r.props, r.urn, r.name, None, None, dict(properties)),
                       r.urn) for r in resources if r.urn in analyzed]
         else:
             calls = [(_StackArgs(resources, dict(properties)), "")]
         for args, urn in calls:
+            found: list[tuple[str | None, str]] = []
             try:
-                policy.validate(args, lambda message, at=None, urn=urn: report(message, at, at=urn))
+                policy.validate(args, lambda message, at=None: found.append((at, message)))  # noqa: B023 - called before the loop moves on
             except UnknownValueError as unknown:
                 if policy_file.unknowns == EnforcementLevel.MANDATORY.value:
                     failures.append(f"{policy.name} {urn}: can't run: {unknown.message}")
             except _Skipped:
                 pass  # not applicable to this resource
+            failures += [f"{policy.name} {at or urn}: {message}" for at, message in found]
     assert evaluated >= 10, f"{stack}: only {evaluated} rules fail its gate; is its policy config read?"
     return failures
 
