@@ -174,15 +174,15 @@ def bench_scaling(options: Options, results: Results) -> None:
         evaluate_command = _evaluate_command(recording)
         results.commands += [_display(record_command), _display(evaluate_command)]
         # Above LARGE each run takes minutes on a 2-core machine: one recording and one evaluation.
-        record_runs = options.scaling_runs if size <= LARGE else 1
+        runs = options.scaling_runs if size <= LARGE else 1
         records = []
-        for index in range(record_runs):
-            options.log(f"scaling {size} services: record {index + 1}/{record_runs}")
+        for index in range(runs):
+            options.log(f"scaling {size} services: record {index + 1}/{runs}")
             records.append(_json_run(record_command, f"record {size}"))
         evaluations = []
         error = ""
-        for index in range(record_runs):
-            options.log(f"scaling {size} services: evaluate {index + 1}/{record_runs}")
+        for index in range(runs):
+            options.log(f"scaling {size} services: evaluate {index + 1}/{runs}")
             try:
                 evaluations.append(_json_run(evaluate_command, f"evaluate {size}"))
             except BenchError as exc:
