@@ -81,7 +81,7 @@ def pack_config(values: Mapping[str, str]) -> dict[str, str]:
 
 def record(count: int, out: Path) -> dict[str, Any]:
     started = time.perf_counter()
-    program = run_program(REPO_ROOT, STACK, config_overrides=overrides(count))
+    program = run_program(REPO_ROOT, STACK, config_overrides=overrides(count), one_shot=True)
     seconds = time.perf_counter() - started
     recording = {"project": program.project, "stack": program.stack, "config": program.config.values,
                  "secret_keys": sorted(program.config.secret_keys), "resources": program.resources}

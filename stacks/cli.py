@@ -32,7 +32,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, one_shot: bool = False) -> int:
+    """Run one command; ``one_shot``: the process ends after it (``python -m stacks``), so a plan need not
+    collect its program's garbage (:func:`stacks.offline.runner.run_program`)."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.one_shot = one_shot
     return int(args.func(args))

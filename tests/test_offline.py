@@ -266,6 +266,22 @@ def test_the_collector_is_paced_for_the_run_and_put_back():
         gc.set_threshold(*saved)
 
 
+def test_only_a_one_shot_run_leaves_its_objects_frozen():
+    """A command's single run freezes what it allocated (its process ends next); a library call leaves the
+    collector as it found it."""
+    import gc
+
+    before = gc.get_freeze_count()
+    run_program(BADCONFIG, "good")
+    assert gc.get_freeze_count() == before
+    try:
+        program = run_program(BADCONFIG, "good", one_shot=True)
+        assert gc.get_freeze_count() > before
+        assert program.resources[0].urn.endswith("myproj-good")
+    finally:
+        gc.unfreeze()
+
+
 def test_the_callers_event_loop_is_put_back():
     # In a thread of its own, so this test's loop juggling cannot touch the main thread's.
     seen = {}

@@ -123,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
         # The pack boots in its own process while the program runs, and analyzes each resource as it comes.
         pack.start()
         session = pack.session(policy_config, secret_keys=stack_config.secret_keys, config_source=config_source)
-        program = offline.run_program(project_dir, args.stack, mocks_file=args.mocks, on_resource=session.submit)
+        program = offline.run_program(project_dir, args.stack, mocks_file=args.mocks, on_resource=session.submit,
+                                      one_shot=getattr(args, "one_shot", False))
         findings = session.finish(program.resources)
         policies.check_policy_names(policy_config, (p.name for p in findings.pack.policies), config_source)
         # As `pulumi up` would deploy it: what the report, --json, --cost and --tfplan show.
