@@ -1,10 +1,12 @@
-"""What the program registers does not drift: prod and a 40-service stack against committed snapshots.
+"""What the program registers does not drift: dev, prod, gpu and a 40-service stack against committed snapshots.
 
 Each snapshot (``tests/fixtures/snapshots/<name>.json``) holds the number of
 resources the program registers and one SHA-256 per resource over its URN,
 type, parent, custom flag, protect, provider, inputs (secrets and unknowns
 marked as such) and dependencies, sorted. Any change to what reaches the
 engine changes a digest, and the test names the URNs whose digest is new.
+A property dependency with no URN in it is left out: it carries no
+dependency (the SDK sends one, empty, for each input the program sets).
 
 A deliberate change to the program's resources is recorded with
 ``python -m tests.test_program_snapshot``, which rewrites the snapshots.
@@ -51,7 +53,7 @@ def digest(resource: RecordedResource, root: Path = ROOT) -> str:
         "urn": resource.urn, "type": resource.type, "parent": resource.parent, "custom": resource.custom,
         "protect": resource.protect, "provider": resource.provider, "inputs": _canonical(resource.inputs),
         "dependencies": sorted(resource.dependencies),
-        "propertyDependencies": {key: sorted(urns) for key, urns in resource.property_dependencies.items()},
+        "propertyDependencies": {key: sorted(urns) for key, urns in resource.property_dependencies.items() if urns},
     }
     text = json.dumps(doc, sort_keys=True, separators=(",", ":")).replace(str(root), PROJECT_PLACEHOLDER)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
@@ -65,11 +67,14 @@ def _synthetic() -> ProgramRun:
     return run_program(ROOT, "prod", config_overrides=overrides(SYNTHETIC_SERVICES))
 
 
-RUNS = {"prod": lambda: program("prod"), f"prod-{SYNTHETIC_SERVICES}-services": _synthetic}
+RUNS = {"dev": lambda: program("dev"), "prod": lambda: program("prod"), "gpu": lambda: program("gpu"),
+        f"prod-{SYNTHETIC_SERVICES}-services": _synthetic}
 
 
 @pytest.mark.parametrize("name", [
+    "dev",
     "prod",
+    "gpu",
     # A stack larger than prod: `make test-slow` runs it (CI runs both suites).
     pytest.param(f"prod-{SYNTHETIC_SERVICES}-services", marks=pytest.mark.slow),
 ])
