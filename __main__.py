@@ -22,7 +22,6 @@ from components.service import (
     ListenerRoute,
     TaskRoleStatement,
 )
-from components.tagging import register_default_tags
 from components.volumes import EbsVolume
 from components.waf import Waf, WafArgs
 from stacks.settings import (
@@ -105,8 +104,8 @@ def managed_instances_args(mi: ManagedInstancesSettings, network: Network) -> Ma
         capacity_option="SPOT" if mi.capacity_option == "spot" else "ON_DEMAND", storage_gib=mi.storage_gib)
 
 
-def autoscaling_args(svc: ServiceSettings, cluster: Cluster, alb: LoadBalancer,
-                     service: FargateService) -> AutoscalingArgs:
+def autoscaling_args(svc: ServiceSettings, cluster: Cluster, alb: LoadBalancer, service: FargateService,
+                     tags: dict[str, str]) -> AutoscalingArgs:
     """One service's capacity range, scaling targets and schedules as the autoscaling component's arguments."""
     return AutoscalingArgs(
         cluster_name=cluster.cluster_name, service_name=service.service_name,
@@ -116,17 +115,16 @@ def autoscaling_args(svc: ServiceSettings, cluster: Cluster, alb: LoadBalancer,
         schedules=[ScheduledCapacity(name=s.name, schedule=s.schedule, min_count=s.min_count,
                                      max_count=s.max_count, timezone=s.timezone) for s in svc.schedules],
         load_balancer_arn_suffix=None if svc.internal else alb.arn_suffix,
-        target_group_arn_suffix=service.target_group_arn_suffix)
+        target_group_arn_suffix=service.target_group_arn_suffix, tags=tags)
 
 
 settings = load_settings()
-register_default_tags(settings.tags)
 prefix = f"fp-{pulumi.get_stack()}"
 
 kms_key_arn = settings.kms_key_arn or None
 if settings.create_kms_key:
     kms_key_arn = EncryptionKey(prefix, EncryptionKeyArgs(
-        description=f"{prefix} logs and ECS Exec", protect=settings.protect,
+        description=f"{prefix} logs and ECS Exec", protect=settings.protect, tags=settings.tags,
         fargate_ephemeral_storage=settings.fargate_ephemeral_storage_kms)).key_arn
 
 try:
@@ -142,6 +140,7 @@ try:
         existing_vpc_id=settings.existing_vpc_id,
         existing_private_subnet_ids=settings.existing_private_subnet_ids,
         existing_public_subnet_ids=settings.existing_public_subnet_ids,
+        tags=settings.tags,
     ))
 except NotEnoughZonesError as err:
     raise ConfigError("azCount", f"{err}; allowed: 2 to {err.available}") from None
@@ -158,6 +157,7 @@ cluster = Cluster(prefix, ClusterArgs(
     vpc_id=network.vpc_id,
     managed_instances=managed_instances_args(settings.managed_instances, network),
     fargate_ephemeral_storage_kms=settings.fargate_ephemeral_storage_kms,
+    tags=settings.tags,
 ))
 
 alb = LoadBalancer(prefix, LoadBalancerArgs(
@@ -176,6 +176,7 @@ alb = LoadBalancer(prefix, LoadBalancerArgs(
                                 if svc.deployment.test_traffic is not None
                                 and svc.deployment.test_traffic.port is not None}),
     test_ingress_cidrs=settings.test_traffic_cidrs,
+    tags=settings.tags,
 ))
 
 # The stack's key grants CloudWatch Logs only; without a given key the topic creates one CloudWatch may use.
@@ -184,6 +185,7 @@ topic = AlarmTopic(f"{prefix}-alarms", AlarmTopicArgs(
     email_endpoints=settings.alarm_emails,
     https_endpoints=settings.alarm_https_endpoints,
     protect=settings.protect,
+    tags=settings.tags,
 ))
 container_insights = settings.container_insights != "disabled"
 alarm_periods = {"period_seconds": settings.alarm_period_seconds,
@@ -212,8 +214,9 @@ for svc in settings.services:
                                 if svc.deployment_alarms else ()),
         service_connect_namespace_arn=cluster.namespace_arn,
         protect=settings.protect,
+        tags=settings.tags,
     ))
-    Autoscaling(f"{prefix}-{svc.name}", autoscaling_args(svc, cluster, alb, service))
+    Autoscaling(f"{prefix}-{svc.name}", autoscaling_args(svc, cluster, alb, service, settings.tags))
     Alarms(f"{prefix}-{svc.name}", AlarmsArgs(
         cluster_name=cluster.cluster_name,
         service_name=service.service_name,
@@ -228,6 +231,7 @@ for svc in settings.services:
         memory_percent=settings.alarm_memory_percent,
         target_5xx_percent=settings.alarm_target_5xx_percent,
         p99_latency_ms=settings.alarm_p99_latency_ms,
+        tags=settings.tags,
         **alarm_periods,
     ))
     dashboard_services.append(DashboardService(
@@ -245,6 +249,7 @@ LoadBalancerAlarms(f"{prefix}-alb", LoadBalancerAlarmsArgs(
     topic_arn=topic.topic_arn,
     elb_5xx_count=settings.alarm_alb_5xx_count,
     rejected_connections=settings.alarm_rejected_connections,
+    tags=settings.tags,
     **alarm_periods,
 ))
 dashboard = Dashboard(prefix, DashboardArgs(cluster_name=cluster.cluster_name, services=dashboard_services,
@@ -253,7 +258,7 @@ dashboard = Dashboard(prefix, DashboardArgs(cluster_name=cluster.cluster_name, s
 if settings.waf_enabled:
     Waf(f"{prefix}-waf", WafArgs(load_balancer_arn=alb.load_balancer_arn, rate_limit=settings.waf_rate_limit,
                                  log_retention_days=settings.log_retention_days, kms_key_arn=kms_key_arn,
-                                 protect=settings.protect))
+                                 protect=settings.protect, tags=settings.tags))
 
 pulumi.export("url", alb.url)
 pulumi.export("albDnsName", alb.dns_name)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+
+from components.tagging import tagged
 
 TYPE_TOKEN = "fargate-platform:index:AlarmTopic"
 
@@ -26,6 +28,8 @@ class AlarmTopicArgs:
     """The HTTPS endpoints confirm their subscription themselves, as paging services do."""
     protect: bool = True
     """Protect the topic's own key (when one is created) from deletion."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable resource the component creates, under each resource's own (which win)."""
 
 
 class AlarmTopic(pulumi.ComponentResource):
@@ -81,6 +85,7 @@ class AlarmTopic(pulumi.ComponentResource):
                         },
                     ],
                 }),
+                tags=tagged(args.tags),
                 opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
             )
             # A findable handle on the key for operators.
@@ -92,6 +97,7 @@ class AlarmTopic(pulumi.ComponentResource):
             f"{name}-topic",
             kms_master_key_id=key_arn,
             signature_version=2,
+            tags=tagged(args.tags),
             opts=child,
         )
         # Only TLS publishing, and only CloudWatch alarms of this account and region may publish.

@@ -7,10 +7,13 @@ before the alarms, which watch that service, exist.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+
+from components.tagging import tagged
 
 TYPE_TOKEN = "fargate-platform:index:Alarms"
 
@@ -86,6 +89,8 @@ class AlarmsArgs:
     """Length of one evaluated period (seconds)."""
     evaluation_periods: int = 3
     """Consecutive breaching periods before an alarm fires."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable resource the component creates, under each resource's own (which win)."""
 
 
 class Alarms(pulumi.ComponentResource):
@@ -126,6 +131,7 @@ class Alarms(pulumi.ComponentResource):
         def alarm(role: str, description: str, **props: object) -> None:
             alarms[role] = aws.cloudwatch.MetricAlarm(
                 f"{name}-{role}", name=f"{prefix}-{role}", alarm_description=description, **common, **props,
+                tags=tagged(args.tags),
                 opts=pulumi.ResourceOptions(parent=self))
 
         # Sustained CPU pressure: the service needs more tasks or bigger ones.

@@ -6,11 +6,13 @@ when its target is configured, plus scheduled changes of the capacity range.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+
+from components.tagging import tagged
 
 TYPE_TOKEN = "fargate-platform:index:Autoscaling"
 SCALABLE_DIMENSION = "ecs:service:DesiredCount"
@@ -60,6 +62,8 @@ class AutoscalingArgs:
     """ARN suffix of the load balancer; required with ``requests_per_target``."""
     target_group_arn_suffix: pulumi.Input[str] | None = None
     """ARN suffix of the service's target group; required with ``requests_per_target``."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable resource the component creates, under each resource's own (which win)."""
 
 
 class Autoscaling(pulumi.ComponentResource):
@@ -97,6 +101,7 @@ class Autoscaling(pulumi.ComponentResource):
             resource_id=pulumi.Output.format("service/{0}/{1}", args.cluster_name, args.service_name),
             min_capacity=args.min_count,
             max_capacity=args.max_count,
+            tags=tagged(args.tags),
             opts=child,
         )
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 
 from components.managed_instances import ManagedInstances, ManagedInstancesArgs
+from components.tagging import tagged
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class ClusterArgs:
     """ECS Managed Instances capacity to create in this cluster and attach beside the Fargate providers; None: none."""
     fargate_ephemeral_storage_kms: bool = False
     """Encrypt Fargate tasks' ephemeral storage with ``kms_key_arn`` (whose key policy must grant Fargate)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable resource the component creates, under each resource's own (which win)."""
 
 
 class Cluster(pulumi.ComponentResource):
@@ -74,6 +78,7 @@ class Cluster(pulumi.ComponentResource):
             f"{name}-exec-logs",
             retention_in_days=args.log_retention_days,
             kms_key_id=args.kms_key_arn,
+            tags=tagged(args.tags),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         namespace = None
@@ -83,7 +88,8 @@ class Cluster(pulumi.ComponentResource):
             # Services find each other by name here, without a load balancer in between.
             namespace = aws.servicediscovery.PrivateDnsNamespace(
                 f"{name}-namespace", name=args.service_connect_namespace, vpc=args.vpc_id,
-                description="Service Connect namespace", opts=pulumi.ResourceOptions(parent=self))
+                description="Service Connect namespace",
+                tags=tagged(args.tags), opts=pulumi.ResourceOptions(parent=self))
         # The cluster itself; Exec sessions are always logged, and encrypted when a key is given.
         cluster = aws.ecs.Cluster(
             f"{name}-cluster",
@@ -104,6 +110,7 @@ class Cluster(pulumi.ComponentResource):
                     if args.fargate_ephemeral_storage_kms else None),
             ),
             service_connect_defaults=({"namespace": namespace.arn} if namespace is not None else None),
+            tags=tagged(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
         strategy = [
@@ -116,7 +123,8 @@ class Cluster(pulumi.ComponentResource):
         managed = None
         if args.managed_instances is not None:
             # The Managed Instances provider belongs to this cluster, so it is created here, before the attachment.
-            managed = ManagedInstances(f"{name}-mi", replace(args.managed_instances, cluster_name=cluster.name),
+            managed = ManagedInstances(f"{name}-mi", replace(args.managed_instances, cluster_name=cluster.name,
+                                                        tags=tagged(args.tags, args.managed_instances.tags)),
                                        opts=pulumi.ResourceOptions(parent=self))
         # Both Fargate providers, so services may weight Spot; the default strategy comes from config.
         capacity = aws.ecs.ClusterCapacityProviders(

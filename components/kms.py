@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 from fargate_policies import facts
+
+from components.tagging import tagged
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,8 @@ class EncryptionKeyArgs:
     """Days KMS waits before deleting a key scheduled for deletion (7-30)."""
     fargate_ephemeral_storage: bool = False
     """Let Fargate encrypt the ephemeral storage of this account's tasks with the key."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable resource the component creates, under each resource's own (which win)."""
 
 
 def _fargate_statements(account_id: str) -> list[dict[str, object]]:
@@ -112,6 +117,7 @@ class EncryptionKey(pulumi.ComponentResource):
             enable_key_rotation=True,
             deletion_window_in_days=args.deletion_window_days,
             policy=json.dumps(policy),
+            tags=tagged(args.tags),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         # A stable, human-readable handle on the key.

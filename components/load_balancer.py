@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+
+from components.tagging import tagged
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class LoadBalancerArgs:
     """Ports of test listeners, where releases are tried before production traffic moves (none by default)."""
     test_ingress_cidrs: Sequence[str] = ()
     """CIDRs allowed to reach the test listener ports; required with ``test_listener_ports``, never the internet."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable resource the component creates, under each resource's own (which win)."""
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -97,6 +101,7 @@ class LoadBalancer(pulumi.ComponentResource):
                                                  description=f"test port {port}")
                 for port in sorted(set(args.test_listener_ports))
             ],
+            tags=tagged(args.tags),
             opts=child,
         )
         logs = self._access_log_bucket(name, args)
@@ -113,6 +118,7 @@ class LoadBalancer(pulumi.ComponentResource):
             enable_deletion_protection=args.deletion_protection,
             idle_timeout=args.idle_timeout,
             access_logs=aws.lb.LoadBalancerAccessLogsArgs(bucket=logs.bucket.bucket, enabled=True, prefix=name),
+            tags=tagged(args.tags),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[logs.policy]),
         )
         not_found = aws.lb.ListenerDefaultActionArgs(
@@ -125,7 +131,7 @@ class LoadBalancer(pulumi.ComponentResource):
             # TLS 1.3 termination; unmatched paths get a 404 rather than reaching a service.
             routed = aws.lb.Listener(f"{name}-https", load_balancer_arn=alb.arn, port=443, protocol="HTTPS",
                                      ssl_policy=args.ssl_policy, certificate_arn=args.certificate_arn,
-                                     default_actions=[not_found], opts=child)
+                                     default_actions=[not_found], tags=tagged(args.tags), opts=child)
             # Port 80 exists only to send clients to HTTPS.
             aws.lb.Listener(
                 f"{name}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
@@ -134,18 +140,20 @@ class LoadBalancer(pulumi.ComponentResource):
                     redirect=aws.lb.ListenerDefaultActionRedirectArgs(protocol="HTTPS", port="443",
                                                                       status_code="HTTP_301"),
                 )],
+                tags=tagged(args.tags),
                 opts=child,
             )
         else:
             # HTTP-only, explicitly allowed by config (e.g. a dev stack without a certificate).
             routed = aws.lb.Listener(f"{name}-http", load_balancer_arn=alb.arn, port=80, protocol="HTTP",
-                                     default_actions=[not_found], opts=child)
+                                     default_actions=[not_found], tags=tagged(args.tags), opts=child)
 
         # Where a release is tried before production traffic moves; unmatched paths get a 404 here too.
         tests = {port: aws.lb.Listener(
             f"{name}-test-{port}", load_balancer_arn=alb.arn, port=port, protocol="HTTPS" if https else "HTTP",
             ssl_policy=args.ssl_policy if https else None, certificate_arn=args.certificate_arn or None,
-            default_actions=[not_found], opts=child) for port in sorted(set(args.test_listener_ports))}
+            default_actions=[not_found],
+            tags=tagged(args.tags), opts=child) for port in sorted(set(args.test_listener_ports))}
 
         self.load_balancer_arn = alb.arn
         self.arn_suffix = alb.arn_suffix
@@ -170,6 +178,7 @@ class LoadBalancer(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         # Access logs: evidence for incident response, kept for a bounded time.
         bucket = aws.s3.Bucket(f"{name}-logs", force_destroy=not args.protect,
+                               tags=tagged(args.tags),
                                opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
         # ALB log delivery supports SSE-S3 only; every object is encrypted at rest.
         aws.s3.BucketServerSideEncryptionConfiguration(

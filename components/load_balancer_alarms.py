@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 
 from components.alarms import NOT_BREACHING
+from components.tagging import tagged
 
 TYPE_TOKEN = "fargate-platform:index:LoadBalancerAlarms"
 
@@ -34,6 +36,8 @@ class LoadBalancerAlarmsArgs:
     """Length of one evaluated period (seconds)."""
     evaluation_periods: int = 3
     """Consecutive breaching periods before an alarm fires."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable resource the component creates, under each resource's own (which win)."""
 
 
 class LoadBalancerAlarms(pulumi.ComponentResource):
@@ -63,7 +67,8 @@ class LoadBalancerAlarms(pulumi.ComponentResource):
             comparison_operator="GreaterThanOrEqualToThreshold", threshold=args.elb_5xx_count,
             period=args.period_seconds, evaluation_periods=args.evaluation_periods,
             # ELB sends no datapoint when there were no errors.
-            treat_missing_data=NOT_BREACHING, alarm_actions=actions, ok_actions=actions, opts=child)
+            treat_missing_data=NOT_BREACHING, alarm_actions=actions, ok_actions=actions,
+            tags=tagged(args.tags), opts=child)
         # Clients turned away because the load balancer hit its connection limit.
         rejected = aws.cloudwatch.MetricAlarm(
             f"{name}-{REJECTED_CONNECTIONS}", name=f"{prefix}-{REJECTED_CONNECTIONS}",
@@ -73,7 +78,8 @@ class LoadBalancerAlarms(pulumi.ComponentResource):
             threshold=args.rejected_connections, period=args.period_seconds,
             evaluation_periods=args.evaluation_periods,
             # No datapoint means nothing was rejected.
-            treat_missing_data=NOT_BREACHING, alarm_actions=actions, ok_actions=actions, opts=child)
+            treat_missing_data=NOT_BREACHING, alarm_actions=actions, ok_actions=actions,
+            tags=tagged(args.tags), opts=child)
         self.alarm_names = pulumi.Output.all(elb_5xx.name, rejected.name)
         self.alarm_arns = pulumi.Output.all(elb_5xx.arn, rejected.arn)
         self.register_outputs({"alarm_names": self.alarm_names, "alarm_arns": self.alarm_arns})

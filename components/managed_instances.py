@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
 from fargate_policies import facts
+
+from components.tagging import tagged
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -47,6 +49,8 @@ class ManagedInstancesArgs:
     """Buy the instances on demand, or as Spot capacity AWS may reclaim."""
     storage_gib: int | None = None
     """Size (GiB) of each instance's volume for task data; None keeps AWS's default."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable resource the component creates, under each resource's own (which win)."""
 
 
 def _range(low: int | None, high: int | None) -> dict[str, int] | None:
@@ -98,6 +102,7 @@ class ManagedInstances(pulumi.ComponentResource):
             f"{name}-infrastructure-role",
             description="ECS infrastructure role for Managed Instances",
             assume_role_policy=_trust("ecs.amazonaws.com"),
+            tags=tagged(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
         # AWS's least-privilege policy for it, scoped to instances and fleets ECS tags as its own.
@@ -113,6 +118,7 @@ class ManagedInstances(pulumi.ComponentResource):
             name_prefix=f"{facts.MANAGED_INSTANCES_ROLE_PREFIX}-",
             description="Role of the ECS Managed Instances' agent",
             assume_role_policy=_trust("ec2.amazonaws.com"),
+            tags=tagged(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
         # Exactly what the agent needs (register, poll, report state), as AWS maintains it.
@@ -127,6 +133,7 @@ class ManagedInstances(pulumi.ComponentResource):
             f"{name}-instance-profile",
             name_prefix=f"{facts.MANAGED_INSTANCES_ROLE_PREFIX}-",
             role=instance_role.name,
+            tags=tagged(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
         # The instances' own interface: no ingress at all, every rule a separate resource.
@@ -134,6 +141,7 @@ class ManagedInstances(pulumi.ComponentResource):
             f"{name}-sg",
             vpc_id=args.vpc_id,
             description="ECS Managed Instances: no ingress; tasks use their service's security group",
+            tags=tagged(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
         # HTTPS out only: the agent's ECS endpoints, image pulls, logs and SSM, through NAT or VPC endpoints.
@@ -145,6 +153,7 @@ class ManagedInstances(pulumi.ComponentResource):
             from_port=443,
             to_port=443,
             description="HTTPS to AWS APIs and image registries",
+            tags=tagged(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
         # The capacity provider: instances chosen by their requirements, in private subnets only.
@@ -158,6 +167,7 @@ class ManagedInstances(pulumi.ComponentResource):
                 "propagate_tags": "CAPACITY_PROVIDER",
                 "instance_launch_template": self._launch_template(args, profile.arn, group.id),
             },
+            tags=tagged(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.provider_name = provider.name

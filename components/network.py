@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import ipaddress
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
+
+from components.tagging import tagged
 
 # Interface endpoints that let tasks pull images, ship logs and read secrets without NAT.
 INTERFACE_ENDPOINTS = ("ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm")
@@ -41,6 +43,8 @@ class NetworkArgs:
     """Private subnets of the existing VPC."""
     existing_public_subnet_ids: Sequence[str] = field(default_factory=tuple)
     """Public subnets of the existing VPC."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable resource the component creates, under each resource's own (which win)."""
 
 
 class NotEnoughZonesError(ValueError):
@@ -128,29 +132,31 @@ class Network(pulumi.ComponentResource):
 
         # The VPC; DNS hostnames are needed for interface endpoints' private DNS.
         vpc = aws.ec2.Vpc(f"{name}-vpc", cidr_block=args.cidr, enable_dns_hostnames=True, enable_dns_support=True,
-                          tags={"Name": f"{name}-vpc"}, opts=child)
+                          tags=tagged(args.tags, {"Name": f"{name}-vpc"}), opts=child)
         # Adopting the default security group with no rules strips AWS's allow-all-within-group default.
-        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id, opts=child)
+        aws.ec2.DefaultSecurityGroup(f"{name}-default-sg", vpc_id=vpc.id, tags=tagged(args.tags), opts=child)
         # The only way in or out for the public subnets.
-        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, opts=child)
+        igw = aws.ec2.InternetGateway(f"{name}-igw", vpc_id=vpc.id, tags=tagged(args.tags), opts=child)
 
         public_subnets = [
             # Public subnets hold the load balancer and NAT gateways; nothing there gets an IP by default.
             aws.ec2.Subnet(f"{name}-public-{i}", vpc_id=vpc.id, cidr_block=cidr, availability_zone=zone,
-                           map_public_ip_on_launch=False, tags={"Name": f"{name}-public-{zone}", "Tier": "public"},
+                           map_public_ip_on_launch=False,
+                           tags=tagged(args.tags, {"Name": f"{name}-public-{zone}", "Tier": "public"}),
                            opts=child)
             for i, (zone, cidr) in enumerate(zip(zones, public_cidrs, strict=True))
         ]
         private_subnets = [
             # Private subnets hold the tasks; they are reachable only through the load balancer.
             aws.ec2.Subnet(f"{name}-private-{i}", vpc_id=vpc.id, cidr_block=cidr, availability_zone=zone,
-                           map_public_ip_on_launch=False, tags={"Name": f"{name}-private-{zone}", "Tier": "private"},
+                           map_public_ip_on_launch=False,
+                           tags=tagged(args.tags, {"Name": f"{name}-private-{zone}", "Tier": "private"}),
                            opts=child)
             for i, (zone, cidr) in enumerate(zip(zones, private_cidrs, strict=True))
         ]
 
         # One route table for all public subnets, with the default route to the internet gateway.
-        public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id, opts=child)
+        public_rt = aws.ec2.RouteTable(f"{name}-public-rt", vpc_id=vpc.id, tags=tagged(args.tags), opts=child)
         aws.ec2.Route(f"{name}-public-default", route_table_id=public_rt.id, destination_cidr_block="0.0.0.0/0",
                       gateway_id=igw.id, opts=child)
         for i, subnet in enumerate(public_subnets):
@@ -161,15 +167,15 @@ class Network(pulumi.ComponentResource):
         nats = []
         for i in range(nat_count):
             # A static address per NAT gateway, so partners can allow-list the stack's egress.
-            eip = aws.ec2.Eip(f"{name}-nat-eip-{i}", domain="vpc", opts=child)
+            eip = aws.ec2.Eip(f"{name}-nat-eip-{i}", domain="vpc", tags=tagged(args.tags), opts=child)
             # NAT gateway in a public subnet: outbound-only internet access for the private subnets.
             nats.append(aws.ec2.NatGateway(f"{name}-nat-{i}", allocation_id=eip.allocation_id,
-                                           subnet_id=public_subnets[i].id, opts=child))
+                                           subnet_id=public_subnets[i].id, tags=tagged(args.tags), opts=child))
 
         private_rts = []
         for i, subnet in enumerate(private_subnets):
             # A route table per private subnet, so each zone can use its own NAT gateway.
-            rt = aws.ec2.RouteTable(f"{name}-private-rt-{i}", vpc_id=vpc.id, opts=child)
+            rt = aws.ec2.RouteTable(f"{name}-private-rt-{i}", vpc_id=vpc.id, tags=tagged(args.tags), opts=child)
             if nats:
                 aws.ec2.Route(f"{name}-private-default-{i}", route_table_id=rt.id,
                               destination_cidr_block="0.0.0.0/0", nat_gateway_id=nats[i % len(nats)].id, opts=child)
@@ -179,7 +185,7 @@ class Network(pulumi.ComponentResource):
 
         flow_log_group = self._flow_logs(name, args, vpc)
         if args.vpc_endpoints:
-            self._endpoints(name, vpc, private_subnets, private_rts)
+            self._endpoints(name, vpc, private_subnets, private_rts, args.tags)
 
         self.vpc_id = vpc.id
         self.vpc_cidr = vpc.cidr_block
@@ -193,6 +199,7 @@ class Network(pulumi.ComponentResource):
         # Where flow records land; retention bounds their cost.
         group = aws.cloudwatch.LogGroup(f"{name}-flow-logs", retention_in_days=args.flow_log_retention_days,
                                         kms_key_id=args.kms_key_arn,
+                                        tags=tagged(args.tags),
                                         opts=pulumi.ResourceOptions(parent=self, protect=args.protect))
         # The VPC Flow Logs service assumes this role to write into the group.
         role = aws.iam.Role(
@@ -202,6 +209,7 @@ class Network(pulumi.ComponentResource):
                 "Statement": [{"Effect": "Allow", "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
                                "Action": "sts:AssumeRole"}],
             }),
+            tags=tagged(args.tags),
             opts=child,
         )
         # Write access to this one log group, nothing else.
@@ -220,11 +228,12 @@ class Network(pulumi.ComponentResource):
         )
         # Every accepted and rejected flow, for incident response.
         aws.ec2.FlowLog(f"{name}-flow-log", vpc_id=vpc.id, traffic_type="ALL", log_destination_type="cloud-watch-logs",
-                        log_destination=group.arn, iam_role_arn=role.arn, max_aggregation_interval=60, opts=child)
+                        log_destination=group.arn, iam_role_arn=role.arn, max_aggregation_interval=60,
+                        tags=tagged(args.tags), opts=child)
         return group
 
     def _endpoints(self, name: str, vpc: aws.ec2.Vpc, subnets: list[aws.ec2.Subnet],
-                   route_tables: list[aws.ec2.RouteTable]) -> None:
+                   route_tables: list[aws.ec2.RouteTable], tags: Mapping[str, str]) -> None:
         child = pulumi.ResourceOptions(parent=self)
         region = aws.get_region().region
         # Endpoints accept HTTPS from inside the VPC only.
@@ -234,6 +243,7 @@ class Network(pulumi.ComponentResource):
             description="HTTPS from the VPC to its interface endpoints",
             ingress=[aws.ec2.SecurityGroupIngressArgs(protocol="tcp", from_port=443, to_port=443,
                                                       cidr_blocks=[vpc.cidr_block], description="HTTPS from VPC")],
+            tags=tagged(tags),
             opts=child,
         )
         for service in INTERFACE_ENDPOINTS:
@@ -241,7 +251,8 @@ class Network(pulumi.ComponentResource):
             aws.ec2.VpcEndpoint(f"{name}-endpoint-{service.replace('.', '-')}", vpc_id=vpc.id,
                                 service_name=f"com.amazonaws.{region}.{service}", vpc_endpoint_type="Interface",
                                 subnet_ids=[s.id for s in subnets], security_group_ids=[sg.id],
-                                private_dns_enabled=True, opts=child)
+                                private_dns_enabled=True, tags=tagged(tags), opts=child)
         # ECR stores image layers in S3; the gateway endpoint is free and keeps that traffic off NAT.
         aws.ec2.VpcEndpoint(f"{name}-endpoint-s3", vpc_id=vpc.id, service_name=f"com.amazonaws.{region}.s3",
-                            vpc_endpoint_type="Gateway", route_table_ids=[rt.id for rt in route_tables], opts=child)
+                            vpc_endpoint_type="Gateway", route_table_ids=[rt.id for rt in route_tables],
+                            tags=tagged(tags), opts=child)

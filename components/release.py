@@ -10,13 +10,15 @@ only this service's target groups, rules and hook functions.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import pulumi
 import pulumi_aws as aws
 from fargate_policies import facts
+
+from components.tagging import tagged
 
 # What ECS needs to read the load balancer while it moves traffic; the ELB API grants these on "*" only.
 ELB_READ_ACTIONS = (
@@ -119,8 +121,10 @@ def _header_condition(route: CandidateRoute) -> dict[str, Any]:
 def wire(name: str, args: ReleaseArgs, *, production_listener_arn: pulumi.Input[str] | None,
          priority: int, conditions: Sequence[dict[str, Any]], target_group: aws.lb.TargetGroup | None,
          alternate: aws.lb.TargetGroup | None, production_rule: aws.lb.ListenerRule | None,
-         account: pulumi.Input[str], description: str, opts: pulumi.ResourceOptions) -> Wiring:
-    """The test listener rule and the infrastructure role of a traffic-shifting release (children ``name-*``)."""
+         account: pulumi.Input[str], description: str, tags: Mapping[str, str],
+         opts: pulumi.ResourceOptions) -> Wiring:
+    """The test listener rule and the infrastructure role of a traffic-shifting release (children ``name-*``),
+    each tagged with ``tags``."""
     if not args.shifts_traffic:
         return Wiring(None, None, None)
     test_rule = None
@@ -137,6 +141,7 @@ def wire(name: str, args: ReleaseArgs, *, production_listener_arn: pulumi.Input[
             conditions=list(conditions) if on_test_listener else [*conditions, _header_condition(candidate)],
             actions=forward_actions(target_group, alternate),
             # ECS moves the weights during a release; Pulumi must not move them back.
+            tags=tagged(tags),
             opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(ignore_changes=["actions"])),
         )
     statements: list[dict[str, Any]] = []
@@ -166,6 +171,7 @@ def wire(name: str, args: ReleaseArgs, *, production_listener_arn: pulumi.Input[
                 "Condition": {"StringEquals": {"aws:SourceAccount": account}},
             }],
         }),
+        tags=tagged(tags),
         opts=opts,
     )
     # Only this service's target groups, rules and hook functions.

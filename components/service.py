@@ -25,6 +25,7 @@ import pulumi_awsx as awsx
 
 from components import release
 from components.release import ReleaseArgs
+from components.tagging import tagged
 from components.volumes import (
     Compatibility,
     EbsVolume,
@@ -167,6 +168,8 @@ class FargateServiceArgs:
     """GPUs reserved for the container; MANAGED_INSTANCES capacity with GPU instances only."""
     volumes: Sequence[EbsVolume] = ()
     """EBS volume ECS creates for each task (at most one): encrypted, with ``kms_key_arn`` when given."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable resource the component creates, under each resource's own (which win)."""
 
 
 def build_context_hash(context: Path, platform: str) -> str:
@@ -352,6 +355,7 @@ class FargateService(pulumi.ComponentResource):
             image_tag_mutability="IMMUTABLE",
             encryption_configurations=[encryption],
             force_delete=not args.protect,
+            tags=tagged(args.tags),
             opts=self._child(protect=args.protect),
         )
         # Keeps the repository (and its storage bill) bounded: drop untagged layers, keep the last 20 images.
@@ -388,6 +392,7 @@ class FargateService(pulumi.ComponentResource):
             name=f"/ecs/{pulumi.get_project()}/{pulumi.get_stack()}/{self._name}",
             retention_in_days=args.log_retention_days,
             kms_key_id=args.kms_key_arn,
+            tags=tagged(args.tags),
             opts=self._child(protect=args.protect),
         )
 
@@ -416,6 +421,7 @@ class FargateService(pulumi.ComponentResource):
             f"{name}-execution-role",
             description=f"ECS task execution role of {args.container_name}",
             assume_role_policy=self._trust_policy,
+            tags=tagged(args.tags),
             opts=self._child(),
         )
         # Exactly what starting this service's task needs; no managed policies.
@@ -447,6 +453,7 @@ class FargateService(pulumi.ComponentResource):
             f"{name}-task-role",
             description=f"ECS task role of {args.container_name}",
             assume_role_policy=self._trust_policy,
+            tags=tagged(args.tags),
             opts=self._child(),
         )
         if statements:
@@ -520,6 +527,7 @@ class FargateService(pulumi.ComponentResource):
             # Only these three are awaited: Output.json_dumps would make an Output of every value in the definition.
             container_definitions=pulumi.Output.all(image_uri, log_group.name, self._region).apply(
                 lambda known: json.dumps([self._container(*known)])),
+            tags=tagged(args.tags),
             opts=self._child(),
         )
 
@@ -532,6 +540,7 @@ class FargateService(pulumi.ComponentResource):
             description=(f"ECS tasks of {args.container_name}: ingress from the load balancer only"
                          if args.route is not None
                          else f"ECS tasks of {args.container_name}: ingress from its callers only"),
+            tags=tagged(args.tags),
             opts=self._child(),
         )
         # HTTPS out only: image pulls (ECR, S3 layers), CloudWatch Logs, Secrets Manager/SSM and other AWS APIs,
@@ -544,6 +553,7 @@ class FargateService(pulumi.ComponentResource):
             from_port=443,
             to_port=443,
             description="HTTPS to AWS APIs and image registries",
+            tags=tagged(args.tags),
             opts=self._child(),
         )
         return group
@@ -562,6 +572,7 @@ class FargateService(pulumi.ComponentResource):
             from_port=port,
             to_port=port,
             description="Load balancer to container port",
+            tags=tagged(args.tags),
             opts=self._child(),
         )
         # Lets the load balancer reach this service (and only it) so the ALB's group needs no open egress.
@@ -573,6 +584,7 @@ class FargateService(pulumi.ComponentResource):
             from_port=port,
             to_port=port,
             description=f"Load balancer to {args.container_name} tasks",
+            tags=tagged(args.tags),
             opts=self._child(),
         )
         target_group_args: dict[str, Any] = dict(
@@ -594,9 +606,10 @@ class FargateService(pulumi.ComponentResource):
             },
         )
         # Task IPs the load balancer forwards to, with a health check on the service's health path.
-        target_group = aws.lb.TargetGroup(f"{name}-tg", **target_group_args, opts=self._child())
+        target_group = aws.lb.TargetGroup(f"{name}-tg", **target_group_args, tags=tagged(args.tags), opts=self._child())
         # The same, for the new version of a traffic-shifting release; ECS swaps the two at each release.
-        alternate = (aws.lb.TargetGroup(f"{name}-tg-alternate", **target_group_args, opts=self._child())
+        alternate = (aws.lb.TargetGroup(f"{name}-tg-alternate", **target_group_args,
+        tags=tagged(args.tags), opts=self._child())
                      if args.release.shifts_traffic else None)
         # Routes this service's paths and hosts on the shared listener to its target group(s).
         listener_rule = aws.lb.ListenerRule(
@@ -606,6 +619,7 @@ class FargateService(pulumi.ComponentResource):
             conditions=self._conditions(),
             actions=release.forward_actions(target_group, alternate),
             # During a release ECS moves the weights between the two target groups; Pulumi must not move them back.
+            tags=tagged(args.tags),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["actions"] if alternate is not None else None),
         )
         return target_group, alternate, listener_rule
@@ -631,7 +645,8 @@ class FargateService(pulumi.ComponentResource):
             priority=route.priority if route is not None else 0,
             conditions=self._conditions() if route is not None else (),
             target_group=target_group, alternate=alternate, production_rule=listener_rule,
-            account=self._account, description=self._args.container_name, opts=self._child())
+            account=self._account, description=self._args.container_name, tags=self._args.tags,
+            opts=self._child())
 
     def _service(self, task_definition: aws.ecs.TaskDefinition, log_group: aws.cloudwatch.LogGroup,
                  target_group: aws.lb.TargetGroup | None, listener_rule: aws.lb.ListenerRule | None,
@@ -641,6 +656,13 @@ class FargateService(pulumi.ComponentResource):
         if args.capacity_provider_strategy is not None:
             strategy = [{"capacity_provider": provider, "weight": weight, "base": base}
                         for provider, weight, base in args.capacity_provider_strategy]
+        balancer = None
+        if target_group is not None:
+            balancer = {"target_group_arn": target_group.arn, "container_name": args.container_name,
+                        "container_port": args.container_port}
+            advanced = release.advanced_configuration(alternate, listener_rule, wiring)
+            if advanced is not None:  # a rolling release has none, and sends no null for it
+                balancer["advanced_configuration"] = advanced
         # Keeps the tasks running in private subnets, registered with the target group, rolling back bad deploys.
         return aws.ecs.Service(
             f"{self._name}-service",
@@ -652,17 +674,13 @@ class FargateService(pulumi.ComponentResource):
             platform_version=platform_version(args.compatibility),
             ordered_placement_strategies=placement_strategy(args.compatibility),
             volume_configuration=volume_configuration(self._name, args.container_name, args.volumes,
-                                                      args.kms_key_arn, self),
+                                                      args.kms_key_arn, self, args.tags),
             network_configuration={
                 "subnets": args.private_subnet_ids,
                 "security_groups": [self._security_group.id],
                 "assign_public_ip": False,
             },
-            load_balancers=([{"target_group_arn": target_group.arn, "container_name": args.container_name,
-                              "container_port": args.container_port,
-                              "advanced_configuration": release.advanced_configuration(alternate, listener_rule,
-                                                                                       wiring)}]
-                            if target_group is not None else None),
+            load_balancers=[balancer] if balancer is not None else None,
             # Rolling, or blue/green, canary or linear traffic shifting with its bake time and hooks.
             deployment_configuration=release.deployment_configuration(args.release, wiring.role),
             deployment_circuit_breaker={"enable": True, "rollback": True},
@@ -681,6 +699,7 @@ class FargateService(pulumi.ComponentResource):
             wait_for_steady_state=False,
             # desiredCount belongs to the autoscaler after creation; the rule attaches the target group to the ALB,
             # and ECS checks the release role and rules when the service is created.
+            tags=tagged(args.tags),
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["desiredCount"], depends_on=[
                 r for r in (listener_rule, wiring.test_rule, wiring.policy) if r is not None]),
         )
@@ -720,6 +739,7 @@ class FargateService(pulumi.ComponentResource):
             referenced_security_group_id=caller_security_group_id,
             ip_protocol="tcp", from_port=port, to_port=port,
             description=f"{caller} to container port",
+            tags=tagged(self._args.tags),
             opts=self._child(),
         )
         # Out: the caller's group allows only HTTPS otherwise, so it needs a rule to reach this service.
@@ -729,6 +749,7 @@ class FargateService(pulumi.ComponentResource):
             referenced_security_group_id=self._security_group.id,
             ip_protocol="tcp", from_port=port, to_port=port,
             description=f"{caller} to this service",
+            tags=tagged(self._args.tags),
             opts=self._child(),
         )
 

@@ -1,8 +1,10 @@
-"""Stack-wide tags, applied to every taggable AWS resource by one resource transform.
+"""Stack-wide tags: each component passes its ``tags`` argument to every taggable resource it creates.
 
 Tags go into each resource's own ``tags`` input rather than the provider's
 ``default_tags``, so that they are visible in previews and to the policy pack's
-``require-tags`` rule, which reads a resource's inputs.
+``require-tags`` rule, which reads a resource's inputs. They are given as
+plain inputs, not added by a stack transform: the engine would then call back
+into the program for every resource it registers.
 """
 
 from __future__ import annotations
@@ -11,8 +13,6 @@ import functools
 import importlib
 import inspect
 from collections.abc import Mapping
-
-import pulumi
 
 
 @functools.cache
@@ -37,26 +37,6 @@ def is_taggable(type_token: str) -> bool:
     return cls is not None and "tags" in inspect.signature(cls._internal_init).parameters
 
 
-def tags_transform(tags: Mapping[str, str]) -> pulumi.ResourceTransform:
-    """A transform that merges ``tags`` under each taggable resource's own tags (its own win)."""
-    fixed = dict(tags)
-
-    def transform(args: pulumi.ResourceTransformArgs) -> pulumi.ResourceTransformResult | None:
-        if not args.custom or not is_taggable(args.type_):
-            return None
-        own = args.props.get("tags")
-        if not own:
-            merged: pulumi.Input[Mapping[str, str]] = fixed
-        elif isinstance(own, Mapping) and all(isinstance(value, str) for value in own.values()):
-            merged = {**fixed, **own}  # known tags merge as they are, with no Output to resolve
-        else:
-            merged = pulumi.Output.from_input(own).apply(lambda current: {**fixed, **(current or {})})
-        # No options: the engine then keeps the resource's own, which the SDK would otherwise serialize back.
-        return pulumi.ResourceTransformResult(props={**args.props, "tags": merged}, opts=None)  # type: ignore[arg-type]
-
-    return transform
-
-
-def register_default_tags(tags: Mapping[str, str]) -> None:
-    """Apply ``tags`` to every taggable resource registered after this call."""
-    pulumi.runtime.register_resource_transform(tags_transform(tags))
+def tagged(tags: Mapping[str, str], own: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The ``tags`` input of one resource: a component's ``tags`` under the resource's ``own`` (its own win)."""
+    return {**tags, **(own or {})}

@@ -19,6 +19,8 @@ import pulumi
 import pulumi_aws as aws
 from fargate_policies import facts
 
+from components.tagging import tagged
+
 FARGATE = facts.COMPATIBILITY_FARGATE
 MANAGED_INSTANCES = facts.COMPATIBILITY_MANAGED_INSTANCES
 Compatibility = Literal["FARGATE", "MANAGED_INSTANCES"]
@@ -83,11 +85,12 @@ def _assume_ecs() -> str:
 
 
 def volume_configuration(name: str, container_name: str, volumes: Sequence[EbsVolume],
-                         kms_key_arn: pulumi.Input[str] | None, parent: pulumi.Resource) -> dict[str, Any] | None:
+                         kms_key_arn: pulumi.Input[str] | None, parent: pulumi.Resource,
+                         tags: Mapping[str, str]) -> dict[str, Any] | None:
     """The service's ``volume_configuration`` for its EBS volume, with the role ECS creates it with; None without.
 
-    Children of ``parent``: ``{name}-ebs-role`` (aws.iam.Role), ``{name}-ebs-policy`` (the AWS managed policy for
-    volumes) and, with a key, ``{name}-ebs-kms`` (aws.iam.RolePolicy: that key only).
+    Children of ``parent``: ``{name}-ebs-role`` (aws.iam.Role, tagged with ``tags``), ``{name}-ebs-policy``
+    (the AWS managed policy for volumes) and, with a key, ``{name}-ebs-kms`` (aws.iam.RolePolicy: that key only).
     """
     if not volumes:
         return None
@@ -100,6 +103,7 @@ def volume_configuration(name: str, container_name: str, volumes: Sequence[EbsVo
         f"{name}-ebs-role",
         description=f"ECS infrastructure role for the EBS volumes of {container_name}",
         assume_role_policy=_assume_ecs(),
+        tags=tagged(tags),
         opts=pulumi.ResourceOptions(parent=parent),
     )
     # AWS's least-privilege policy for task volumes: EC2 volume calls on volumes ECS tags as its own.

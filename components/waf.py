@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
+
+from components.tagging import tagged
 
 TYPE_TOKEN = "fargate-platform:index:Waf"
 LOG_GROUP_PREFIX = "aws-waf-logs-"  # WAF refuses log destinations whose name does not start with this.
@@ -41,6 +44,8 @@ class WafArgs:
     """KMS key that encrypts the WAF log group; None leaves CloudWatch Logs' default encryption."""
     protect: bool = True
     """Protect the log group from deletion."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags of every taggable resource the component creates, under each resource's own (which win)."""
 
 
 def _visibility(metric_name: str) -> aws.wafv2.WebAclRuleVisibilityConfigArgs:
@@ -113,6 +118,7 @@ class Waf(pulumi.ComponentResource):
             rules=rules,
             visibility_config=aws.wafv2.WebAclVisibilityConfigArgs(
                 cloudwatch_metrics_enabled=True, metric_name=name, sampled_requests_enabled=True),
+            tags=tagged(args.tags),
             opts=child,
         )
         # Without the association the web ACL protects nothing.
@@ -124,6 +130,7 @@ class Waf(pulumi.ComponentResource):
             name=f"{LOG_GROUP_PREFIX}{name}",
             retention_in_days=args.log_retention_days,
             kms_key_id=args.kms_key_arn,
+            tags=tagged(args.tags),
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         # Turns logging on; credentials in headers never reach the logs.

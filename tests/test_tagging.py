@@ -1,11 +1,11 @@
-"""Unit tests of components/tagging.py."""
+"""Unit tests of components/tagging.py, and how the program tags what it creates."""
 
 from __future__ import annotations
 
-import pulumi
 import pulumi_aws as aws
 
-from components.tagging import is_taggable, tags_transform
+from components.tagging import is_taggable, tagged
+from tests.stack_programs import program
 
 
 def test_taggable_types_are_recognised():
@@ -16,43 +16,26 @@ def test_taggable_types_are_recognised():
     assert not is_taggable("aws:nosuchmodule/thing:Thing")
 
 
-def _transform(type_, props, custom=True):
-    args = pulumi.ResourceTransformArgs(custom=custom, type_=type_, name="r", props=props,
-                                        opts=pulumi.ResourceOptions())
-    return tags_transform({"Environment": "dev", "Owner": "team"})(args)
+def test_a_resources_own_tags_win_over_the_components():
+    stack = {"Environment": "dev", "Owner": "team"}
+    assert tagged(stack, {"Owner": "other", "Name": "vpc"}) == {"Environment": "dev", "Owner": "other", "Name": "vpc"}
+    assert tagged(stack) == stack
+    assert tagged(stack) is not stack, "each resource gets a map of its own"
+    assert tagged({}) == {}
 
 
-def test_tags_are_added_and_resource_tags_win():
-    result = _transform(aws.ec2.Vpc.pulumi_type, {"cidrBlock": "10.0.0.0/16", "tags": {"Owner": "other"}})
-    assert result.props["tags"] == {"Environment": "dev", "Owner": "other"}
-
-
-def test_tags_not_known_yet_merge_once_they_are(pulumi_mocks):
-    own = pulumi.Output.secret({"Owner": "other"})
-    result = _transform(aws.ec2.Vpc.pulumi_type, {"cidrBlock": "10.0.0.0/16", "tags": own})
-    seen = {}
-
-    @pulumi.runtime.test
-    def wait():
-        return result.props["tags"].apply(seen.update)
-
-    wait()
-    assert seen == {"Environment": "dev", "Owner": "other"}
-
-
-def test_the_resources_own_options_are_left_to_the_engine():
-    """The transform returns no options, so the engine keeps the resource's (protect, dependencies...)."""
-    result = _transform(aws.ec2.Vpc.pulumi_type, {"cidrBlock": "10.0.0.0/16"})
-    assert result.opts is None
-
-
-def test_untaggable_and_components_are_left_alone():
-    assert _transform(aws.ec2.RouteTableAssociation.pulumi_type, {"subnetId": "s"}) is None
-    assert _transform("fargate-platform:index:Network", {}, custom=False) is None
-
-
-
-def test_resource_without_tags_gets_the_stack_tags():
-    result = _transform(aws.ec2.Vpc.pulumi_type, {"cidrBlock": "10.0.0.0/16"})
-    assert result.props["tags"] == {"Environment": "dev", "Owner": "team"}
-    assert result.props["cidrBlock"] == "10.0.0.0/16"
+def test_each_taggable_resource_has_exactly_the_stack_tags_under_its_own():
+    """The stack's tags reach every taggable resource as a plain input, and only the network's own Name and Tier
+    tags come on top of them."""
+    run = program("prod")
+    stack_tags = {"Project": "fargate-platform", "Environment": "prod", "Owner": "platform-team",
+                  "CostCenter": "engineering", "ManagedBy": "pulumi"}
+    extra: dict[str, set[str]] = {}
+    for resource in run.resources:
+        if resource.custom and is_taggable(resource.type):
+            tags = resource.inputs.get("tags")
+            assert isinstance(tags, dict), f"{resource.urn}: no tags input"
+            assert {k: tags.get(k) for k in stack_tags} == stack_tags, f"{resource.urn}: {tags}"
+            if set(tags) - set(stack_tags):
+                extra[resource.type] = extra.get(resource.type, set()) | (set(tags) - set(stack_tags))
+    assert extra == {"aws:ec2/vpc:Vpc": {"Name"}, "aws:ec2/subnet:Subnet": {"Name", "Tier"}}
