@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ import yaml
 from fargate_policies import DESCRIPTION, __version__
 
 from stacks.offline.analyzer import PolicyPackError, PolicyPackProcess, run_policy_pack
-from stacks.offline.pack import PackProcess
+from stacks.offline.pack import PackProcess, _check_config_size
 from tests.test_plan import RESOURCES, TINY, bucket
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +39,20 @@ def test_what_is_not_a_pack_is_refused_before_anything_starts(tmp_path, files, p
         PackProcess(tmp_path, "p", "s", {})
     with pytest.raises(PolicyPackError, match=f"^policy pack {tmp_path / 'nowhere'}: not found"):
         PackProcess(tmp_path / "nowhere", "p", "s", {})
+
+
+def test_a_config_too_large_for_one_environment_value_is_one_line_naming_its_largest_key(monkeypatch):
+    started = []
+    monkeypatch.setattr("subprocess.Popen", lambda *a, **k: started.append(a))
+    services = json.dumps([{"name": f"svc{i:05d}", "image": "x" * 200} for i in range(1000)])
+    with pytest.raises(PolicyPackError) as caught:
+        PackProcess(TINY, "proj", "big", {"aws:region": "eu-west-1", "fargate-platform:services": services})
+    message = str(caught.value)
+    assert message.startswith(f"policy pack {TINY}: cannot start: the stack config is ")
+    assert "one environment value may hold 128 KiB (fargate-platform:services alone is " in message
+    assert "\n" not in message and not started
+    under = {"k": "x" * (128 * 1024 - 100)}
+    _check_config_size(TINY, under, json.dumps(under))  # just under the limit: no error
 
 
 def test_the_pack_sees_the_stack_and_its_config_and_is_killed_at_the_end():

@@ -25,6 +25,8 @@ from typing import IO
 
 ENGINE_ADDRESS_PLACEHOLDER = "127.0.0.1:0"
 """What the launcher passes as the engine address; pulumi.policy parses it but never dials it."""
+ENV_VALUE_LIMIT = 128 * 1024
+"""Linux's limit on one environment string (``MAX_ARG_STRLEN``), ``PULUMI_CONFIG=`` and its value included."""
 
 
 class PolicyPackError(Exception):
@@ -33,6 +35,18 @@ class PolicyPackError(Exception):
 
 def pack_error(pack_dir: str | Path, problem: str) -> PolicyPackError:
     return PolicyPackError(f"policy pack {pack_dir}: {problem}")
+
+
+def _check_config_size(pack_dir: Path, config: Mapping[str, str], config_json: str) -> None:
+    """Refuse, in one line, a stack config too large for the one environment value the pack reads it from."""
+    size = len("PULUMI_CONFIG=") + len(config_json.encode("utf-8")) + 1
+    if size <= ENV_VALUE_LIMIT:
+        return
+    largest = max(config, key=lambda key: len(json.dumps(config[key])))
+    raise pack_error(pack_dir, (
+        f"cannot start: the stack config is {size // 1024} KiB as PULUMI_CONFIG, and one environment value may "
+        f"hold {ENV_VALUE_LIMIT // 1024} KiB ({largest} alone is {len(json.dumps(config[largest])) // 1024} KiB); "
+        "`pulumi preview --policy-pack` hands the pack its config the same way"))
 
 
 class PackProcess:
@@ -55,8 +69,10 @@ class PackProcess:
         for required in ("PulumiPolicy.yaml", "__main__.py"):
             if not (pack_dir / required).is_file():
                 raise pack_error(pack_dir, f"{required} not found")
+        config_json = json.dumps(dict(config))
+        _check_config_size(pack_dir, config, config_json)
         env = {**os.environ, "PULUMI_PROJECT": project, "PULUMI_STACK": stack, "PULUMI_DRY_RUN": "true",
-               "PULUMI_CONFIG": json.dumps(dict(config)), "PYTHONUNBUFFERED": "1"}
+               "PULUMI_CONFIG": config_json, "PYTHONUNBUFFERED": "1"}
         env.pop("PULUMI_CONFIG_SECRET_KEYS", None)
         command = [sys.executable, "-u", "-m", "pulumi.policy", ENGINE_ADDRESS_PLACEHOLDER, "."]
         try:
