@@ -123,9 +123,10 @@ class Cluster(pulumi.ComponentResource):
         managed = None
         if args.managed_instances is not None:
             # The Managed Instances provider belongs to this cluster, so it is created here, before the attachment.
-            managed = ManagedInstances(f"{name}-mi", replace(args.managed_instances, cluster_name=cluster.name,
-                                                        tags=tagged(args.tags, args.managed_instances.tags)),
-                                       opts=pulumi.ResourceOptions(parent=self))
+            # Its own tags win over the cluster's, as a resource's own tags do.
+            managed_args = replace(args.managed_instances, cluster_name=cluster.name,
+                                   tags=tagged(args.tags, args.managed_instances.tags))
+            managed = ManagedInstances(f"{name}-mi", managed_args, opts=pulumi.ResourceOptions(parent=self))
         # Both Fargate providers, so services may weight Spot; the default strategy comes from config.
         capacity = aws.ecs.ClusterCapacityProviders(
             f"{name}-capacity",

@@ -608,8 +608,8 @@ class FargateService(pulumi.ComponentResource):
         # Task IPs the load balancer forwards to, with a health check on the service's health path.
         target_group = aws.lb.TargetGroup(f"{name}-tg", **target_group_args, tags=tagged(args.tags), opts=self._child())
         # The same, for the new version of a traffic-shifting release; ECS swaps the two at each release.
-        alternate = (aws.lb.TargetGroup(f"{name}-tg-alternate", **target_group_args,
-        tags=tagged(args.tags), opts=self._child())
+        alternate = (aws.lb.TargetGroup(f"{name}-tg-alternate", **target_group_args, tags=tagged(args.tags),
+                                        opts=self._child())
                      if args.release.shifts_traffic else None)
         # Routes this service's paths and hosts on the shared listener to its target group(s).
         listener_rule = aws.lb.ListenerRule(
